@@ -1,0 +1,93 @@
+package dev.trainingjob.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Where a job runs. The schema allows at most one provider (maxProperties 1); the operator checks it too. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ComputeSpec {
+  @JsonPropertyDescription("An EC2 instance launched for this job and terminated when it ends.")
+  public Ec2Spec ec2;
+
+  @JsonPropertyDescription("A machine that already exists, reached over SSH. It is never shut down by the operator.")
+  public HostSpec host;
+
+  @JsonPropertyDescription("The operator's own machine, through an SSH server on 127.0.0.1 (demo and tests).")
+  public LocalSpec local;
+
+  /** Names of the providers set, in a fixed order. */
+  public List<String> named() {
+    List<String> names = new ArrayList<>();
+    if (ec2 != null) names.add("ec2");
+    if (host != null) names.add("host");
+    if (local != null) names.add("local");
+    return names;
+  }
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Ec2Spec {
+    @Required
+    @Size(min = 1)
+    @JsonPropertyDescription("The instance type, for example g5.xlarge.")
+    public String instanceType;
+
+    @JsonPropertyDescription("Instance types to try, in order, when the first has no capacity or is not offered.")
+    public List<String> fallbackInstanceTypes;
+
+    @JsonPropertyDescription("An AMI id (ami-...) or a named image: ubuntu-22.04, ubuntu-24.04, al2023, dlami-pytorch.")
+    public String image;
+
+    @Min(8)
+    @JsonPropertyDescription("Size of the root volume in GiB (at least 8). Encrypted and deleted with the instance.")
+    public Integer volumeSizeGiB;
+
+    @JsonPropertyDescription("Launch a spot instance instead of on-demand.")
+    public Boolean spot;
+
+    @JsonPropertyDescription("The subnet to launch into; the default VPC's when empty.")
+    public String subnetId;
+
+    @JsonPropertyDescription("The SSH user; by default it follows the image family (ubuntu, ec2-user, admin, centos, fedora).")
+    public String sshUser;
+  }
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class HostSpec {
+    @Required
+    @Size(min = 1)
+    @JsonPropertyDescription("Host name or IP address of the machine.")
+    public String address;
+
+    @Min(1)
+    @Max(65535)
+    @JsonPropertyDescription("The SSH port. Default: 22.")
+    public Integer port;
+
+    @Required
+    @Size(min = 1)
+    @JsonPropertyDescription("The user to log in as.")
+    public String user;
+
+    @Required
+    @Size(min = 1)
+    @JsonPropertyDescription("Name of a Secret in the job's namespace holding the private key under ssh-privatekey.")
+    public String privateKeySecret;
+
+    @Required
+    @Size(min = 1)
+    @JsonPropertyDescription("The machine's SSH host public key, as in known_hosts (for example ssh-ed25519 AAAA...). "
+        + "The connection is refused when the machine presents another key.")
+    public String hostKey;
+  }
+
+  /** The local provider takes no settings; its presence selects it. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class LocalSpec {
+  }
+}

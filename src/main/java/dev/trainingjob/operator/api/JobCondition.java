@@ -1,0 +1,26 @@
+package dev.trainingjob.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** A Kubernetes-style condition (the shape of metav1.Condition). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class JobCondition {
+  @JsonPropertyDescription("The condition's type, for example Progressing, Complete or Failed.")
+  public String type;
+
+  @JsonPropertyDescription("True, False or Unknown.")
+  public String status;
+
+  @JsonPropertyDescription("A CamelCase word saying why, for searching and alerting (for example InvalidSpec).")
+  public String reason;
+
+  @JsonPropertyDescription("A sentence for a person.")
+  public String message;
+
+  @JsonPropertyDescription("When status last changed (RFC 3339).")
+  public String lastTransitionTime;
+
+  @JsonPropertyDescription("The metadata.generation this condition was set for.")
+  public Long observedGeneration;
+}

@@ -1,0 +1,284 @@
+package dev.trainingjob.operator.api;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a spec before anything acts on it. The CRD schema says the same where it can, but the API
+ * server may not enforce it (an old CRD, a mock), and some rules (paths, CIDRs) are beyond a schema.
+ */
+public final class SpecValidator {
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final Pattern BOOTSTRAP = Pattern.compile("system|venv|conda");
+  private static final Pattern CIDR = Pattern.compile("([0-9a-fA-F:.]+)/([0-9]{1,3})");
+
+  /** One thing wrong with a spec: the field's path and what is wrong with it. */
+  public record Violation(String field, String problem) {
+    @Override
+    public String toString() {
+      return field + ": " + problem;
+    }
+  }
+
+  private SpecValidator() {}
+
+  public static List<Violation> validate(TrainingJobSpec spec) {
+    List<Violation> out = new ArrayList<>();
+    if (spec == null) {
+      out.add(new Violation("spec", "is missing"));
+      return out;
+    }
+    script(spec.script, out);
+    python(spec.python, out);
+    compute(spec.compute, out);
+    env(spec.env, out);
+    output(spec.output, out);
+    access(spec.access, out);
+    if (spec.limits != null && spec.limits.maxRuntimeSeconds != null && spec.limits.maxRuntimeSeconds < 1) {
+      out.add(new Violation("spec.limits.maxRuntimeSeconds", "must be at least 1, got " + spec.limits.maxRuntimeSeconds));
+    }
+    return out;
+  }
+
+  private static void script(ScriptSpec script, List<Violation> out) {
+    if (script == null) {
+      out.add(new Violation("spec.script", "is missing"));
+      return;
+    }
+    String entryProblem = relativePathProblem(script.entrypoint);
+    if (entryProblem != null) {
+      out.add(new Violation("spec.script.entrypoint", entryProblem));
+    }
+    if (script.inline != null) {
+      for (String name : script.inline.keySet()) {
+        String problem = relativePathProblem(name);
+        if (problem != null) {
+          out.add(new Violation("spec.script.inline[" + name + "]", "file name " + problem));
+        }
+      }
+    }
+    boolean onlyInline = script.configMap == null && script.git == null;
+    if (entryProblem == null && onlyInline) {
+      Map<String, String> files = script.inline == null ? Map.of() : script.inline;
+      if (!files.containsKey(normalize(script.entrypoint))) {
+        out.add(new Violation("spec.script.entrypoint", "names " + script.entrypoint
+            + ", which is not among the files in spec.script.inline " + files.keySet()));
+      }
+    }
+    if (script.configMap != null && script.configMap.isBlank()) {
+      out.add(new Violation("spec.script.configMap", "must name a ConfigMap"));
+    }
+    if (script.git != null) {
+      if (script.git.url == null || script.git.url.isBlank()) {
+        out.add(new Violation("spec.script.git.url", "is required"));
+      } else if (!script.git.url.matches("(https?|ssh|git|file)://\\S+|[\\w.-]+@[\\w.-]+:\\S+")) {
+        out.add(new Violation("spec.script.git.url", "must be an https://, ssh://, git:// or user@host:path URL"));
+      }
+      // a ref starting with '-' would be read by git as an option
+      if (script.git.ref != null && (script.git.ref.startsWith("-") || script.git.ref.chars().anyMatch(Character::isWhitespace))) {
+        out.add(new Violation("spec.script.git.ref", "must be a branch, tag or commit (no leading '-', no spaces)"));
+      }
+    }
+  }
+
+  private static void python(PythonSpec python, List<Violation> out) {
+    if (python == null) {
+      return;
+    }
+    if (python.bootstrap != null && !BOOTSTRAP.matcher(python.bootstrap).matches()) {
+      out.add(new Violation("spec.python.bootstrap", "must be one of system, venv, conda; got " + python.bootstrap));
+    }
+    if (python.condaPackages != null && !python.condaPackages.isEmpty() && !PythonSpec.CONDA.equals(PythonSpec.bootstrapOf(python))) {
+      out.add(new Violation("spec.python.condaPackages", "needs spec.python.bootstrap: conda"));
+    }
+    if (python.version != null && !python.version.matches("[0-9]+(\\.[0-9]+){0,2}")) {
+      out.add(new Violation("spec.python.version", "must be a version such as 3.11, got " + python.version));
+    }
+    checkNoOptions("spec.python.requirements", python.requirements, out);
+    checkNoOptions("spec.python.condaPackages", python.condaPackages, out);
+  }
+
+  /** Package specifiers reach pip and conda as arguments: one starting with '-' would be an option. */
+  private static void checkNoOptions(String field, List<String> items, List<Violation> out) {
+    if (items == null) {
+      return;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      String item = items.get(i);
+      if (item == null || item.isBlank() || item.startsWith("-")) {
+        out.add(new Violation(field + "[" + i + "]", "must be a package specifier, not empty and not starting with '-'"));
+      }
+    }
+  }
+
+  private static void compute(ComputeSpec compute, List<Violation> out) {
+    if (compute == null) {
+      return;
+    }
+    List<String> named = compute.named();
+    if (named.size() > 1) {
+      out.add(new Violation("spec.compute", "names more than one provider " + named + "; choose one"));
+    }
+    if (compute.ec2 != null) {
+      ComputeSpec.Ec2Spec ec2 = compute.ec2;
+      if (ec2.instanceType == null || ec2.instanceType.isBlank()) {
+        out.add(new Violation("spec.compute.ec2.instanceType", "is required"));
+      }
+      if (ec2.volumeSizeGiB != null && ec2.volumeSizeGiB < 8) {
+        out.add(new Violation("spec.compute.ec2.volumeSizeGiB", "must be at least 8, got " + ec2.volumeSizeGiB));
+      }
+    }
+    if (compute.host != null) {
+      ComputeSpec.HostSpec host = compute.host;
+      required("spec.compute.host.address", host.address, out);
+      required("spec.compute.host.user", host.user, out);
+      required("spec.compute.host.privateKeySecret", host.privateKeySecret, out);
+      required("spec.compute.host.hostKey", host.hostKey, out);
+      if (host.port != null && (host.port < 1 || host.port > 65535)) {
+        out.add(new Violation("spec.compute.host.port", "must be between 1 and 65535, got " + host.port));
+      }
+      if (host.hostKey != null && !host.hostKey.isBlank() && !host.hostKey.trim().matches("(ssh-|ecdsa-)\\S+ [A-Za-z0-9+/=]+( .*)?")) {
+        out.add(new Violation("spec.compute.host.hostKey", "must be a public key as in known_hosts, for example ssh-ed25519 AAAA..."));
+      }
+    }
+  }
+
+  private static void env(List<EnvVarSpec> env, List<Violation> out) {
+    if (env == null) {
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < env.size(); i++) {
+      EnvVarSpec var = env.get(i);
+      String at = "spec.env[" + i + "]";
+      if (var == null || var.name == null || !ENV_NAME.matcher(var.name).matches()) {
+        out.add(new Violation(at + ".name", "must be a valid identifier (letters, digits, _; not starting with a digit), got "
+            + (var == null ? null : var.name)));
+        continue;
+      }
+      if (!seen.add(var.name)) {
+        out.add(new Violation(at + ".name", var.name + " is set twice"));
+      }
+      boolean fromSecret = var.valueFrom != null;
+      if (fromSecret && var.value != null) {
+        out.add(new Violation(at, "sets both value and valueFrom; choose one"));
+      }
+      if (fromSecret) {
+        EnvVarSpec.SecretKeyRef ref = var.valueFrom.secretKeyRef;
+        if (ref == null || ref.name == null || ref.name.isBlank() || ref.key == null || ref.key.isBlank()) {
+          out.add(new Violation(at + ".valueFrom.secretKeyRef", "needs the Secret's name and key"));
+        }
+      }
+    }
+  }
+
+  private static void output(OutputSpec output, List<Violation> out) {
+    if (output == null) {
+      return;
+    }
+    if (output.paths != null) {
+      for (int i = 0; i < output.paths.size(); i++) {
+        String problem = relativePathProblem(output.paths.get(i));
+        if (problem != null) {
+          out.add(new Violation("spec.output.paths[" + i + "]", problem));
+        }
+      }
+    }
+    if (output.s3Uri != null && !output.s3Uri.matches("s3://[^/\\s]+(/\\S*)?")) {
+      out.add(new Violation("spec.output.s3Uri", "must look like s3://bucket/prefix, got " + output.s3Uri));
+    }
+  }
+
+  private static void access(AccessSpec access, List<Violation> out) {
+    if (access == null) {
+      return;
+    }
+    if (access.ports != null) {
+      for (int i = 0; i < access.ports.size(); i++) {
+        Integer port = access.ports.get(i);
+        if (port == null || port < 1 || port > 65535) {
+          out.add(new Violation("spec.access.ports[" + i + "]", "must be between 1 and 65535, got " + port));
+        }
+      }
+    }
+    if (access.allowedCidrs != null) {
+      for (int i = 0; i < access.allowedCidrs.size(); i++) {
+        String cidr = access.allowedCidrs.get(i);
+        if (!isCidr(cidr)) {
+          out.add(new Violation("spec.access.allowedCidrs[" + i + "]", "is not a CIDR such as 203.0.113.0/24: " + cidr));
+        }
+      }
+    }
+    boolean ports = access.ports != null && !access.ports.isEmpty();
+    boolean cidrs = access.allowedCidrs != null && !access.allowedCidrs.isEmpty();
+    if (ports && !cidrs) {
+      out.add(new Violation("spec.access.allowedCidrs", "must name who may reach spec.access.ports; nothing is opened to the world by default"));
+    }
+  }
+
+  /** True for an IPv4 or IPv6 address with a prefix length that fits it. */
+  public static boolean isCidr(String cidr) {
+    if (cidr == null) {
+      return false;
+    }
+    var m = CIDR.matcher(cidr.trim());
+    if (!m.matches()) {
+      return false;
+    }
+    String address = m.group(1);
+    boolean v4 = address.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    boolean v6 = address.contains(":");
+    if (!v4 && !v6) {
+      return false;
+    }
+    if (v4) {
+      for (String octet : address.split("\\.")) {
+        if (Integer.parseInt(octet) > 255) {
+          return false;
+        }
+      }
+    }
+    try {
+      // a literal address only: InetAddress does no lookup for these
+      InetAddress.getByName(address);
+    } catch (Exception e) {
+      return false;
+    }
+    int prefix = Integer.parseInt(m.group(2));
+    return prefix <= (v4 ? 32 : 128);
+  }
+
+  /** Why a user-given path cannot be a file inside the job directory, or null when it can. */
+  static String relativePathProblem(String path) {
+    if (path == null || path.isBlank()) {
+      return "is empty";
+    }
+    if (path.startsWith("/") || path.startsWith("~")) {
+      return "must be relative to the job's files, got " + path;
+    }
+    if (path.indexOf('\0') >= 0 || path.indexOf('\\') >= 0 || path.chars().anyMatch(c -> c < 0x20)) {
+      return "contains a control character or backslash";
+    }
+    for (String part : path.split("/")) {
+      if (part.equals("..")) {
+        return "must not contain '..', got " + path;
+      }
+    }
+    return null;
+  }
+
+  private static String normalize(String path) {
+    return path.startsWith("./") ? path.substring(2) : path;
+  }
+
+  private static void required(String field, String value, List<Violation> out) {
+    if (value == null || value.isBlank()) {
+      out.add(new Violation(field, "is required"));
+    }
+  }
+}

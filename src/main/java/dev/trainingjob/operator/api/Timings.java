@@ -1,0 +1,26 @@
+package dev.trainingjob.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** When a job passed each milestone (RFC 3339), so a slow step shows where the time went. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class Timings {
+  @JsonPropertyDescription("When the machine was up.")
+  public String provisioned;
+
+  @JsonPropertyDescription("When SSH first answered.")
+  public String sshReady;
+
+  @JsonPropertyDescription("When Python was ready and the script started.")
+  public String bootstrapped;
+
+  @JsonPropertyDescription("When the first progress was seen.")
+  public String firstProgress;
+
+  @JsonPropertyDescription("When the script ended.")
+  public String finished;
+
+  @JsonPropertyDescription("When everything the job held was released.")
+  public String released;
+}

@@ -1,0 +1,29 @@
+package dev.trainingjob.operator.api;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crdv2.generator.v1.SchemaCustomizer;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** One training run: a Python script, where to run it, and what to keep when it ends. */
+@SchemaCustomizer(value = SchemaRules.RootDescriptions.class, input = "")
+@Group(TrainingJob.GROUP)
+@Version(TrainingJob.VERSION)
+@Kind("TrainingJob")
+@Plural("trainingjobs")
+@ShortNames("tj")
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class TrainingJob extends CustomResource<TrainingJobSpec, TrainingJobStatus> implements Namespaced {
+  public static final String GROUP = "trainingjob.dev";
+  public static final String VERSION = "v1alpha1";
+
+  /** "namespace/name", the way every log line and message names a job. */
+  public String ref() {
+    return getMetadata().getNamespace() + "/" + getMetadata().getName();
+  }
+}

@@ -1,0 +1,54 @@
+package dev.trainingjob.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.fabric8.crd.generator.annotation.PrinterColumn;
+import java.util.ArrayList;
+import java.util.List;
+
+// Field order matters: it is the order of the printer columns in kubectl get.
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"phase", "progress", "instance", "message"})
+public class TrainingJobStatus {
+  @JsonPropertyDescription("Where the job is: Pending, Provisioning, Bootstrapping, Running, Finishing, Succeeded or Failed.")
+  @PrinterColumn(name = "Phase")
+  public Phase phase;
+
+  @JsonPropertyDescription("Kubernetes-style conditions that say why the job is where it is.")
+  public List<JobCondition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("The metadata.generation of the spec this status describes.")
+  public Long observedGeneration;
+
+  @JsonPropertyDescription("The machine the job runs on.")
+  public InstanceStatus instance;
+
+  @JsonPropertyDescription("How far the script has come, from its progress file or its output.")
+  public ProgressStatus progress;
+
+  @JsonPropertyDescription("The last lines the script printed (bounded in size).")
+  public List<String> logTail;
+
+  @JsonPropertyDescription("The script's exit status, once it has ended.")
+  public Integer exitCode;
+
+  @JsonPropertyDescription("When the script was started (RFC 3339).")
+  public String startedAt;
+
+  @JsonPropertyDescription("When the job reached Succeeded or Failed (RFC 3339).")
+  public String finishedAt;
+
+  @JsonPropertyDescription("A sentence about the job's state for a person: what it waits for, or why it failed.")
+  @PrinterColumn(name = "Message", priority = 1)
+  public String message;
+
+  @JsonPropertyDescription("The command that attaches a terminal to the script's screen session.")
+  public String attachCommand;
+
+  @JsonPropertyDescription("When the job passed each milestone.")
+  public Timings timings;
+
+  @JsonPropertyDescription("Launch attempt number; part of the idempotency token of cloud launches.")
+  public Integer attempt;
+}

@@ -1,0 +1,42 @@
+package dev.trainingjob.operator.config;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * The operator's settings (from `run` flags or their environment variables).
+ *
+ * @param operatorId names this operator instance on what it creates (the managed-by tag)
+ * @param defaultProvider the provider for jobs whose spec.compute names none
+ * @param namespaces namespaces to watch; empty means all
+ * @param pollInterval how often a machine that is not ready yet is looked at again
+ * @param probeInterval how often a running job is probed
+ * @param sshReadyTimeout how long a machine may take before SSH answers
+ * @param reconcileThreads how many jobs are reconciled at once
+ */
+public record OperatorConfig(
+    String operatorId,
+    String defaultProvider,
+    Set<String> namespaces,
+    Duration pollInterval,
+    Duration probeInterval,
+    Duration sshReadyTimeout,
+    int reconcileThreads) {
+
+  public static OperatorConfig defaults() {
+    return new OperatorConfig("trainingjob-operator", "local", Set.of(), Duration.ofSeconds(10), Duration.ofSeconds(5),
+        Duration.ofMinutes(10), 10);
+  }
+
+  public OperatorConfig withDefaultProvider(String provider) {
+    return new OperatorConfig(operatorId, provider, namespaces, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads);
+  }
+
+  public OperatorConfig withIntervals(Duration poll, Duration probe) {
+    return new OperatorConfig(operatorId, defaultProvider, namespaces, poll, probe, sshReadyTimeout, reconcileThreads);
+  }
+
+  public OperatorConfig withSshReadyTimeout(Duration timeout) {
+    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, timeout, reconcileThreads);
+  }
+}

@@ -1,0 +1,179 @@
+package dev.trainingjob.operator.embedded;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.trainingjob.operator.api.TrainingJob;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.InputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the real kubectl needs beyond CRUD: the discovery documents (/version, /api, /apis and the
+ * resource lists) and, for TrainingJobs, the server-side Table built from the CRD's printer
+ * columns, as a real API server builds it.
+ */
+final class Discovery {
+  static final String CRD_RESOURCE = "/META-INF/fabric8/trainingjobs.trainingjob.dev-v1.yml";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String GROUP_VERSION = TrainingJob.GROUP + "/" + TrainingJob.VERSION;
+  private final List<CustomResourceColumnDefinition> columns;
+
+  Discovery(KubernetesCrudDispatcher crud) {
+    this.columns = loadColumns();
+  }
+
+  private static List<CustomResourceColumnDefinition> loadColumns() {
+    try (InputStream in = Discovery.class.getResourceAsStream(CRD_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("the generated CRD " + CRD_RESOURCE + " is not on the class path");
+      }
+      CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
+      return crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The answer to a discovery request, or null when the request is for a resource. */
+  MockResponse answer(RecordedRequest request) {
+    String path = request.getPath().replaceFirst("\\?.*$", "");
+    if (!"GET".equals(request.getMethod())) {
+      return null;
+    }
+    return switch (path) {
+      case "/version" -> json(200, """
+          {"major":"1","minor":"31","gitVersion":"v1.31.0-trainingjob-embedded","platform":"linux/amd64"}""");
+      case "/api" -> json(200, """
+          {"kind":"APIVersions","versions":["v1"]}""");
+      case "/apis" -> json(200, """
+          {"kind":"APIGroupList","apiVersion":"v1","groups":[
+            {"name":"%1$s","versions":[{"groupVersion":"%2$s","version":"%3$s"}],
+             "preferredVersion":{"groupVersion":"%2$s","version":"%3$s"}},
+            {"name":"coordination.k8s.io","versions":[{"groupVersion":"coordination.k8s.io/v1","version":"v1"}],
+             "preferredVersion":{"groupVersion":"coordination.k8s.io/v1","version":"v1"}}]}"""
+          .formatted(TrainingJob.GROUP, GROUP_VERSION, TrainingJob.VERSION));
+      case "/api/v1" -> json(200, """
+          {"kind":"APIResourceList","groupVersion":"v1","resources":[
+            %s,%s,%s,%s,%s]}""".formatted(
+              resource("namespaces", "Namespace", false, "ns"),
+              resource("configmaps", "ConfigMap", true, "cm"),
+              resource("secrets", "Secret", true, null),
+              resource("events", "Event", true, "ev"),
+              resource("pods", "Pod", true, "po")));
+      case "/apis/coordination.k8s.io/v1" -> json(200, """
+          {"kind":"APIResourceList","groupVersion":"coordination.k8s.io/v1","resources":[%s]}"""
+          .formatted(resource("leases", "Lease", true, null)));
+      case "/apis/" + GROUP_VERSION -> json(200, """
+          {"kind":"APIResourceList","groupVersion":"%s","resources":[%s,
+            {"name":"trainingjobs/status","singularName":"","namespaced":true,"kind":"TrainingJob","verbs":["get","patch","update"]}]}"""
+          .formatted(GROUP_VERSION, resource("trainingjobs", "TrainingJob", true, "tj")));
+      default -> path.startsWith("/openapi/") ? json(404, "{}") : null;
+    };
+  }
+
+  private static String resource(String plural, String kind, boolean namespaced, String shortName) {
+    return """
+        {"name":"%s","singularName":"%s","namespaced":%s,"kind":"%s",
+         "verbs":["create","delete","deletecollection","get","list","patch","update","watch"]%s}"""
+        .formatted(plural, kind.toLowerCase(), namespaced, kind,
+            shortName == null ? "" : ",\"shortNames\":[\"" + shortName + "\"]");
+  }
+
+  /** Turns a TrainingJob or TrainingJobList into a meta.k8s.io/v1 Table when kubectl asks for one. */
+  MockResponse asTableIfAsked(RecordedRequest request, MockResponse response) {
+    String accept = request.getHeader("Accept");
+    boolean wantsTable = accept != null && accept.contains("as=Table");
+    if (!wantsTable || response.code() != 200 || !request.getPath().contains("/trainingjobs")) {
+      return response;
+    }
+    try {
+      JsonNode body = JSON.readTree(response.getBody().readUtf8());
+      ObjectNode table = JSON.createObjectNode();
+      table.put("kind", "Table");
+      table.put("apiVersion", "meta.k8s.io/v1");
+      table.set("metadata", body.path("metadata").isObject() && body.has("items") ? body.get("metadata") : JSON.createObjectNode());
+      ArrayNode defs = table.putArray("columnDefinitions");
+      defs.addObject().put("name", "Name").put("type", "string").put("format", "name").put("priority", 0)
+          .put("description", "Name must be unique within a namespace.");
+      for (CustomResourceColumnDefinition c : columns) {
+        defs.addObject().put("name", c.getName()).put("type", c.getType()).put("format", c.getFormat() == null ? "" : c.getFormat())
+            .put("priority", c.getPriority() == null ? 0 : c.getPriority())
+            .put("description", c.getDescription() == null ? "" : c.getDescription());
+      }
+      ArrayNode rows = table.putArray("rows");
+      if (body.has("items")) {
+        body.get("items").forEach(item -> row(rows, item));
+      } else {
+        row(rows, body);
+      }
+      return json(200, JSON.writeValueAsString(table));
+    } catch (java.io.IOException e) {
+      return response;
+    }
+  }
+
+  private void row(ArrayNode rows, JsonNode item) {
+    ObjectNode row = rows.addObject();
+    ArrayNode cells = row.putArray("cells");
+    cells.add(item.path("metadata").path("name").asText());
+    for (CustomResourceColumnDefinition c : columns) {
+      JsonNode value = at(item, c.getJsonPath());
+      if (value == null || value.isMissingNode() || value.isNull()) {
+        cells.addNull();
+      } else if ("date".equals(c.getType())) {
+        cells.add(age(value.asText()));
+      } else {
+        cells.add(value);
+      }
+    }
+    ObjectNode partial = row.putObject("object");
+    partial.put("kind", "PartialObjectMetadata");
+    partial.put("apiVersion", "meta.k8s.io/v1");
+    partial.set("metadata", item.path("metadata"));
+  }
+
+  /** Follows a simple path such as .status.progress.summary. */
+  private static JsonNode at(JsonNode node, String path) {
+    JsonNode current = node;
+    for (String part : path.replaceFirst("^\\.", "").split("\\.")) {
+      current = current.path(part);
+    }
+    return current;
+  }
+
+  /** The way kubectl shows an age: 45s, 3m12s, 2h5m, 3d. */
+  static String age(String timestamp) {
+    try {
+      Duration d = Duration.between(Instant.parse(timestamp), Instant.now());
+      long s = Math.max(0, d.toSeconds());
+      if (s < 120) {
+        return s + "s";
+      }
+      if (s < 600) {
+        return (s / 60) + "m" + (s % 60 == 0 ? "" : (s % 60) + "s");
+      }
+      if (s < 3 * 3600) {
+        return (s / 3600 == 0 ? "" : (s / 3600) + "h") + ((s % 3600) / 60) + "m";
+      }
+      if (s < 48 * 3600) {
+        return (s / 3600) + "h";
+      }
+      return (s / 86400) + "d";
+    } catch (RuntimeException e) {
+      return "<unknown>";
+    }
+  }
+
+  private static MockResponse json(int code, String body) {
+    return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+  }
+}

@@ -1,0 +1,115 @@
+package dev.trainingjob.operator.embedded;
+
+import dev.trainingjob.operator.api.TrainingJob;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+/**
+ * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server in CRUD mode
+ * (status as a subresource for TrainingJobs), plus the discovery documents and server-side
+ * tables the real kubectl asks for. It keeps a log of requests so tests can count writes.
+ */
+public final class EmbeddedKubernetes implements AutoCloseable {
+  /** One request as the API saw it. */
+  public record Request(String method, String path) {}
+
+  private final KubernetesCrudDispatcher crud;
+  private final KubernetesMockServer server;
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private volatile KubernetesClient client;
+
+  public EmbeddedKubernetes() {
+    var trainingJobs = new CustomResourceDefinitionContext.Builder()
+        .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural("trainingjobs")
+        .withKind("TrainingJob").withScope("Namespaced").withStatusSubresource(true).build();
+    crud = new KubernetesCrudDispatcher(List.of(trainingJobs));
+    Discovery discovery = new Discovery(crud);
+    Dispatcher dispatcher = new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        requests.add(new Request(request.getMethod(), request.getPath()));
+        MockResponse answer = discovery.answer(request);
+        return answer != null ? answer : discovery.asTableIfAsked(request, crud.dispatch(request));
+      }
+    };
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+  }
+
+  /** Starts on 127.0.0.1; port 0 picks a free one. */
+  public EmbeddedKubernetes start(int port) {
+    server.init(InetAddress.getLoopbackAddress(), port);
+    return this;
+  }
+
+  public synchronized KubernetesClient client() {
+    if (client == null) {
+      client = server.createClient();
+    }
+    return client;
+  }
+
+  /** A new client, for a second operator that must not share the first one's connections. */
+  public KubernetesClient newClient() {
+    return server.createClient();
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + server.getPort();
+  }
+
+  /** Writes a kubeconfig that points kubectl at this API. */
+  public Path writeKubeconfig(Path file) throws IOException {
+    String yaml = """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: trainingjob-demo
+          cluster:
+            server: %s
+        users:
+        - name: demo
+          user:
+            token: demo
+        contexts:
+        - name: trainingjob-demo
+          context:
+            cluster: trainingjob-demo
+            user: demo
+            namespace: default
+        current-context: trainingjob-demo
+        """.formatted(url());
+    if (file.getParent() != null) {
+      Files.createDirectories(file.getParent());
+    }
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  /** The requests seen so far that match. */
+  public List<Request> requests(Predicate<Request> filter) {
+    return requests.stream().filter(filter).toList();
+  }
+
+  @Override
+  public void close() {
+    if (client != null) {
+      client.close();
+    }
+    server.destroy();
+  }
+}

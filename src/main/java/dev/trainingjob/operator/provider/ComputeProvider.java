@@ -1,0 +1,34 @@
+package dev.trainingjob.operator.provider;
+
+import dev.trainingjob.operator.api.InstanceStatus;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.remote.SshTarget;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where jobs run: ec2, host or local. Every method is idempotent and safe to call again after the
+ * operator was killed at any line: the provider finds what it made before by the job's uid.
+ */
+public interface ComputeProvider {
+  /** The name users write under spec.compute (ec2, host, local). */
+  String name();
+
+  /** Makes sure the job has a machine, launching one only if it has none. */
+  Machine ensure(TrainingJob job) throws Exception;
+
+  /** The job's machine as the provider sees it now, if it has one. */
+  Optional<Machine> describe(TrainingJob job) throws Exception;
+
+  /** How to reach the machine over SSH, with the host key to expect. */
+  SshTarget sshTarget(TrainingJob job, InstanceStatus instance) throws Exception;
+
+  /** Where collected outputs are written, when the provider collects them to this side. */
+  Optional<Path> outputDirectory(TrainingJob job);
+
+  /**
+   * Lets go of everything the job holds: terminates a launched instance, deletes what was created
+   * for it, or stops the session on a machine that stays. True once nothing remains.
+   */
+  boolean release(TrainingJob job) throws Exception;
+}

@@ -1,0 +1,10 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.TrainingJob;
+
+/** Records Kubernetes Events about a job, for kubectl describe. Messages never hold secrets. */
+public interface EventRecorder {
+  void normal(TrainingJob job, String reason, String message);
+
+  void warning(TrainingJob job, String reason, String message);
+}

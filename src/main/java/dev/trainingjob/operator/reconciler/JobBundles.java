@@ -1,0 +1,82 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.EnvVarSpec;
+import dev.trainingjob.operator.api.PythonSpec;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.api.TrainingJobSpec;
+import dev.trainingjob.operator.remote.JobBundle;
+import dev.trainingjob.operator.remote.JobRef;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves a job's spec into the bundle to upload: ConfigMap files and Secret values are read
+ * here, at upload time, and never written anywhere but the machine's 0600 environment file.
+ */
+public class JobBundles {
+  private final KubernetesClient client;
+
+  public JobBundles(KubernetesClient client) {
+    this.client = client;
+  }
+
+  public JobBundle build(TrainingJob job) {
+    TrainingJobSpec spec = job.getSpec();
+    String ns = job.getMetadata().getNamespace();
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    if (spec.script.configMap != null) {
+      ConfigMap cm = client.configMaps().inNamespace(ns).withName(spec.script.configMap).get();
+      if (cm == null) {
+        throw new IllegalStateException("ConfigMap " + ns + "/" + spec.script.configMap + " named in spec.script.configMap does not exist");
+      }
+      if (cm.getData() != null) {
+        cm.getData().forEach((k, v) -> files.put(k, v.getBytes(StandardCharsets.UTF_8)));
+      }
+      if (cm.getBinaryData() != null) {
+        cm.getBinaryData().forEach((k, v) -> files.put(k, Base64.getDecoder().decode(v)));
+      }
+    }
+    if (spec.script.inline != null) {
+      spec.script.inline.forEach((k, v) -> files.put(k, v.getBytes(StandardCharsets.UTF_8)));
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    if (spec.env != null) {
+      for (EnvVarSpec var : spec.env) {
+        env.put(var.name, var.valueFrom != null ? secretValue(ns, var.valueFrom.secretKeyRef) : nullToEmpty(var.value));
+      }
+    }
+    PythonSpec py = spec.python;
+    var python = new JobBundle.Python(PythonSpec.bootstrapOf(py), py == null ? null : py.version,
+        py == null || py.requirements == null ? List.of() : py.requirements,
+        py == null || py.condaPackages == null ? List.of() : py.condaPackages);
+    var git = spec.script.git == null ? null : new JobBundle.Git(spec.script.git.url, spec.script.git.ref);
+    return new JobBundle(JobRef.of(job), files, spec.script.entrypoint,
+        spec.script.args == null ? List.of() : spec.script.args, env, python, git,
+        spec.output == null || spec.output.paths == null ? List.of() : spec.output.paths,
+        spec.limits == null ? null : spec.limits.maxRuntimeSeconds);
+  }
+
+  private String secretValue(String ns, EnvVarSpec.SecretKeyRef ref) {
+    Secret secret = client.secrets().inNamespace(ns).withName(ref.name).get();
+    if (secret == null) {
+      throw new IllegalStateException("Secret " + ns + "/" + ref.name + " named in spec.env does not exist");
+    }
+    if (secret.getData() != null && secret.getData().containsKey(ref.key)) {
+      return new String(Base64.getDecoder().decode(secret.getData().get(ref.key)), StandardCharsets.UTF_8);
+    }
+    if (secret.getStringData() != null && secret.getStringData().containsKey(ref.key)) {
+      return secret.getStringData().get(ref.key);
+    }
+    throw new IllegalStateException("Secret " + ns + "/" + ref.name + " has no key " + ref.key);
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+}

@@ -1,0 +1,118 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.InstanceStatus;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.api.TrainingJobStatus;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.provider.ComputeProvider;
+import dev.trainingjob.operator.provider.ProviderRegistry;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.RemoteHost;
+import dev.trainingjob.operator.remote.RemoteHosts;
+import java.time.Clock;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One reconcile of one job: the resource, its working status, and what steps act through. */
+public final class JobContext {
+  private static final Logger LOG = LoggerFactory.getLogger(JobContext.class);
+
+  /** What every reconcile shares. */
+  public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
+      JobBundles bundles, EventRecorder events, Clock clock) {}
+
+  private final TrainingJob job;
+  private final Services services;
+
+  JobContext(TrainingJob job, Services services) {
+    this.job = job;
+    this.services = services;
+    if (job.getStatus() == null) {
+      job.setStatus(new TrainingJobStatus());
+    }
+  }
+
+  public TrainingJob job() {
+    return job;
+  }
+
+  public TrainingJobStatus status() {
+    return job.getStatus();
+  }
+
+  public JobRef ref() {
+    return JobRef.of(job);
+  }
+
+  public OperatorConfig config() {
+    return services.config();
+  }
+
+  public ComputeProvider provider() {
+    return services.providers().forJob(job);
+  }
+
+  public JobBundles bundles() {
+    return services.bundles();
+  }
+
+  public EventRecorder events() {
+    return services.events();
+  }
+
+  public Instant now() {
+    return services.clock().instant();
+  }
+
+  public String nowText() {
+    return now().toString();
+  }
+
+  /** The SSH connection to the job's machine (reused across reconciles by RemoteHosts). */
+  public RemoteHost remote() throws Exception {
+    InstanceStatus instance = status().instance;
+    if (instance == null) {
+      throw new IllegalStateException("the job has no machine yet");
+    }
+    return services.remoteHosts().connect(provider().sshTarget(job, instance));
+  }
+
+  /** Moves to a new phase: conditions, message, an Event and a log line. */
+  public void moveTo(Phase phase, String reason, String message) {
+    TrainingJobStatus status = status();
+    Phase from = status.phase;
+    status.phase = phase;
+    status.message = message;
+    Long generation = job.getMetadata().getGeneration();
+    String now = nowText();
+    switch (phase) {
+      case Succeeded -> {
+        Conditions.set(status, Conditions.PROGRESSING, false, reason, message, generation, now);
+        Conditions.set(status, Conditions.COMPLETE, true, reason, message, generation, now);
+      }
+      case Failed -> {
+        Conditions.set(status, Conditions.PROGRESSING, false, reason, message, generation, now);
+        Conditions.set(status, Conditions.FAILED, true, reason, message, generation, now);
+      }
+      default -> Conditions.set(status, Conditions.PROGRESSING, true, reason, message, generation, now);
+    }
+    if (phase.isFinal() && status.finishedAt == null) {
+      status.finishedAt = now;
+    }
+    if (from != phase) {
+      LOG.info("{}: {} -> {} ({}): {}", job.ref(), from, phase, reason, message);
+      if (phase == Phase.Failed) {
+        events().warning(job, reason, message);
+      } else {
+        events().normal(job, reason, message);
+      }
+    }
+  }
+
+  /** Ends the job in Failed. */
+  public void fail(String reason, String message) {
+    moveTo(Phase.Failed, reason, message);
+  }
+}

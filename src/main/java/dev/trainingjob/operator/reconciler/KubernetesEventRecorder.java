@@ -1,0 +1,56 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.TrainingJob;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Instant;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Writes core/v1 Events owned by nothing (the API server ages them out). */
+public final class KubernetesEventRecorder implements EventRecorder {
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesEventRecorder.class);
+  static final String COMPONENT = "trainingjob-operator";
+  private final KubernetesClient client;
+
+  public KubernetesEventRecorder(KubernetesClient client) {
+    this.client = client;
+  }
+
+  @Override
+  public void normal(TrainingJob job, String reason, String message) {
+    record(job, "Normal", reason, message);
+  }
+
+  @Override
+  public void warning(TrainingJob job, String reason, String message) {
+    record(job, "Warning", reason, message);
+  }
+
+  private void record(TrainingJob job, String type, String reason, String message) {
+    String now = Instant.now().toString();
+    var meta = job.getMetadata();
+    var event = new EventBuilder()
+        .withNewMetadata()
+          .withName(meta.getName() + "." + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
+          .withNamespace(meta.getNamespace())
+        .endMetadata()
+        .withInvolvedObject(new ObjectReferenceBuilder()
+            .withApiVersion(job.getApiVersion()).withKind(job.getKind())
+            .withName(meta.getName()).withNamespace(meta.getNamespace())
+            .withUid(meta.getUid()).withResourceVersion(meta.getResourceVersion()).build())
+        .withType(type).withReason(reason).withMessage(message)
+        .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
+        .withNewSource().withComponent(COMPONENT).endSource()
+        .withReportingComponent(COMPONENT)
+        .build();
+    try {
+      client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
+    } catch (RuntimeException e) {
+      // an Event is a courtesy: failing to write one must not fail the reconcile
+      LOG.warn("{}: could not record event {}: {}", job.ref(), reason, e.getMessage());
+    }
+  }
+}

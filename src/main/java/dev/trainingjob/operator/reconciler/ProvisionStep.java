@@ -1,0 +1,47 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.InstanceStatus;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.Timings;
+import dev.trainingjob.operator.provider.Machine;
+
+/** Provisioning: ensure the job has a machine, and wait until it is up. */
+final class ProvisionStep implements JobStep {
+  @Override
+  public StepResult run(JobContext ctx) throws Exception {
+    Machine machine = ctx.provider().ensure(ctx.job());
+    ctx.status().instance = toStatus(machine);
+    switch (machine.state()) {
+      case GONE -> throw new JobFailure("InstanceLost", "machine " + machine.id() + " went away before the job started");
+      case RUNNING -> {
+        if (machine.address() != null) {
+          timings(ctx).provisioned = ctx.nowText();
+          ctx.moveTo(Phase.Bootstrapping, "Bootstrapping",
+              "Machine " + machine.id() + " is up at " + machine.address() + "; connecting over SSH");
+          return StepResult.next();
+        }
+      }
+      default -> { }
+    }
+    ctx.status().message = machine.message() != null ? machine.message()
+        : "Waiting for machine " + machine.id() + " to start";
+    return StepResult.checkAgainAfter(ctx.config().pollInterval());
+  }
+
+  static InstanceStatus toStatus(Machine machine) {
+    InstanceStatus s = new InstanceStatus();
+    s.id = machine.id();
+    s.type = machine.type();
+    s.address = machine.address();
+    s.sshUser = machine.sshUser();
+    s.launchedAt = machine.launchedAt();
+    return s;
+  }
+
+  static Timings timings(JobContext ctx) {
+    if (ctx.status().timings == null) {
+      ctx.status().timings = new Timings();
+    }
+    return ctx.status().timings;
+  }
+}

@@ -1,0 +1,76 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.remote.HostUnreachableException;
+import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.remote.RemoteHost;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Bootstrapping: connect (a new machine may take minutes before sshd answers), upload the bundle
+ * and start the driver exactly once, then wait for the driver to report that the script runs.
+ */
+final class StartStep implements JobStep {
+  private final ProbeApplier probes;
+
+  StartStep(ProbeApplier probes) {
+    this.probes = probes;
+  }
+
+  @Override
+  public StepResult run(JobContext ctx) throws Exception {
+    RemoteHost remote;
+    try {
+      remote = ctx.remote();
+    } catch (HostUnreachableException e) {
+      return waitForSsh(ctx, e);
+    }
+    var timings = ProvisionStep.timings(ctx);
+    if (timings.sshReady == null) {
+      timings.sshReady = ctx.nowText();
+    }
+    ProbeResult probe = remote.probe(ctx.ref());
+    if (ProbeResult.ABSENT.equals(probe.state())) {
+      // the probe reads files the upload writes; once the driver ran, never upload over it again
+      remote.upload(ctx.bundles().build(ctx.job()));
+      if (remote.startOnce(ctx.ref())) {
+        ctx.events().normal(ctx.job(), "Started", "Driver started in screen session " + ctx.ref().sessionName());
+      }
+      if (ctx.status().startedAt == null) {
+        ctx.status().startedAt = ctx.nowText();
+      }
+      probe = remote.probe(ctx.ref());
+    }
+    probes.apply(ctx, probe);
+    if (probe.exited()) {
+      return toFinishing(ctx, probe);
+    }
+    if (ProbeResult.RUNNING.equals(probe.state())) {
+      timings.bootstrapped = ctx.nowText();
+      ctx.moveTo(Phase.Running, "Running", "The script is running in screen session " + ctx.ref().sessionName());
+      return StepResult.next();
+    }
+    ctx.status().message = "Preparing Python (" + probe.state() + ")";
+    return StepResult.checkAgainAfter(ctx.config().probeInterval());
+  }
+
+  private StepResult waitForSsh(JobContext ctx, HostUnreachableException e) {
+    var provisioned = ProvisionStep.timings(ctx).provisioned;
+    Instant since = provisioned == null ? ctx.now() : Instant.parse(provisioned);
+    Duration waited = Duration.between(since, ctx.now());
+    if (waited.compareTo(ctx.config().sshReadyTimeout()) > 0) {
+      throw new JobFailure("SshUnreachable", "SSH at " + e.target() + " did not answer within "
+          + ctx.config().sshReadyTimeout().toSeconds() + "s: " + e.getMessage());
+    }
+    ctx.status().message = "Waiting for SSH at " + e.target() + " (" + waited.toSeconds() + "s so far): " + e.getMessage();
+    return StepResult.checkAgainAfter(ctx.config().pollInterval());
+  }
+
+  static StepResult toFinishing(JobContext ctx, ProbeResult probe) {
+    ctx.status().exitCode = probe.exitCode();
+    ProvisionStep.timings(ctx).finished = ctx.nowText();
+    ctx.moveTo(Phase.Finishing, "Finishing", "The script exited with code " + probe.exitCode() + "; collecting outputs");
+    return StepResult.next();
+  }
+}

@@ -1,0 +1,155 @@
+package dev.trainingjob.operator.reconciler;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.SpecValidator;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.api.TrainingJobStatus;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thin controller: validate, pick the step for the current phase, run steps while they move
+ * the phase on, then write status only if it changed. Failures that retrying cannot fix end the
+ * job in Failed; everything else is retried by JOSDK with backoff (see {@code OperatorFactory}).
+ */
+@ControllerConfiguration(name = TrainingJobReconciler.NAME)
+public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
+  public static final String NAME = "trainingjob";
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingJobReconciler.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** More transitions than the phases there are means a bug, not a job. */
+  private static final int MAX_STEPS_PER_RECONCILE = Phase.values().length + 1;
+
+  private final JobContext.Services services;
+  private final Map<Phase, JobStep> steps = new EnumMap<>(Phase.class);
+  private final ReleaseStep release = new ReleaseStep();
+
+  public TrainingJobReconciler(JobContext.Services services) {
+    this.services = services;
+    ProbeApplier probes = new ProbeApplier();
+    steps.put(Phase.Pending, new AdmitStep());
+    steps.put(Phase.Provisioning, new ProvisionStep());
+    steps.put(Phase.Bootstrapping, new StartStep(probes));
+    steps.put(Phase.Running, new MonitorStep(probes));
+    steps.put(Phase.Finishing, new FinishStep());
+    steps.put(Phase.Succeeded, release);
+    steps.put(Phase.Failed, release);
+  }
+
+  @Override
+  public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) throws Exception {
+    JobContext ctx = new JobContext(job, services);
+    TrainingJobStatus before = copy(ctx.status());
+    ctx.status().observedGeneration = job.getMetadata().getGeneration();
+    if (ctx.status().phase == null) {
+      ctx.moveTo(Phase.Pending, "Accepted", "Waiting to be provisioned");
+    }
+    StepResult result = validate(ctx) ? runSteps(ctx) : StepResult.next();
+    if (result.kind() == StepResult.Kind.CONTINUE) {
+      // validation failed just now: release whatever an earlier, valid spec had started
+      result = steps.get(Phase.Failed).run(ctx);
+    }
+    return control(job, before, result);
+  }
+
+  private boolean validate(JobContext ctx) {
+    if (ctx.status().phase.isFinal()) {
+      return true;
+    }
+    List<SpecValidator.Violation> problems = SpecValidator.validate(ctx.job().getSpec());
+    if (problems.isEmpty()) {
+      return true;
+    }
+    String message = "Invalid spec: " + String.join("; ", problems.stream().map(Object::toString).toList());
+    ctx.fail("InvalidSpec", message);
+    return false;
+  }
+
+  private StepResult runSteps(JobContext ctx) throws Exception {
+    for (int i = 0; i < MAX_STEPS_PER_RECONCILE; i++) {
+      Phase phase = ctx.status().phase;
+      StepResult result;
+      try {
+        result = steps.get(phase).run(ctx);
+      } catch (JobFailure failure) {
+        LOG.warn("{}: failed in {}: {}: {}", ctx.job().ref(), phase, failure.reason(), failure.getMessage());
+        ctx.fail(failure.reason(), failure.getMessage());
+        continue;
+      }
+      if (result.kind() != StepResult.Kind.CONTINUE) {
+        return result;
+      }
+    }
+    throw new IllegalStateException("job " + ctx.job().ref() + " changed phase too often in one reconcile");
+  }
+
+  private UpdateControl<TrainingJob> control(TrainingJob job, TrainingJobStatus before, StepResult result) {
+    UpdateControl<TrainingJob> control = sameStatus(before, job.getStatus())
+        ? UpdateControl.noUpdate()
+        : UpdateControl.patchStatus(job);
+    if (result.kind() == StepResult.Kind.REQUEUE) {
+      control.rescheduleAfter(result.after());
+    }
+    return control;
+  }
+
+  @Override
+  public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) throws Exception {
+    JobContext ctx = new JobContext(job, services);
+    if (ctx.status().attempt == null && !SpecValidator.validate(job.getSpec()).isEmpty()) {
+      LOG.info("{}: deleted before anything was started", job.ref());
+      return DeleteControl.defaultDelete();
+    }
+    if (release.release(ctx)) {
+      LOG.info("{}: released; removing the finalizer", job.ref());
+      return DeleteControl.defaultDelete();
+    }
+    LOG.info("{}: waiting for the machine to be released before deletion completes", job.ref());
+    return DeleteControl.noFinalizerRemoval().rescheduleAfter(services.config().pollInterval());
+  }
+
+  /** Errors that retrying may fix: say so in status (once per distinct message), and let JOSDK retry. */
+  @Override
+  public ErrorStatusUpdateControl<TrainingJob> updateErrorStatus(TrainingJob job, Context<TrainingJob> context, Exception e) {
+    String message = "Retrying after an error: " + rootMessage(e);
+    LOG.warn("{}: {}", job.ref(), message, e);
+    if (job.getStatus() == null) {
+      job.setStatus(new TrainingJobStatus());
+    }
+    if (Objects.equals(job.getStatus().message, message)) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    job.getStatus().message = message;
+    services.events().warning(job, "ReconcileError", message);
+    return ErrorStatusUpdateControl.patchStatus(job);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t && (t.getMessage() == null || t instanceof RuntimeException
+        && t.getClass().getName().startsWith("io.javaoperatorsdk"))) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  static TrainingJobStatus copy(TrainingJobStatus status) {
+    return status == null ? null : JSON.convertValue(status, TrainingJobStatus.class);
+  }
+
+  static boolean sameStatus(TrainingJobStatus a, TrainingJobStatus b) {
+    return Objects.equals(JSON.valueToTree(a), JSON.valueToTree(b));
+  }
+}

@@ -1,0 +1,32 @@
+package dev.trainingjob.operator.remote;
+
+import dev.trainingjob.operator.api.TrainingJob;
+
+/**
+ * Names one job on a remote machine: its directory (~/.trainingjob/<uid>) and its screen session.
+ */
+public record JobRef(String uid, String namespace, String name) {
+  public static JobRef of(TrainingJob job) {
+    return new JobRef(job.getMetadata().getUid(), job.getMetadata().getNamespace(), job.getMetadata().getName());
+  }
+
+  /** The job directory, relative to the login user's home. */
+  public String directory() {
+    return ".trainingjob/" + uid;
+  }
+
+  /**
+   * The screen session: derived from the name, so a person can find it with screen -ls, plus a
+   * short piece of the uid so two namespaces' jobs of the same name never share one.
+   */
+  public String sessionName() {
+    String safe = name.replaceAll("[^A-Za-z0-9_.-]", "-");
+    String shortUid = uid.replace("-", "");
+    return "tj-" + safe + "-" + shortUid.substring(0, Math.min(8, shortUid.length()));
+  }
+
+  @Override
+  public String toString() {
+    return namespace + "/" + name;
+  }
+}

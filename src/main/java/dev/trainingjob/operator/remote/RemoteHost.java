@@ -1,0 +1,31 @@
+package dev.trainingjob.operator.remote;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One machine reached over SSH, following the remote protocol in DESIGN.md: one job directory,
+ * one driver started once in screen, one probe. Every method is idempotent.
+ */
+public interface RemoteHost extends AutoCloseable {
+  /** Writes the driver, the probe, the job's files and its environment into the job directory. */
+  void upload(JobBundle bundle) throws Exception;
+
+  /** Starts the driver in screen unless it was started before; true when this call started it. */
+  boolean startOnce(JobRef job) throws Exception;
+
+  /** One snapshot of the job: state, exit code, log tail, progress, disk, GPU. */
+  ProbeResult probe(JobRef job) throws Exception;
+
+  /** Interrupts the script, kills it after a grace period, and ends its screen session. */
+  void stop(JobRef job) throws Exception;
+
+  /** Downloads the given paths of the job's files into the destination; returns what was collected. */
+  List<Path> collect(JobRef job, List<String> paths, Path destination) throws Exception;
+
+  /** Removes the job directory. */
+  void cleanup(JobRef job) throws Exception;
+
+  @Override
+  void close();
+}

@@ -1,0 +1,53 @@
+package dev.trainingjob.operator.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The generated OpenAPI schema, checked by a JSON-schema validator against a small corpus. */
+class CrdSchemaCorpusTest {
+  private static JsonSchema schema;
+
+  @BeforeAll
+  static void load() throws Exception {
+    // Kubernetes' structural schemas are a subset of draft 4 plus x-kubernetes-* keywords (ignored here)
+    schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(CrdTest.schema());
+  }
+
+  static Stream<Path> invalid() throws IOException {
+    return Files.list(Path.of("src/test/resources/crd-corpus/invalid")).sorted();
+  }
+
+  static Stream<Path> valid() throws IOException {
+    return Files.list(Path.of("src/test/resources/crd-corpus/valid")).sorted();
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalid")
+  void rejects(Path example) throws Exception {
+    Set<ValidationMessage> errors = schema.validate(CrdTest.YAML.readTree(example.toFile()));
+    assertThat(errors).as(example.getFileName() + " must be rejected").isNotEmpty();
+  }
+
+  @ParameterizedTest
+  @MethodSource("valid")
+  void accepts(Path example) throws Exception {
+    JsonNode doc = CrdTest.YAML.readTree(example.toFile());
+    assertThat(schema.validate(doc)).as(example.getFileName().toString()).isEmpty();
+    // and the operator's own validation agrees
+    TrainingJob job = io.fabric8.kubernetes.client.utils.Serialization.unmarshal(doc.toString(), TrainingJob.class);
+    assertThat(SpecValidator.validate(job.getSpec())).as(example.getFileName().toString()).isEmpty();
+  }
+}

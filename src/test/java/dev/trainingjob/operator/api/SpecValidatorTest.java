@@ -1,0 +1,107 @@
+package dev.trainingjob.operator.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainingjob.operator.support.Jobs;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class SpecValidatorTest {
+  private static List<String> problems(Consumer<TrainingJobSpec> change) {
+    TrainingJobSpec spec = Jobs.simple("v").getSpec();
+    change.accept(spec);
+    return SpecValidator.validate(spec).stream().map(Object::toString).toList();
+  }
+
+  @Test
+  void aPlainInlineJobIsValid() {
+    assertThat(problems(s -> {})).isEmpty();
+  }
+
+  @Test
+  void pathsThatLeaveTheJobDirectoryAreRefused() {
+    assertThat(problems(s -> s.script.entrypoint = "/abs/train.py")).anyMatch(p -> p.startsWith("spec.script.entrypoint: must be relative"));
+    assertThat(problems(s -> s.script.entrypoint = "a/../../train.py")).anyMatch(p -> p.contains("'..'"));
+    assertThat(problems(s -> s.script.inline = Map.of("../x.py", "", "train.py", "")))
+        .anyMatch(p -> p.startsWith("spec.script.inline[../x.py]"));
+    assertThat(problems(s -> s.output = new OutputSpec() {{ paths = List.of("/root/.ssh"); }}))
+        .anyMatch(p -> p.startsWith("spec.output.paths[0]"));
+  }
+
+  @Test
+  void anEntrypointMustNameAnInlineFileWhenFilesAreOnlyInline() {
+    assertThat(problems(s -> s.script.entrypoint = "main.py")).anyMatch(p -> p.contains("not among the files"));
+    assertThat(problems(s -> { s.script.entrypoint = "main.py"; s.script.configMap = "code"; })).isEmpty();
+  }
+
+  @Test
+  void envNamesMustBeIdentifiersAndSecretsNeedNameAndKey() {
+    assertThat(problems(s -> s.env = List.of(env("MY-VAR", "x")))).anyMatch(p -> p.startsWith("spec.env[0].name"));
+    assertThat(problems(s -> s.env = List.of(env("A", "1"), env("A", "2")))).anyMatch(p -> p.contains("set twice"));
+    EnvVarSpec fromSecret = env("TOKEN", null);
+    fromSecret.valueFrom = new EnvVarSpec.Source();
+    fromSecret.valueFrom.secretKeyRef = new EnvVarSpec.SecretKeyRef();
+    fromSecret.valueFrom.secretKeyRef.name = "s";
+    assertThat(problems(s -> s.env = List.of(fromSecret))).anyMatch(p -> p.startsWith("spec.env[0].valueFrom.secretKeyRef"));
+  }
+
+  @Test
+  void cidrsMustParseAndPortsNeedThem() {
+    assertThat(SpecValidator.isCidr("203.0.113.0/24")).isTrue();
+    assertThat(SpecValidator.isCidr("2001:db8::/32")).isTrue();
+    assertThat(SpecValidator.isCidr("300.1.1.1/24")).isFalse();
+    assertThat(SpecValidator.isCidr("10.0.0.0/33")).isFalse();
+    assertThat(SpecValidator.isCidr("example.com/24")).isFalse();
+    assertThat(SpecValidator.isCidr("10.0.0.0")).isFalse();
+    assertThat(problems(s -> s.access = access(List.of(6006), List.of("nope")))).anyMatch(p -> p.startsWith("spec.access.allowedCidrs[0]"));
+    assertThat(problems(s -> s.access = access(List.of(6006), null))).anyMatch(p -> p.contains("nothing is opened to the world"));
+    assertThat(problems(s -> s.access = access(List.of(0), List.of("10.0.0.0/8")))).anyMatch(p -> p.startsWith("spec.access.ports[0]"));
+  }
+
+  @Test
+  void argumentsThatWouldBeReadAsOptionsAreRefused() {
+    assertThat(problems(s -> {
+      s.script.configMap = "c";
+      s.script.git = new ScriptSpec.GitSource();
+      s.script.git.url = "https://example.com/r.git";
+      s.script.git.ref = "--upload-pack=touch /tmp/x";
+    })).anyMatch(p -> p.startsWith("spec.script.git.ref"));
+    assertThat(problems(s -> s.python = python("venv", List.of("--index-url=http://evil")))).anyMatch(p -> p.startsWith("spec.python.requirements[0]"));
+    assertThat(problems(s -> s.python = python("pip", List.of()))).anyMatch(p -> p.startsWith("spec.python.bootstrap"));
+  }
+
+  @Test
+  void impossibleNumbersAreRefused() {
+    assertThat(problems(s -> { s.limits = new LimitsSpec(); s.limits.maxRuntimeSeconds = -1L; }))
+        .anyMatch(p -> p.startsWith("spec.limits.maxRuntimeSeconds"));
+    assertThat(problems(s -> {
+      s.compute = new ComputeSpec();
+      s.compute.ec2 = new ComputeSpec.Ec2Spec();
+      s.compute.ec2.instanceType = "g5.xlarge";
+      s.compute.ec2.volumeSizeGiB = 7;
+    })).anyMatch(p -> p.startsWith("spec.compute.ec2.volumeSizeGiB"));
+  }
+
+  private static EnvVarSpec env(String name, String value) {
+    EnvVarSpec e = new EnvVarSpec();
+    e.name = name;
+    e.value = value;
+    return e;
+  }
+
+  private static AccessSpec access(List<Integer> ports, List<String> cidrs) {
+    AccessSpec a = new AccessSpec();
+    a.ports = ports;
+    a.allowedCidrs = cidrs;
+    return a;
+  }
+
+  private static PythonSpec python(String bootstrap, List<String> requirements) {
+    PythonSpec p = new PythonSpec();
+    p.bootstrap = bootstrap;
+    p.requirements = requirements;
+    return p;
+  }
+}

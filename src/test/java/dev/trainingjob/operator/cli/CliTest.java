@@ -1,0 +1,54 @@
+package dev.trainingjob.operator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class CliTest {
+  private record Result(int code, String out, String err) {}
+
+  private static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void helpListsTheCommands() {
+    Result r = run("--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("run").contains("Runs the operator");
+  }
+
+  @Test
+  void runHelpDocumentsEveryOptionWithItsEnvironmentVariable() {
+    Result r = run("run", "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("--default-provider", "TRAININGJOB_DEFAULT_PROVIDER", "--namespaces", "TRAININGJOB_NAMESPACES",
+        "--poll-interval", "TRAININGJOB_POLL_INTERVAL", "--probe-interval", "--ssh-ready-timeout", "--operator-id");
+  }
+
+  @Test
+  void aBadDurationIsAClearError() {
+    Result r = run("run", "--poll-interval", "soon");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("'soon' is not a duration");
+  }
+
+  @Test
+  void optionsBecomeTheOperatorsConfiguration() {
+    OperatorOptions options = new OperatorOptions();
+    new CommandLine(options).parseArgs("--default-provider", "ec2", "--namespaces", "ml, research", "--poll-interval", "30s");
+    var config = options.toConfig();
+    assertThat(config.defaultProvider()).isEqualTo("ec2");
+    assertThat(config.namespaces()).containsExactly("ml", "research");
+    assertThat(config.pollInterval()).hasSeconds(30);
+  }
+}

@@ -1,0 +1,164 @@
+package dev.trainingjob.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.api.ComputeSpec;
+import dev.trainingjob.operator.api.EnvVarSpec;
+import dev.trainingjob.operator.api.JobCondition;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.OperatorHarness;
+import dev.trainingjob.operator.support.RecordingProvider;
+import dev.trainingjob.operator.support.ScriptedRemoteHosts;
+import io.fabric8.kubernetes.api.model.Event;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class TrainingJobLifecycleTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private RecordingProvider provider;
+  private ScriptedRemoteHosts remote;
+  private OperatorHarness harness;
+
+  @BeforeEach
+  void start() {
+    provider = new RecordingProvider("local");
+    remote = new ScriptedRemoteHosts();
+    harness = new OperatorHarness("local", List.of(provider, new RecordingProvider("ec2")), remote);
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  @Test
+  void aNewJobWalksThroughEveryPhaseToSucceededAndIsReleased() {
+    harness.create(Jobs.simple("walk"));
+
+    await().atMost(WAIT).until(() -> phase("walk") == Phase.Succeeded
+        && isTrue(harness.get("walk"), Conditions.RELEASED));
+
+    TrainingJob job = harness.get("walk");
+    assertThat(job.getStatus().exitCode).isZero();
+    assertThat(job.getStatus().observedGeneration).isEqualTo(job.getMetadata().getGeneration());
+    assertThat(job.getStatus().instance.type).isEqualTo("fake.large");
+    assertThat(job.getStatus().progress.percent).isEqualTo(100.0);
+    assertThat(job.getStatus().progress.summary).isEqualTo("100%");
+    assertThat(job.getStatus().logTail).contains("saved model.pt");
+    assertThat(job.getStatus().startedAt).isNotNull();
+    assertThat(job.getStatus().finishedAt).isNotNull();
+    assertThat(job.getMetadata().getFinalizers()).isNotEmpty();
+    assertThat(isTrue(job, Conditions.COMPLETE)).isTrue();
+    assertThat(condition(job, Conditions.PROGRESSING).status).isEqualTo("False");
+
+    // one Event per phase change, in order, each with a searchable reason
+    assertThat(harness.events("walk").stream().map(Event::getReason).toList())
+        .containsSubsequence("Provisioning", "Bootstrapping", "Running", "Finishing", "Succeeded", "Released");
+    assertThat(remote.count("default/walk", "upload")).isEqualTo(1);
+    assertThat(remote.count("default/walk", "startOnce")).isEqualTo(1);
+    assertThat(provider.count("default/walk", "release")).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aFailingScriptEndsFailedWithTheExceptionInTheMessageAndIsStillReleased() {
+    remote.exitCode = 3;
+    harness.create(Jobs.simple("boom"));
+
+    await().atMost(WAIT).until(() -> phase("boom") == Phase.Failed && isTrue(harness.get("boom"), Conditions.RELEASED));
+
+    TrainingJob job = harness.get("boom");
+    assertThat(job.getStatus().exitCode).isEqualTo(3);
+    assertThat(job.getStatus().message).contains("exited with code 3").contains("ValueError: boom");
+    assertThat(condition(job, Conditions.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(harness.events("boom")).anyMatch(e -> "ScriptFailed".equals(e.getReason()) && "Warning".equals(e.getType()));
+  }
+
+  @Test
+  void anInvalidSpecFailsWithInvalidSpecNamingTheFieldAndTouchesNoProvider() {
+    TrainingJob bad = Jobs.inline("bad", "../escape.py", java.util.Map.of("train.py", "x"));
+    var env = new EnvVarSpec();
+    env.name = "1BAD";
+    env.value = "v";
+    bad.getSpec().env = List.of(env);
+    harness.create(bad);
+
+    await().atMost(WAIT).until(() -> phase("bad") == Phase.Failed);
+
+    TrainingJob job = harness.get("bad");
+    JobCondition failed = condition(job, Conditions.FAILED);
+    assertThat(failed.reason).isEqualTo("InvalidSpec");
+    assertThat(failed.message).contains("spec.script.entrypoint").contains("..").contains("spec.env[0].name");
+    assertThat(job.getStatus().message).isEqualTo(failed.message);
+    await().atMost(WAIT).until(() -> harness.events("bad").stream().anyMatch(e -> "InvalidSpec".equals(e.getReason())));
+    assertThat(harness.events("bad")).filteredOn(e -> "InvalidSpec".equals(e.getReason()))
+        .allMatch(e -> e.getMessage().contains("spec.env[0].name") && "Warning".equals(e.getType()));
+    assertThat(provider.calls("default/bad")).isEmpty();
+    assertThat(remote.count("default/bad", "upload")).isZero();
+  }
+
+  @Test
+  void twoProvidersInOneSpecAreRefusedBeforeAnyProviderCall() {
+    TrainingJob bad = Jobs.simple("two");
+    bad.getSpec().compute = new ComputeSpec();
+    bad.getSpec().compute.local = new ComputeSpec.LocalSpec();
+    bad.getSpec().compute.ec2 = new ComputeSpec.Ec2Spec();
+    bad.getSpec().compute.ec2.instanceType = "g5.xlarge";
+    harness.create(bad);
+
+    await().atMost(WAIT).until(() -> phase("two") == Phase.Failed);
+    assertThat(harness.get("two").getStatus().message).contains("spec.compute").contains("more than one provider");
+    assertThat(provider.calls("default/two")).isEmpty();
+  }
+
+  @Test
+  void deletingAJobRunsTheReleasePathThenRemovesTheFinalizer() {
+    remote.runningProbes = 100_000; // stays Running
+    harness.create(Jobs.simple("gone"));
+    await().atMost(WAIT).until(() -> phase("gone") == Phase.Running);
+    long releasesBefore = provider.count("default/gone", "release");
+
+    harness.client().resources(TrainingJob.class).inNamespace(OperatorHarness.NS).withName("gone").delete();
+
+    await().atMost(WAIT).until(() -> harness.get("gone") == null);
+    // the double needs two release calls: the finalizer stayed until the second said "nothing left"
+    assertThat(provider.count("default/gone", "release") - releasesBefore).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aReconcileThatLearnsNothingNewWritesNoStatus() {
+    remote.unchanging = true;
+    harness.create(Jobs.simple("quiet"));
+    await().atMost(WAIT).until(() -> phase("quiet") == Phase.Running && harness.get("quiet").getStatus().progress != null);
+    long writesBefore = statusWrites("quiet");
+    long probesBefore = remote.count("default/quiet", "probe");
+
+    await().atMost(WAIT).until(() -> remote.count("default/quiet", "probe") >= probesBefore + 5);
+
+    assertThat(statusWrites("quiet") - writesBefore).isZero();
+    assertThat(writesBefore).isPositive(); // the counter does see status writes
+  }
+
+  private long statusWrites(String name) {
+    return harness.api.requests(r -> ("PATCH".equals(r.method()) || "PUT".equals(r.method()))
+        && r.path().contains("/trainingjobs/" + name + "/status")).size();
+  }
+
+  private Phase phase(String name) {
+    TrainingJob job = harness.get(name);
+    return job == null || job.getStatus() == null ? null : job.getStatus().phase;
+  }
+
+  private static JobCondition condition(TrainingJob job, String type) {
+    return Conditions.find(job.getStatus(), type);
+  }
+
+  private static boolean isTrue(TrainingJob job, String type) {
+    return job != null && Conditions.isTrue(job.getStatus(), type);
+  }
+}

@@ -1,0 +1,48 @@
+package dev.trainingjob.operator.support;
+
+import dev.trainingjob.operator.OperatorRuntime;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import dev.trainingjob.operator.provider.ComputeProvider;
+import dev.trainingjob.operator.remote.RemoteHosts;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.List;
+
+/** The embedded API plus a started operator with short intervals, for reconciler tests. */
+public final class OperatorHarness implements AutoCloseable {
+  public static final String NS = "default";
+  public final EmbeddedKubernetes api = new EmbeddedKubernetes().start(0);
+  public final OperatorRuntime operator;
+
+  public OperatorHarness(String defaultProvider, List<ComputeProvider> providers, RemoteHosts remote) {
+    OperatorConfig config = OperatorConfig.defaults().withDefaultProvider(defaultProvider)
+        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200));
+    operator = OperatorRuntime.start(api.client(), config, providers, remote, List.of());
+  }
+
+  public KubernetesClient client() {
+    return api.client();
+  }
+
+  public TrainingJob create(TrainingJob job) {
+    return client().resource(job).inNamespace(NS).create();
+  }
+
+  public TrainingJob get(String name) {
+    return client().resources(TrainingJob.class).inNamespace(NS).withName(name).get();
+  }
+
+  public List<Event> events(String name) {
+    return client().v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  @Override
+  public void close() {
+    operator.close();
+    api.close();
+  }
+}

@@ -1,0 +1,86 @@
+package dev.trainingjob.operator.support;
+
+import dev.trainingjob.operator.api.InstanceStatus;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.provider.ComputeProvider;
+import dev.trainingjob.operator.provider.Machine;
+import dev.trainingjob.operator.remote.SshTarget;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A provider test double: machines come up after a few looks, release takes two calls; every call is recorded. */
+public final class RecordingProvider implements ComputeProvider {
+  public record Call(String method, String job) {}
+
+  private final String name;
+  private final List<Call> calls = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicInteger> looks = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> releases = new ConcurrentHashMap<>();
+  private final Map<String, Machine> machines = new ConcurrentHashMap<>();
+  public volatile int looksBeforeRunning = 2;
+  public volatile int releaseCallsNeeded = 2;
+
+  public RecordingProvider(String name) {
+    this.name = name;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Machine ensure(TrainingJob job) {
+    String uid = job.getMetadata().getUid();
+    calls.add(new Call("ensure", job.ref()));
+    int seen = looks.computeIfAbsent(uid, k -> new AtomicInteger()).incrementAndGet();
+    Machine.State state = seen >= looksBeforeRunning ? Machine.State.RUNNING : Machine.State.PENDING;
+    Machine m = new Machine("m-" + uid.substring(0, 8), "fake.large", state,
+        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer", Instant.now().toString(),
+        state == Machine.State.PENDING ? "fake machine is booting" : null);
+    machines.put(uid, m);
+    return m;
+  }
+
+  @Override
+  public Optional<Machine> describe(TrainingJob job) {
+    calls.add(new Call("describe", job.ref()));
+    return Optional.ofNullable(machines.get(job.getMetadata().getUid()));
+  }
+
+  @Override
+  public SshTarget sshTarget(TrainingJob job, InstanceStatus instance) {
+    calls.add(new Call("sshTarget", job.ref()));
+    return new SshTarget(instance.address, 22, instance.sshUser, null, null, true);
+  }
+
+  @Override
+  public Optional<Path> outputDirectory(TrainingJob job) {
+    return Optional.of(Path.of("/tmp/trainingjob-test-outputs", job.getMetadata().getUid()));
+  }
+
+  @Override
+  public boolean release(TrainingJob job) {
+    calls.add(new Call("release", job.ref()));
+    int n = releases.computeIfAbsent(job.getMetadata().getUid(), k -> new AtomicInteger()).incrementAndGet();
+    if (n >= releaseCallsNeeded) {
+      machines.remove(job.getMetadata().getUid());
+      return true;
+    }
+    return false;
+  }
+
+  public List<Call> calls(String jobRef) {
+    return calls.stream().filter(c -> c.job().equals(jobRef)).toList();
+  }
+
+  public long count(String jobRef, String method) {
+    return calls(jobRef).stream().filter(c -> c.method().equals(method)).count();
+  }
+}

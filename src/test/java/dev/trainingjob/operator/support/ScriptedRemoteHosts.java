@@ -1,0 +1,101 @@
+package dev.trainingjob.operator.support;
+
+import dev.trainingjob.operator.remote.JobBundle;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.remote.RemoteHost;
+import dev.trainingjob.operator.remote.RemoteHosts;
+import dev.trainingjob.operator.remote.SshTarget;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A remote-host test double: after start, the job bootstraps for one probe, then runs for
+ * {@code runningProbes} probes with progress, then exits with {@code exitCode}. Calls are recorded.
+ */
+public final class ScriptedRemoteHosts implements RemoteHosts {
+  public record Call(String method, String job) {}
+
+  private final List<Call> calls = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicInteger> probesSinceStart = new ConcurrentHashMap<>();
+  private final Map<String, JobBundle> uploads = new ConcurrentHashMap<>();
+  public volatile int runningProbes = 3;
+  public volatile int exitCode = 0;
+  /** When set, a running job reports the same epoch and log on every probe: nothing new. */
+  public volatile boolean unchanging = false;
+
+  @Override
+  public RemoteHost connect(SshTarget target) {
+    return new RemoteHost() {
+      @Override
+      public void upload(JobBundle bundle) {
+        calls.add(new Call("upload", bundle.job().toString()));
+        uploads.put(bundle.job().uid(), bundle);
+      }
+
+      @Override
+      public boolean startOnce(JobRef job) {
+        calls.add(new Call("startOnce", job.toString()));
+        return probesSinceStart.putIfAbsent(job.uid(), new AtomicInteger()) == null;
+      }
+
+      @Override
+      public ProbeResult probe(JobRef job) {
+        calls.add(new Call("probe", job.toString()));
+        AtomicInteger n = probesSinceStart.get(job.uid());
+        if (n == null) {
+          return new ProbeResult(ProbeResult.ABSENT, null, false, null, List.of(), null, null, List.of(), 1.0);
+        }
+        int i = n.getAndIncrement();
+        if (i == 0) {
+          return new ProbeResult(ProbeResult.BOOTSTRAPPING, null, true, null, List.of("installing"), null, null, List.of(), 2.0);
+        }
+        if (unchanging && i >= 1) {
+          return new ProbeResult(ProbeResult.RUNNING, null, true, null, List.of("Epoch 1/9"),
+              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0);
+        }
+        if (i <= runningProbes) {
+          return new ProbeResult(ProbeResult.RUNNING, null, true, null, List.of("Epoch " + i + "/" + runningProbes),
+              Map.of("epoch", i, "epochs", runningProbes, "loss", 1.0 / i), null, List.of(), 3.0);
+        }
+        List<String> tail = exitCode == 0 ? List.of("Epoch done", "saved model.pt") : List.of("Traceback", "ValueError: boom");
+        return new ProbeResult(ProbeResult.EXITED, exitCode, false, null, tail,
+            Map.of("epoch", runningProbes, "epochs", runningProbes, "loss", 0.1), null, List.of(), 4.0);
+      }
+
+      @Override
+      public void stop(JobRef job) {
+        calls.add(new Call("stop", job.toString()));
+      }
+
+      @Override
+      public List<Path> collect(JobRef job, List<String> paths, Path destination) {
+        calls.add(new Call("collect", job.toString()));
+        return paths.stream().map(destination::resolve).toList();
+      }
+
+      @Override
+      public void cleanup(JobRef job) {
+        calls.add(new Call("cleanup", job.toString()));
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  public long count(String jobRef, String method) {
+    return calls.stream().filter(c -> c.job().equals(jobRef) && c.method().equals(method)).count();
+  }
+
+  public JobBundle uploaded(String uid) {
+    return uploads.get(uid);
+  }
+
+  @Override
+  public void close() {}
+}
