@@ -110,8 +110,8 @@ public final class SpecValidator {
     }
     for (int i = 0; i < items.size(); i++) {
       String item = items.get(i);
-      if (item == null || item.isBlank() || item.startsWith("-")) {
-        out.add(new Violation(field + "[" + i + "]", "must be a package specifier, not empty and not starting with '-'"));
+      if (item == null || item.isBlank() || item.startsWith("-") || item.contains("\n") || item.contains("\r")) {
+        out.add(new Violation(field + "[" + i + "]", "must be one package specifier: not empty, not starting with '-', no line breaks"));
       }
     }
   }

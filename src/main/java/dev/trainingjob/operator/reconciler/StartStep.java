@@ -1,7 +1,9 @@
 package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.remote.HostKeyMismatchException;
 import dev.trainingjob.operator.remote.HostUnreachableException;
+import dev.trainingjob.operator.remote.RemoteCommandException;
 import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.remote.RemoteHost;
 import java.time.Duration;
@@ -25,6 +27,8 @@ final class StartStep implements JobStep {
       remote = ctx.remote();
     } catch (HostUnreachableException e) {
       return waitForSsh(ctx, e);
+    } catch (HostKeyMismatchException e) {
+      throw new JobFailure("HostKeyMismatch", e.getMessage());
     }
     var timings = ProvisionStep.timings(ctx);
     if (timings.sshReady == null) {
@@ -34,7 +38,7 @@ final class StartStep implements JobStep {
     if (ProbeResult.ABSENT.equals(probe.state())) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
       remote.upload(ctx.bundles().build(ctx.job()));
-      if (remote.startOnce(ctx.ref())) {
+      if (startOnce(remote, ctx)) {
         ctx.events().normal(ctx.job(), "Started", "Driver started in screen session " + ctx.ref().sessionName());
       }
       if (ctx.status().startedAt == null) {
@@ -55,6 +59,17 @@ final class StartStep implements JobStep {
     return StepResult.checkAgainAfter(ctx.config().probeInterval());
   }
 
+  private static boolean startOnce(RemoteHost remote, JobContext ctx) throws Exception {
+    try {
+      return remote.startOnce(ctx.ref());
+    } catch (RemoteCommandException e) {
+      if (e.exitStatus() == 10) {
+        throw new JobFailure("ScreenMissing", e.getMessage());
+      }
+      throw e;
+    }
+  }
+
   private StepResult waitForSsh(JobContext ctx, HostUnreachableException e) {
     var provisioned = ProvisionStep.timings(ctx).provisioned;
     Instant since = provisioned == null ? ctx.now() : Instant.parse(provisioned);
@@ -70,6 +85,12 @@ final class StartStep implements JobStep {
   static StepResult toFinishing(JobContext ctx, ProbeResult probe) {
     ctx.status().exitCode = probe.exitCode();
     ProvisionStep.timings(ctx).finished = ctx.nowText();
+    if (probe.reason() != null && probe.reason().startsWith("bootstrap failed")) {
+      // the script never ran: nothing to collect
+      ctx.fail("BootstrapFailed", "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
+          + " (exit code " + probe.exitCode() + ")");
+      return StepResult.next();
+    }
     ctx.moveTo(Phase.Finishing, "Finishing", "The script exited with code " + probe.exitCode() + "; collecting outputs");
     return StepResult.next();
   }

@@ -6,6 +6,13 @@ import dev.trainingjob.operator.api.TrainingJob;
  * Names one job on a remote machine: its directory (~/.trainingjob/<uid>) and its screen session.
  */
 public record JobRef(String uid, String namespace, String name) {
+  public JobRef {
+    // the uid becomes a directory name in remote commands: only what Kubernetes uids are made of
+    if (uid == null || !uid.matches("[A-Za-z0-9-]{1,64}")) {
+      throw new IllegalArgumentException("not a Kubernetes uid: " + uid);
+    }
+  }
+
   public static JobRef of(TrainingJob job) {
     return new JobRef(job.getMetadata().getUid(), job.getMetadata().getNamespace(), job.getMetadata().getName());
   }

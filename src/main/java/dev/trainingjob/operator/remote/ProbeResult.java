@@ -28,6 +28,8 @@ public record ProbeResult(
     Double uptimeSeconds) {
 
   public static final String ABSENT = "absent";
+  /** Started, but the driver has not written its state yet. */
+  public static final String STARTING = "starting";
   public static final String BOOTSTRAPPING = "bootstrapping";
   public static final String RUNNING = "running";
   public static final String SYNCING = "syncing";

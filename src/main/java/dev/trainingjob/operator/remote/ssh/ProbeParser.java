@@ -1,0 +1,116 @@
+package dev.trainingjob.operator.remote.ssh;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.trainingjob.operator.remote.ProbeResult;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads probe.sh's JSON; its text fields arrive base64-encoded and are cleaned here. */
+final class ProbeParser {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final int MAX_LINES = 50;
+  static final int MAX_LINE_CHARS = 1000;
+
+  private ProbeParser() {}
+
+  static ProbeResult parse(String output) throws java.io.IOException {
+    JsonNode n = JSON.readTree(output);
+    Integer exit = n.path("exitCode").isNumber() ? n.path("exitCode").asInt() : null;
+    String reason = text(n.path("reason").asText(""));
+    ProbeResult.Disk disk = n.path("disk").isObject()
+        ? new ProbeResult.Disk(n.path("disk").path("usedBytes").asLong(), n.path("disk").path("totalBytes").asLong()) : null;
+    return new ProbeResult(n.path("state").asText(ProbeResult.ABSENT), exit, n.path("sessionAlive").asBoolean(false),
+        reason.isBlank() ? null : reason.strip(), lines(text(n.path("log").asText(""))), progress(text(n.path("progress").asText(""))),
+        disk, gpus(text(n.path("gpu").asText(""))), n.path("uptimeSeconds").isNumber() ? n.path("uptimeSeconds").asDouble() : null);
+  }
+
+  /** Decodes base64 to text; bytes that are not UTF-8 become U+FFFD. */
+  static String text(String base64) {
+    if (base64.isEmpty()) {
+      return "";
+    }
+    return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The log's last lines as a terminal would show them: a carriage return redraws the line (tqdm),
+   * escape sequences and other control characters are dropped, very long lines are cut.
+   */
+  static List<String> lines(String log) {
+    List<String> out = new ArrayList<>();
+    String[] raw = log.split("\n", -1);
+    int end = raw.length;
+    if (end > 0 && raw[end - 1].isEmpty()) {
+      end--;
+    }
+    for (int i = Math.max(0, end - MAX_LINES); i < end; i++) {
+      String line = raw[i];
+      line = line.replaceAll("\r+$", "");
+      int cr = line.lastIndexOf('\r');
+      if (cr >= 0) {
+        line = line.substring(cr + 1);
+      }
+      line = line.replaceAll("\u001B\\[[0-9;?]*[ -/]*[@-~]", "").replaceAll("[\\p{Cntrl}&&[^\t]]", "");
+      if (line.length() > MAX_LINE_CHARS) {
+        line = line.substring(0, MAX_LINE_CHARS) + "…";
+      }
+      out.add(line);
+    }
+    return out;
+  }
+
+  /** The last line of progress.jsonl that is a JSON object (the very last may be half written). */
+  static Map<String, Object> progress(String tail) {
+    String[] lines = tail.split("\n");
+    for (int i = lines.length - 1; i >= 0; i--) {
+      try {
+        JsonNode node = JSON.readTree(lines[i]);
+        if (node != null && node.isObject()) {
+          Map<String, Object> out = new LinkedHashMap<>();
+          node.fields().forEachRemaining(e -> {
+            if (e.getValue().isNumber()) {
+              out.put(e.getKey(), e.getValue().numberValue());
+            } else if (e.getValue().isTextual()) {
+              out.put(e.getKey(), e.getValue().asText());
+            }
+          });
+          return out;
+        }
+      } catch (java.io.IOException | RuntimeException ignored) {
+        // not a record: look at the line before
+      }
+    }
+    return null;
+  }
+
+  /** nvidia-smi --format=csv,noheader,nounits lines: name, utilization %, memory used MiB, memory total MiB. */
+  static List<ProbeResult.Gpu> gpus(String csv) {
+    List<ProbeResult.Gpu> out = new ArrayList<>();
+    for (String line : csv.split("\n")) {
+      String[] f = line.split(",");
+      if (f.length < 4) {
+        continue;
+      }
+      out.add(new ProbeResult.Gpu(f[0].strip(), number(f[1]), whole(f[2]), whole(f[3])));
+    }
+    return out;
+  }
+
+  private static Double number(String s) {
+    try {
+      return Double.parseDouble(s.strip());
+    } catch (NumberFormatException e) {
+      return null; // "[N/A]"
+    }
+  }
+
+  private static Long whole(String s) {
+    Double d = number(s);
+    return d == null ? null : Math.round(d);
+  }
+}

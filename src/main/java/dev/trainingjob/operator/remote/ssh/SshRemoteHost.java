@@ -1,0 +1,326 @@
+package dev.trainingjob.operator.remote.ssh;
+
+import dev.trainingjob.operator.remote.JobBundle;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.remote.RemoteCommandException;
+import dev.trainingjob.operator.remote.RemoteHost;
+import dev.trainingjob.operator.remote.SshTarget;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
+
+/**
+ * The remote protocol over one SSH connection: files go up and come back over SFTP; the job is
+ * started, probed and stopped by the scripts in {@code src/main/resources/remote}. Paths are
+ * relative to the login user's home. User input travels only as file contents.
+ */
+final class SshRemoteHost implements RemoteHost {
+  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "screenrc"};
+  private static final int PROBE_LOG_BYTES = 32 * 1024;
+
+  private final SshRemoteHosts pool;
+  private final SshTarget target;
+
+  SshRemoteHost(SshRemoteHosts pool, SshTarget target) {
+    this.pool = pool;
+    this.target = target;
+  }
+
+  // ---- upload
+
+  @Override
+  public void upload(JobBundle bundle) throws Exception {
+    String dir = bundle.job().directory();
+    Map<String, byte[]> config = config(bundle);
+    withSftp(sftp -> {
+      mkdirs(sftp, ".trainingjob", 0700);
+      mkdirs(sftp, dir, 0700);
+      mkdirs(sftp, dir + "/config", 0700);
+      mkdirs(sftp, dir + "/job", 0700);
+      for (String script : SCRIPTS) {
+        put(sftp, dir + "/" + script, resource(script), 0700);
+      }
+      for (var e : config.entrySet()) {
+        put(sftp, dir + "/config/" + e.getKey(), e.getValue(), 0600);
+      }
+      for (var e : bundle.files().entrySet()) {
+        String name = safeRelative(e.getKey());
+        int slash = name.lastIndexOf('/');
+        if (slash > 0) {
+          mkdirs(sftp, dir + "/job/" + name.substring(0, slash), 0700);
+        }
+        put(sftp, dir + "/job/" + name, e.getValue(), 0600);
+      }
+      return null;
+    });
+  }
+
+  /** The driver's inputs, one file each; lists are NUL-separated so no value is ever split or parsed. */
+  private Map<String, byte[]> config(JobBundle b) {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("session", utf8(b.job().sessionName()));
+    files.put("entrypoint", utf8(safeRelative(b.entrypoint())));
+    files.put("args", nulSeparated("argument", b.args()));
+    List<String> env = new ArrayList<>();
+    b.env().forEach((k, v) -> env.add(k + "=" + v));
+    files.put("env", nulSeparated("environment value", env));
+    files.put("bootstrap", utf8(b.python().bootstrap()));
+    files.put("python_version", utf8(b.python().version() == null ? "" : b.python().version()));
+    files.put("requirements.txt", utf8(lines("requirement", b.python().requirements())));
+    files.put("conda_packages", nulSeparated("conda package", b.python().condaPackages()));
+    files.put("git_url", utf8(b.git() == null ? "" : b.git().url()));
+    files.put("git_ref", utf8(b.git() == null || b.git().ref() == null ? "" : b.git().ref()));
+    var settings = pool.settings();
+    files.put("miniforge_url", utf8(settings.miniforgeUrl() == null ? "" : settings.miniforgeUrl()));
+    files.put("miniforge_sha256", utf8(settings.miniforgeSha256() == null ? "" : settings.miniforgeSha256().toLowerCase()));
+    return files;
+  }
+
+  // ---- start, probe, stop, clean up
+
+  @Override
+  public boolean startOnce(JobRef job) throws Exception {
+    ExecResult r = exec("cd && bash " + job.directory() + "/start.sh", pool.settings().commandTimeout());
+    return switch (r.status()) {
+      case 0 -> true;
+      case 3 -> false;
+      default -> throw new RemoteCommandException(r.stderr().isBlank() ? "start.sh exited with " + r.status() : r.stderr().strip(),
+          r.status());
+    };
+  }
+
+  @Override
+  public ProbeResult probe(JobRef job) throws Exception {
+    String probe = job.directory() + "/probe.sh";
+    ExecResult r = exec("cd && if [ -f " + probe + " ]; then bash " + probe + " " + PROBE_LOG_BYTES
+        + "; else echo '{\"state\":\"absent\"}'; fi", pool.settings().commandTimeout());
+    if (r.status() != 0) {
+      throw new IOException("probe.sh exited with " + r.status() + ": " + r.stderr().strip());
+    }
+    return ProbeParser.parse(r.stdout());
+  }
+
+  @Override
+  public void stop(JobRef job) throws Exception {
+    Duration grace = pool.settings().stopGrace();
+    String stop = job.directory() + "/stop.sh";
+    ExecResult r = exec("cd && if [ -f " + stop + " ]; then bash " + stop + " " + grace.toSeconds() + "; fi",
+        grace.plus(pool.settings().commandTimeout()));
+    if (r.status() != 0) {
+      throw new IOException("stop.sh exited with " + r.status() + ": " + r.stderr().strip());
+    }
+  }
+
+  @Override
+  public void cleanup(JobRef job) throws Exception {
+    ExecResult r = exec("cd && rm -rf -- " + job.directory(), pool.settings().commandTimeout());
+    if (r.status() != 0) {
+      throw new IOException("could not remove " + job.directory() + ": " + r.stderr().strip());
+    }
+  }
+
+  // ---- collect
+
+  @Override
+  public List<Path> collect(JobRef job, List<String> paths, Path destination) throws Exception {
+    Path root = destination.toAbsolutePath().normalize();
+    Files.createDirectories(root);
+    return withSftp(sftp -> {
+      List<Path> got = new ArrayList<>();
+      for (String path : paths) {
+        String rel = safeRelative(path.replaceAll("/+$", ""));
+        download(sftp, job.directory() + "/job/" + rel, root, rel, got);
+      }
+      return got;
+    });
+  }
+
+  /** Copies a file or a directory tree; symbolic links are skipped so nothing outside the job leaks out. */
+  private static void download(SftpClient sftp, String remote, Path root, String rel, List<Path> got) throws IOException {
+    SftpClient.Attributes attrs;
+    try {
+      attrs = sftp.lstat(remote);
+    } catch (SftpException e) {
+      if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
+        return; // an output the script did not write: the status says how many were collected
+      }
+      throw e;
+    }
+    Path local = root.resolve(rel).normalize();
+    if (!local.startsWith(root)) {
+      throw new IOException("refusing to write outside " + root + ": " + rel);
+    }
+    if (attrs.isDirectory()) {
+      Files.createDirectories(local);
+      for (SftpClient.DirEntry entry : sftp.readDir(remote)) {
+        String name = entry.getFilename();
+        if (!name.equals(".") && !name.equals("..")) {
+          download(sftp, remote + "/" + name, root, rel + "/" + name, got);
+        }
+      }
+      got.add(local);
+    } else if (attrs.isRegularFile()) {
+      Files.createDirectories(local.getParent());
+      try (InputStream in = sftp.read(remote)) {
+        Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      got.add(local);
+    }
+  }
+
+  @Override
+  public void close() {
+    // the connection belongs to the pool and is reused
+  }
+
+  // ---- transport
+
+  record ExecResult(int status, String stdout, String stderr) {}
+
+  /** Runs a command; a dropped connection is reopened and the command tried once more. */
+  ExecResult exec(String command, Duration timeout) throws Exception {
+    try {
+      return execOnce(pool.session(target), command, timeout);
+    } catch (IOException e) {
+      ClientSession session = pool.session(target);
+      if (session.isOpen()) {
+        throw e;
+      }
+      pool.discard(target, session);
+      return execOnce(pool.session(target), command, timeout);
+    }
+  }
+
+  private ExecResult execOnce(ClientSession session, String command, Duration timeout) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try (ChannelExec channel = session.createExecChannel(command)) {
+      channel.setOut(out);
+      channel.setErr(err);
+      channel.open().verify(timeout);
+      var events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout.toMillis());
+      if (events.contains(ClientChannelEvent.TIMEOUT)) {
+        throw new IOException("command timed out after " + timeout.toSeconds() + "s on " + target);
+      }
+      channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(5).toMillis());
+      Integer status = channel.getExitStatus();
+      if (status == null) {
+        throw new IOException("the connection to " + target + " closed before the command finished");
+      }
+      return new ExecResult(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+  }
+
+  interface SftpWork<T> {
+    T run(SftpClient sftp) throws IOException;
+  }
+
+  private <T> T withSftp(SftpWork<T> work) throws Exception {
+    ClientSession session = pool.session(target);
+    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+      return work.run(sftp);
+    } catch (IOException e) {
+      if (!session.isOpen()) {
+        pool.discard(target, session);
+      }
+      throw e;
+    }
+  }
+
+  private static void mkdirs(SftpClient sftp, String path, int mode) throws IOException {
+    StringBuilder at = new StringBuilder();
+    for (String part : path.split("/")) {
+      at.append(at.length() == 0 ? "" : "/").append(part);
+      try {
+        sftp.lstat(at.toString());
+      } catch (SftpException e) {
+        if (e.getStatus() != SftpConstants.SSH_FX_NO_SUCH_FILE) {
+          throw e;
+        }
+        sftp.mkdir(at.toString());
+        sftp.setStat(at.toString(), new SftpClient.Attributes().perms(mode));
+      }
+    }
+  }
+
+  /** Writes beside the target, then replaces it: a running reader keeps the old file whole. */
+  private static void put(SftpClient sftp, String path, byte[] content, int mode) throws IOException {
+    String tmp = path + ".upload";
+    try (OutputStream out = sftp.write(tmp)) {
+      out.write(content);
+    }
+    sftp.setStat(tmp, new SftpClient.Attributes().perms(mode));
+    try {
+      sftp.remove(path);
+    } catch (SftpException e) {
+      if (e.getStatus() != SftpConstants.SSH_FX_NO_SUCH_FILE) {
+        throw e;
+      }
+    }
+    sftp.rename(tmp, path);
+  }
+
+  /** Defence in depth (the validator checks first): a path that stays inside the job directory. */
+  static String safeRelative(String path) {
+    String p = path.startsWith("./") ? path.substring(2) : path;
+    if (p.isEmpty() || p.startsWith("/") || p.contains("\0") || p.contains("\\")
+        || List.of(p.split("/")).contains("..")) {
+      throw new IllegalArgumentException("not a path inside the job directory: " + path);
+    }
+    return p;
+  }
+
+  private static byte[] resource(String name) {
+    try (InputStream in = SshRemoteHost.class.getResourceAsStream("/remote/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource /remote/" + name);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] nulSeparated(String what, List<String> items) {
+    StringBuilder sb = new StringBuilder();
+    for (String item : items) {
+      if (item.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("an " + what + " contains a NUL character, which no program can receive");
+      }
+      sb.append(item).append('\0');
+    }
+    return utf8(sb.toString());
+  }
+
+  private static String lines(String what, List<String> items) {
+    for (String item : items) {
+      if (item.contains("\n") || item.contains("\r")) {
+        throw new IllegalArgumentException("a " + what + " contains a line break: " + item.lines().findFirst().orElse(""));
+      }
+    }
+    return items.isEmpty() ? "" : String.join("\n", items) + "\n";
+  }
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The job's driver, started once by start.sh inside a detached screen session.
+# Bootstraps Python once, runs the entrypoint once, and records the result in files that
+# probe.sh reads: state (bootstrapping, running, syncing, exited), exit_code (written once), reason.
+# Every input is read from files under config/, never interpolated into a command line.
+set -euo pipefail
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CFG=$DIR/config
+cd "$DIR"
+printf '%s\n' "$$" > "$DIR/driver.pid"
+
+log() { printf '[trainingjob] %s\n' "$*" 2>/dev/null || true; }
+write_atomic() { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }
+set_state() { write_atomic "$DIR/state" "$1"; }
+conf() { if [ -f "$CFG/$1" ]; then cat "$CFG/$1"; fi; }
+has_conf() { [ -s "$CFG/$1" ]; }
+
+# The first recorded exit wins: a rerun of this driver never overwrites a result.
+record_exit() {
+  if [ ! -e "$DIR/exit_code" ]; then
+    write_atomic "$DIR/reason" "$2"
+    write_atomic "$DIR/exit_code" "$1"
+  fi
+  set_state exited
+}
+
+step="starting"
+interrupted=""
+on_exit() {
+  local code=$?
+  if [ ! -e "$DIR/exit_code" ]; then
+    [ "$code" -ne 0 ] || code=1
+    log "bootstrap failed while ${step} (exit ${code})"
+    record_exit "$code" "bootstrap failed while ${step}"
+  fi
+}
+trap on_exit EXIT
+# Ctrl-C from stop.sh reaches the script too; the driver stays to record what happened.
+trap 'interrupted=1; log "interrupted"' INT TERM HUP
+
+if [ -e "$DIR/exit_code" ]; then
+  log "this job already ran (exit code $(cat "$DIR/exit_code")); not running it again"
+  exit 0
+fi
+
+set_state bootstrapping
+mkdir -p "$DIR/job/output"
+MODE=$(conf bootstrap)
+MODE=${MODE:-system}
+
+# --- the job's files from git (inline and ConfigMap files, already uploaded, take precedence)
+if has_conf git_url && [ ! -e "$DIR/.git-done" ]; then
+  step="cloning $(conf git_url)"
+  command -v git >/dev/null 2>&1 || { log "git is not installed"; exit 127; }
+  rm -rf "$DIR/git-checkout"
+  git clone --quiet -- "$(conf git_url)" "$DIR/git-checkout"
+  if has_conf git_ref; then
+    step="checking out $(conf git_ref)"
+    git -C "$DIR/git-checkout" checkout --quiet --detach "$(conf git_ref)" --
+  fi
+  cp -a -n "$DIR/git-checkout/." "$DIR/job/"
+  touch "$DIR/.git-done"
+fi
+
+# --- Python
+pip_requirements() {
+  if has_conf requirements.txt; then
+    step="installing requirements with pip ($1)"
+    log "$step"
+    shift
+    "$@" -m pip install --disable-pip-version-check --no-input --quiet -r "$CFG/requirements.txt"
+  fi
+}
+
+install_miniforge() {
+  local mf=$1 url sha got tmp
+  url=$(conf miniforge_url)
+  sha=$(conf miniforge_sha256)
+  if [ -z "$url" ] || [ -z "$sha" ]; then
+    step="preparing conda: the operator has no Miniforge installer configured (--miniforge-url and --miniforge-sha256)"
+    exit 2
+  fi
+  tmp="$HOME/.trainingjob/miniforge-installer.$$.sh"
+  step="downloading the Miniforge installer from $url"
+  log "$step"
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --retry 3 -o "$tmp" "$url"
+  else
+    wget -q -O "$tmp" "$url"
+  fi
+  got=$(sha256sum "$tmp" | cut -d' ' -f1)
+  if [ "$got" != "$sha" ]; then
+    rm -f "$tmp"
+    step="verifying the Miniforge installer: its SHA-256 is $got, the configuration expects $sha; nothing was installed"
+    exit 3
+  fi
+  step="installing Miniforge into $mf"
+  log "$step"
+  rm -rf "$mf"
+  bash "$tmp" -b -p "$mf"
+  rm -f "$tmp"
+  touch "$mf/.installed"
+}
+
+if [ ! -e "$DIR/.bootstrapped" ]; then
+  case "$MODE" in
+    system)
+      step="looking for python3"
+      PY=$(command -v python3)
+      if has_conf requirements.txt; then
+        step="installing requirements with pip --user"
+        log "$step"
+        "$PY" -m pip install --user --disable-pip-version-check --no-input --quiet -r "$CFG/requirements.txt"
+      fi
+      ;;
+    venv)
+      step="creating a virtual environment"
+      log "$step"
+      rm -rf "$DIR/venv"
+      python3 -m venv "$DIR/venv"
+      pip_requirements "venv" "$DIR/venv/bin/python"
+      ;;
+    conda)
+      MF="$HOME/.trainingjob/miniforge"
+      mkdir -p "$HOME/.trainingjob"
+      # one installation per machine, shared by its jobs: install it under a lock
+      exec 9>"$HOME/.trainingjob/miniforge.lock"
+      flock 9
+      [ -e "$MF/.installed" ] || install_miniforge "$MF"
+      flock -u 9
+      step="creating the conda environment"
+      log "$step"
+      pkgs=()
+      if has_conf conda_packages; then mapfile -d '' -t pkgs < "$CFG/conda_packages"; fi
+      version=$(conf python_version)
+      rm -rf "$DIR/conda-env"
+      "$MF/bin/conda" create --yes --quiet --prefix "$DIR/conda-env" "python=${version:-3}" ${pkgs[@]+"${pkgs[@]}"}
+      pip_requirements "conda" "$DIR/conda-env/bin/python"
+      ;;
+    *)
+      step="choosing a bootstrap: unknown mode $MODE"
+      exit 2
+      ;;
+  esac
+  touch "$DIR/.bootstrapped"
+  log "python is ready"
+fi
+
+case "$MODE" in
+  system) PY=$(command -v python3) ;;
+  venv) PY="$DIR/venv/bin/python" ;;
+  conda) PY="$DIR/conda-env/bin/python" ;;
+esac
+
+# --- the script, once
+step="starting the script"
+ENTRY=$(conf entrypoint)
+args=()
+if has_conf args; then mapfile -d '' -t args < "$CFG/args"; fi
+set_state running
+log "running $ENTRY"
+set +e
+(
+  # the user's environment reaches the script only, not the driver
+  if has_conf env; then
+    while IFS= read -r -d '' kv; do export "$kv"; done < "$CFG/env"
+  fi
+  export TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1
+  cd "$DIR/job"
+  exec "$PY" "$ENTRY" ${args[@]+"${args[@]}"}
+)
+code=$?
+set -e
+
+reason="script exited"
+[ -z "$interrupted" ] || reason="interrupted"
+log "script exited with code $code"
+record_exit "$code" "$reason"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Prints one JSON object about the job. Text from the machine (log, progress, reason, GPU) is
+# base64-encoded, so the JSON stays valid whatever the files hold.
+set -uo pipefail
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SESSION=$(cat "$DIR/config/session" 2>/dev/null || true)
+LOG_BYTES=${1:-32768}
+
+b64() { base64 | tr -d '\n'; }
+digits() { tr -cd '0-9'; }
+
+state=absent
+[ -d "$DIR/started" ] && state=starting
+[ -f "$DIR/state" ] && state=$(tr -cd 'a-z' < "$DIR/state")
+
+exit_code=null
+if [ -f "$DIR/exit_code" ]; then
+  v=$(digits < "$DIR/exit_code")
+  [ -n "$v" ] && exit_code=$v
+fi
+
+alive=false
+if [ -n "$SESSION" ] && command -v screen >/dev/null 2>&1; then
+  if screen -ls 2>/dev/null | awk -v s="$SESSION" '{ n = $1; sub(/^[0-9]+\./, "", n); if (n == s) found = 1 } END { exit !found }'; then
+    alive=true
+  fi
+fi
+
+reason=""
+[ -f "$DIR/reason" ] && reason=$(head -c 2048 "$DIR/reason" | b64)
+log=""
+[ -f "$DIR/output.log" ] && log=$(tail -c "$LOG_BYTES" "$DIR/output.log" | b64)
+progress=""
+[ -f "$DIR/progress.jsonl" ] && progress=$(tail -c 65536 "$DIR/progress.jsonl" | tail -n 2 | b64)
+
+disk=null
+d=$(df -Pk "$DIR" 2>/dev/null | awk 'NR == 2 { printf "{\"usedBytes\":%d,\"totalBytes\":%d}", $3 * 1024, $2 * 1024 }')
+[ -n "$d" ] && disk=$d
+
+gpu=""
+if command -v nvidia-smi >/dev/null 2>&1; then
+  gpu=$(nvidia-smi --query-gpu=name,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null | head -c 8192 | b64)
+fi
+
+uptime=null
+[ -r /proc/uptime ] && uptime=$(cut -d' ' -f1 /proc/uptime | tr -cd '0-9.')
+[ -n "$uptime" ] || uptime=null
+
+printf '{"state":"%s","exitCode":%s,"sessionAlive":%s,"reason":"%s","log":"%s","progress":"%s","disk":%s,"gpu":"%s","uptimeSeconds":%s}\n' \
+  "$state" "$exit_code" "$alive" "$reason" "$log" "$progress" "$disk" "$gpu" "$uptime"

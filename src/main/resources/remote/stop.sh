@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Stops the job: Ctrl-C to the script, a kill after the grace period, then no session is left.
+set -uo pipefail
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SESSION=$(cat "$DIR/config/session" 2>/dev/null || true)
+GRACE=${1:-10}
+
+alive() {
+  [ -n "$SESSION" ] && command -v screen >/dev/null 2>&1 \
+    && screen -ls 2>/dev/null | awk -v s="$SESSION" '{ n = $1; sub(/^[0-9]+\./, "", n); if (n == s) found = 1 } END { exit !found }'
+}
+
+wait_gone() {
+  local i=0
+  while alive && [ "$i" -lt "$1" ]; do sleep 1; i=$((i + 1)); done
+  ! alive
+}
+
+if alive; then
+  screen -S "$SESSION" -p 0 -X stuff $'\003' >/dev/null 2>&1 || true
+  if ! wait_gone "$GRACE"; then
+    screen -S "$SESSION" -X quit >/dev/null 2>&1 || true
+    wait_gone 5 || true
+  fi
+fi
+# whatever the script left running in the driver's session
+if [ -f "$DIR/driver.pid" ]; then
+  sid=$(tr -cd '0-9' < "$DIR/driver.pid")
+  [ -n "$sid" ] && pkill -KILL -s "$sid" >/dev/null 2>&1 || true
+fi
+if alive; then
+  echo "the screen session $SESSION is still there" >&2
+  exit 1
+fi
+echo "stopped"

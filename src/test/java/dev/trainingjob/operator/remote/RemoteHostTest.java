@@ -1,0 +1,325 @@
+package dev.trainingjob.operator.remote;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
+import dev.trainingjob.operator.support.SshPeer;
+import dev.trainingjob.operator.support.Wheels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The remote protocol against real peers on loopback: the in-process MINA SSHD server and a real
+ * OpenSSH sshd, with real GNU screen and bash.
+ */
+class RemoteHostTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  @TempDir
+  static Path tmp;
+  private static SshPeer mina;
+  private static SshPeer openssh;
+  private final List<Runnable> cleanups = new ArrayList<>();
+  private final RemoteSettings settings = RemoteSettings.defaults().withStopGrace(Duration.ofSeconds(3));
+  private SshRemoteHosts hosts = new SshRemoteHosts(settings);
+
+  @BeforeAll
+  static void startPeers() throws Exception {
+    mina = new SshPeer.Mina(tmp.resolve("mina"));
+    openssh = new SshPeer.OpenSsh(tmp.resolve("openssh"));
+  }
+
+  @AfterAll
+  static void stopPeers() throws Exception {
+    mina.close();
+    openssh.close();
+  }
+
+  @AfterEach
+  void cleanUp() {
+    cleanups.forEach(Runnable::run);
+    hosts.close();
+  }
+
+  static Stream<SshPeer> peers() {
+    return Stream.of(mina, openssh);
+  }
+
+  // ---- helpers
+
+  private JobRef newJob(SshPeer peer) {
+    JobRef ref = new JobRef(UUID.randomUUID().toString(), "default", "job-" + UUID.randomUUID().toString().substring(0, 6));
+    cleanups.add(() -> {
+      try (var h = new SshRemoteHosts(settings)) {
+        RemoteHost r = h.connect(peer.target());
+        r.stop(ref);
+        r.cleanup(ref);
+      } catch (Exception ignored) {
+        // best effort
+      }
+    });
+    return ref;
+  }
+
+  private static JobBundle bundle(JobRef ref, String script, List<String> args, Map<String, String> env,
+      JobBundle.Python python) {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("train.py", script.getBytes(StandardCharsets.UTF_8));
+    return new JobBundle(ref, files, "train.py", args, env, python, null, List.of(), null);
+  }
+
+  private static JobBundle bundle(JobRef ref, String script) {
+    return bundle(ref, script, List.of(), Map.of(), system());
+  }
+
+  private static JobBundle.Python system() {
+    return new JobBundle.Python("system", null, List.of(), List.of());
+  }
+
+  private ProbeResult awaitExit(RemoteHost remote, JobRef ref) {
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> remote.probe(ref).exited());
+    await().atMost(WAIT).until(() -> !remote.probe(ref).sessionAlive());
+    return Stream.of(1).map(i -> {
+      try {
+        return remote.probe(ref);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }).findFirst().orElseThrow();
+  }
+
+  private static Path jobDir(SshPeer peer, JobRef ref) throws Exception {
+    return peer.home().resolve(ref.directory());
+  }
+
+  // ---- tests
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void theScriptRunsDetachedSurvivesTheConnectionClosingAndReportsItsOutputAndExitCode(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, """
+        import os, time
+        print("waiting for the go file", flush=True)
+        while not os.path.exists("go"):
+            time.sleep(0.05)
+        print("done: all epochs")
+        """));
+    assertThat(remote.startOnce(ref)).isTrue();
+    await().atMost(WAIT).until(() -> remote.probe(ref).logTail().contains("waiting for the go file"));
+
+    hosts.close(); // the operator goes away: every connection closes
+    hosts = new SshRemoteHosts(settings);
+    RemoteHost again = hosts.connect(peer.target());
+    ProbeResult meanwhile = again.probe(ref);
+    assertThat(meanwhile.state()).isEqualTo(ProbeResult.RUNNING);
+    assertThat(meanwhile.sessionAlive()).isTrue();
+
+    Files.writeString(jobDir(peer, ref).resolve("job/go"), "");
+    ProbeResult end = awaitExit(again, ref);
+    assertThat(end.exitCode()).isZero();
+    assertThat(end.logTail()).contains("done: all epochs");
+    assertThat(end.reason()).isEqualTo("script exited");
+    assertThat(end.disk().totalBytes()).isPositive();
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aSecondStartNeverRunsTheScriptTwice(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, "open('runs.txt', 'a').write('ran\\n')\n"));
+    assertThat(remote.startOnce(ref)).isTrue();
+    assertThat(remote.startOnce(ref)).isFalse();
+    try (var other = new SshRemoteHosts(settings)) { // another operator process
+      RemoteHost second = other.connect(peer.target());
+      second.upload(bundle(ref, "open('runs.txt', 'a').write('ran\\n')\n"));
+      assertThat(second.startOnce(ref)).isFalse();
+    }
+    awaitExit(remote, ref);
+    assertThat(remote.startOnce(ref)).isFalse();
+    assertThat(Files.readAllLines(jobDir(peer, ref).resolve("job/runs.txt"))).containsExactly("ran");
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aFailingScriptEndsWithItsExitCodeAndTheExceptionInTheLog(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, "raise ValueError('boom: bad learning rate')\n"));
+    remote.startOnce(ref);
+    ProbeResult end = awaitExit(remote, ref);
+    assertThat(end.exitCode()).isEqualTo(1);
+    assertThat(end.logTail()).anyMatch(l -> l.equals("ValueError: boom: bad learning rate"));
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aFailingBootstrapEndsWithAnExitCodeAndItsOwnReason(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, "print('never')\n", List.of(), Map.of(),
+        new JobBundle.Python("venv", null, List.of(tmp.resolve("no-such-package-1.0-py3-none-any.whl").toString()), List.of())));
+    remote.startOnce(ref);
+    ProbeResult end = awaitExit(remote, ref);
+    assertThat(end.exitCode()).isNotZero();
+    assertThat(end.reason()).startsWith("bootstrap failed while installing requirements with pip");
+    assertThat(end.logTail()).noneMatch(l -> l.contains("never"));
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void venvInstallsARequirementFromALocalWheelOnceAndSkipsItOnTheNextRun(SshPeer peer) throws Exception {
+    Path wheel = Wheels.build(tmp.resolve("wheels-" + UUID.randomUUID()), "tjdemo", "1.0", "VALUE = 42\n");
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    String script = "import sys, tjdemo\nprint('value', tjdemo.VALUE, 'from', sys.prefix)\n";
+    remote.upload(bundle(ref, script, List.of(), Map.of(), new JobBundle.Python("venv", null, List.of(wheel.toString()), List.of())));
+    remote.startOnce(ref);
+    ProbeResult first = awaitExit(remote, ref);
+    assertThat(first.exitCode()).isZero();
+    assertThat(first.logTail()).anyMatch(l -> l.startsWith("value 42 from ") && l.endsWith("/venv"));
+    assertThat(first.logTail()).anyMatch(l -> l.contains("creating a virtual environment"));
+
+    // the driver runs again (the machine restarted it): the finished bootstrap is not repeated
+    Path dir = jobDir(peer, ref);
+    for (String f : List.of("exit_code", "state", "reason", "output.log")) {
+      Files.deleteIfExists(dir.resolve(f));
+    }
+    Files.delete(dir.resolve("started"));
+    Files.delete(Path.of(wheel.toString())); // pip could not install it a second time
+    remote.startOnce(ref);
+    ProbeResult second = awaitExit(remote, ref);
+    assertThat(second.exitCode()).isZero();
+    assertThat(second.logTail()).anyMatch(l -> l.startsWith("value 42"));
+    assertThat(second.logTail()).noneMatch(l -> l.contains("creating a virtual environment") || l.contains("installing requirements"));
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void argumentsAndEnvironmentArriveExactlyAsWrittenAndNothingElseRuns(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    Path pwned = peer.home().resolve("pwned-" + ref.uid());
+    List<String> args = List.of("$(touch " + pwned + ")", "; rm -rf ~", "it's \"quoted\"", "", "two\nlines", "*", "`id`", "-x");
+    Map<String, String> env = Map.of("TRICKY", "$(touch " + pwned + ") ; echo $HOME", "EMPTY", "");
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, """
+        import json, os, sys
+        json.dump({"argv": sys.argv[1:], "tricky": os.environ["TRICKY"], "empty": os.environ["EMPTY"],
+                   "progress": os.environ["TRAININGJOB_PROGRESS_FILE"], "unbuffered": os.environ["PYTHONUNBUFFERED"]},
+                  open("seen.json", "w"))
+        """, args, env, system()));
+    remote.startOnce(ref);
+    assertThat(awaitExit(remote, ref).exitCode()).isZero();
+
+    var seen = new com.fasterxml.jackson.databind.ObjectMapper().readTree(jobDir(peer, ref).resolve("job/seen.json").toFile());
+    List<String> argv = new ArrayList<>();
+    seen.get("argv").forEach(n -> argv.add(n.asText()));
+    assertThat(argv).containsExactlyElementsOf(args);
+    assertThat(seen.get("tricky").asText()).isEqualTo(env.get("TRICKY"));
+    assertThat(seen.get("empty").asText()).isEmpty();
+    assertThat(seen.get("progress").asText()).endsWith(ref.directory() + "/progress.jsonl");
+    assertThat(seen.get("unbuffered").asText()).isEqualTo("1");
+    assertThat(pwned).doesNotExist();
+    assertThat(peer.home()).exists();
+    // the environment file is readable by the user alone
+    var perms = Files.getPosixFilePermissions(jobDir(peer, ref).resolve("config/env"));
+    assertThat(perms).containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aHostKeyMismatchIsRefusedInPlainWordsEveryTime(SshPeer peer) {
+    var wrong = SshPeer.rsa().getPublic();
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> hosts.connect(peer.targetExpecting(wrong)))
+          .isInstanceOf(HostKeyMismatchException.class)
+          .hasMessageContaining("Refusing to connect")
+          .hasMessageContaining("expected key is");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void theConnectionDroppingBetweenProbesIsSurvived(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, "import time\nwhile True: time.sleep(0.1)\n"));
+    remote.startOnce(ref);
+    await().atMost(WAIT).until(() -> ProbeResult.RUNNING.equals(remote.probe(ref).state()));
+
+    peer.dropConnections();
+
+    await().atMost(WAIT).ignoreExceptions().until(() -> remote.probe(ref).sessionAlive());
+    assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.RUNNING);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void stopInterruptsTheScriptEndsTheSessionAndCleanupRemovesTheDirectory(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, """
+        import time
+        try:
+            while True: time.sleep(0.1)
+        except KeyboardInterrupt:
+            print("interrupted, saving a checkpoint", flush=True)
+            raise
+        """));
+    remote.startOnce(ref);
+    await().atMost(WAIT).until(() -> ProbeResult.RUNNING.equals(remote.probe(ref).state()));
+
+    remote.stop(ref);
+
+    ProbeResult end = remote.probe(ref);
+    assertThat(end.sessionAlive()).isFalse();
+    assertThat(end.exitCode()).isEqualTo(130);
+    assertThat(end.reason()).isEqualTo("interrupted");
+    assertThat(end.logTail()).anyMatch(l -> l.endsWith("interrupted, saving a checkpoint")); // the terminal echoes ^C first
+    remote.cleanup(ref);
+    assertThat(jobDir(peer, ref)).doesNotExist();
+    assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.ABSENT);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void collectDownloadsFilesAndDirectoriesButNoSymbolicLinks(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, """
+        import os
+        open("model.pt", "wb").write(b"weights")
+        os.makedirs("checkpoints/epoch-1", exist_ok=True)
+        open("checkpoints/epoch-1/state.bin", "wb").write(b"state")
+        os.symlink("/etc/hostname", "checkpoints/leak")
+        """));
+    remote.startOnce(ref);
+    assertThat(awaitExit(remote, ref).exitCode()).isZero();
+    Path out = tmp.resolve("out-" + ref.uid());
+
+    List<Path> got = remote.collect(ref, List.of("model.pt", "checkpoints/", "missing.txt"), out);
+
+    assertThat(out.resolve("model.pt")).hasContent("weights");
+    assertThat(out.resolve("checkpoints/epoch-1/state.bin")).hasContent("state");
+    assertThat(out.resolve("checkpoints/leak")).doesNotExist();
+    assertThat(got).contains(out.resolve("model.pt"));
+  }
+}
