@@ -1,6 +1,8 @@
 package dev.trainingjob.operator.cli;
 
 import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.remote.RemoteSettings;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,11 +39,33 @@ public final class OperatorOptions {
       description = "How many jobs are reconciled at once. Env: TRAININGJOB_RECONCILE_THREADS. Default: ${DEFAULT-VALUE}.")
   int reconcileThreads;
 
+  @Option(names = "--output-dir", defaultValue = "${env:TRAININGJOB_COLLECT_DIR:-trainingjob-outputs}",
+      description = "Where the local and host providers collect outputs, one folder per namespace/name. Env: TRAININGJOB_COLLECT_DIR. Default: ${DEFAULT-VALUE}.")
+  Path outputDir;
+
+  @Option(names = "--local-work-root", defaultValue = "${env:TRAININGJOB_LOCAL_WORK_ROOT:-${sys:java.io.tmpdir}/trainingjob-local}",
+      description = "The local provider's working root: one home per job. Env: TRAININGJOB_LOCAL_WORK_ROOT. Default: ${DEFAULT-VALUE}.")
+  Path localWorkRoot;
+
+  @Option(names = "--miniforge-url", defaultValue = "${env:TRAININGJOB_MINIFORGE_URL}",
+      description = "Where machines download the Miniforge installer for bootstrap: conda. Env: TRAININGJOB_MINIFORGE_URL.")
+  String miniforgeUrl;
+
+  @Option(names = "--miniforge-sha256", defaultValue = "${env:TRAININGJOB_MINIFORGE_SHA256}",
+      description = "The installer's SHA-256; conda jobs fail with a clear message without it. Env: TRAININGJOB_MINIFORGE_SHA256.")
+  String miniforgeSha256;
+
+  @Option(names = "--stop-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_STOP_GRACE:-10s}",
+      description = "How long a script has after Ctrl-C before it is killed. Env: TRAININGJOB_STOP_GRACE. Default: ${DEFAULT-VALUE}.")
+  Duration stopGrace;
+
   public OperatorConfig toConfig() {
     Set<String> ns = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ns::add);
     }
-    return new OperatorConfig(operatorId, defaultProvider, ns, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads);
+    var remote = RemoteSettings.defaults().withMiniforge(miniforgeUrl, miniforgeSha256).withStopGrace(stopGrace);
+    return new OperatorConfig(operatorId, defaultProvider, ns, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads,
+        outputDir, localWorkRoot, remote);
   }
 }

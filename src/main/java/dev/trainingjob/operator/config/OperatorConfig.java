@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.config;
 
+import dev.trainingjob.operator.remote.RemoteSettings;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 
@@ -13,6 +15,9 @@ import java.util.Set;
  * @param probeInterval how often a running job is probed
  * @param sshReadyTimeout how long a machine may take before SSH answers
  * @param reconcileThreads how many jobs are reconciled at once
+ * @param outputDir where the local and host providers collect outputs (one folder per job)
+ * @param localWorkRoot the local provider's working root (one home per job)
+ * @param remote how the operator works on machines
  */
 public record OperatorConfig(
     String operatorId,
@@ -21,22 +26,39 @@ public record OperatorConfig(
     Duration pollInterval,
     Duration probeInterval,
     Duration sshReadyTimeout,
-    int reconcileThreads) {
+    int reconcileThreads,
+    Path outputDir,
+    Path localWorkRoot,
+    RemoteSettings remote) {
 
   public static OperatorConfig defaults() {
     return new OperatorConfig("trainingjob-operator", "local", Set.of(), Duration.ofSeconds(10), Duration.ofSeconds(5),
-        Duration.ofMinutes(10), 10);
+        Duration.ofMinutes(10), 10, Path.of("trainingjob-outputs"),
+        Path.of(System.getProperty("java.io.tmpdir"), "trainingjob-local"), RemoteSettings.defaults());
   }
 
   public OperatorConfig withDefaultProvider(String provider) {
-    return new OperatorConfig(operatorId, provider, namespaces, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads);
+    return new OperatorConfig(operatorId, provider, namespaces, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads,
+        outputDir, localWorkRoot, remote);
   }
 
   public OperatorConfig withIntervals(Duration poll, Duration probe) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, poll, probe, sshReadyTimeout, reconcileThreads);
+    return new OperatorConfig(operatorId, defaultProvider, namespaces, poll, probe, sshReadyTimeout, reconcileThreads,
+        outputDir, localWorkRoot, remote);
   }
 
   public OperatorConfig withSshReadyTimeout(Duration timeout) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, timeout, reconcileThreads);
+    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, timeout, reconcileThreads,
+        outputDir, localWorkRoot, remote);
+  }
+
+  public OperatorConfig withDirectories(Path outputs, Path localRoot) {
+    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
+        reconcileThreads, outputs, localRoot, remote);
+  }
+
+  public OperatorConfig withRemote(RemoteSettings settings) {
+    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
+        reconcileThreads, outputDir, localWorkRoot, settings);
   }
 }

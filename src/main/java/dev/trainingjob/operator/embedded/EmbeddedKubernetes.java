@@ -28,6 +28,9 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   /** One request as the API saw it. */
   public record Request(String method, String path) {}
 
+  /** The mock server logs every request through java.util.logging; kept quiet (held so it is not collected). */
+  private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
+
   private final KubernetesCrudDispatcher crud;
   private final KubernetesMockServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -48,6 +51,12 @@ public final class EmbeddedKubernetes implements AutoCloseable {
       }
     };
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+  }
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
   }
 
   /** Starts on 127.0.0.1; port 0 picks a free one. */

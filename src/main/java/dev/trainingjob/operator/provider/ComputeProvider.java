@@ -26,6 +26,9 @@ public interface ComputeProvider {
   /** Where collected outputs are written, when the provider collects them to this side. */
   Optional<Path> outputDirectory(TrainingJob job);
 
+  /** The command that attaches a terminal to the job's screen session (shown in status). */
+  String attachCommand(TrainingJob job, InstanceStatus instance);
+
   /**
    * Lets go of everything the job holds: terminates a launched instance, deletes what was created
    * for it, or stops the session on a machine that stays. True once nothing remains.

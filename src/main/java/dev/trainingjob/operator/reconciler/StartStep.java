@@ -52,6 +52,7 @@ final class StartStep implements JobStep {
     }
     if (ProbeResult.RUNNING.equals(probe.state())) {
       timings.bootstrapped = ctx.nowText();
+      ctx.status().attachCommand = ctx.provider().attachCommand(ctx.job(), ctx.status().instance);
       ctx.moveTo(Phase.Running, "Running", "The script is running in screen session " + ctx.ref().sessionName());
       return StepResult.next();
     }

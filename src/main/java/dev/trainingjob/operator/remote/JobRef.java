@@ -29,7 +29,7 @@ public record JobRef(String uid, String namespace, String name) {
   public String sessionName() {
     String safe = name.replaceAll("[^A-Za-z0-9_.-]", "-");
     String shortUid = uid.replace("-", "");
-    return "tj-" + safe + "-" + shortUid.substring(0, Math.min(8, shortUid.length()));
+    return "tj-" + safe + "-" + shortUid.substring(Math.max(0, shortUid.length() - 8));
   }
 
   @Override

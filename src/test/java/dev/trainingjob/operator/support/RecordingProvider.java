@@ -66,6 +66,11 @@ public final class RecordingProvider implements ComputeProvider {
   }
 
   @Override
+  public String attachCommand(TrainingJob job, InstanceStatus instance) {
+    return "ssh " + instance.sshUser + "@" + instance.address + " -t screen -r x";
+  }
+
+  @Override
   public boolean release(TrainingJob job) {
     calls.add(new Call("release", job.ref()));
     int n = releases.computeIfAbsent(job.getMetadata().getUid(), k -> new AtomicInteger()).incrementAndGet();

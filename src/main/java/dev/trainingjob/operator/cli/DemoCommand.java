@@ -1,0 +1,121 @@
+package dev.trainingjob.operator.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.demo.Demo;
+import dev.trainingjob.operator.demo.LiveTable;
+import dev.trainingjob.operator.reconciler.Conditions;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Runs the whole product on this machine with no cloud account: an embedded Kubernetes API, the operator "
+        + "with the local provider, and the bundled example job (deploy/examples/demo-job.yaml), shown live.",
+        "Exits 0 when the job Succeeded."})
+public final class DemoCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--serve", description = "Start the API and the operator, apply nothing, and run until interrupted.")
+  boolean serve;
+
+  @Option(names = "--kubeconfig-out", description = "With --serve: write a kubeconfig for kubectl here.")
+  Path kubeconfigOut;
+
+  @Option(names = "--port", defaultValue = "0", description = "Port of the embedded API on 127.0.0.1 (0: any free port).")
+  int port;
+
+  @Option(names = "--work-dir", description = "Where jobs run and outputs are collected. Default: a new temporary directory.")
+  Path workDir;
+
+  @Option(names = "--timeout", converter = DurationConverter.class, defaultValue = "5m",
+      description = "Give up waiting for the example after this long. Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
+
+  @Option(names = "--verbose", description = "Show the operator's log.")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (!verbose) {
+      ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.trainingjob")).setLevel(Level.WARN);
+    }
+    Path dir = workDir != null ? workDir : Files.createTempDirectory("trainingjob-demo");
+    try (Demo demo = Demo.start(port, dir)) {
+      return serve ? serve(demo, out) : runExample(demo, out);
+    }
+  }
+
+  private int serve(Demo demo, PrintWriter out) throws Exception {
+    Path kubeconfig = kubeconfigOut != null ? kubeconfigOut : Path.of("trainingjob-demo.kubeconfig");
+    demo.api().writeKubeconfig(kubeconfig);
+    out.printf("Kubernetes API (embedded) on %s; operator running with the local provider.%n", demo.api().url());
+    out.printf("  kubectl --kubeconfig %s apply --validate=false -f deploy/examples/demo-job.yaml%n", kubeconfig);
+    out.printf("  kubectl --kubeconfig %s get trainingjobs%n", kubeconfig);
+    out.println("Press Ctrl-C to stop.");
+    out.flush();
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+    stop.await();
+    return 0;
+  }
+
+  private int runExample(Demo demo, PrintWriter out) throws Exception {
+    var client = demo.api().client();
+    TrainingJob job = client.resource(Demo.example()).inNamespace("default").create();
+    String name = job.getMetadata().getName();
+    LiveTable table = new LiveTable(out, System.console() != null);
+    Instant deadline = Instant.now().plus(timeout);
+    TrainingJob now = job;
+    while (Instant.now().isBefore(deadline)) {
+      now = client.resources(TrainingJob.class).inNamespace("default").withName(name).get();
+      table.show(now);
+      if (done(now)) {
+        break;
+      }
+      Thread.sleep(250); // a terminal refresh rate, not a wait for a condition
+    }
+    table.finish();
+    return summary(demo, now, out);
+  }
+
+  private static boolean done(TrainingJob job) {
+    return job.getStatus() != null && job.getStatus().phase != null && job.getStatus().phase.isFinal()
+        && Conditions.isTrue(job.getStatus(), Conditions.RELEASED);
+  }
+
+  private int summary(Demo demo, TrainingJob job, PrintWriter out) throws Exception {
+    var status = job.getStatus();
+    if (status == null || status.phase == null || !status.phase.isFinal()) {
+      out.printf("%nThe job did not finish within %s.%n", timeout);
+      out.flush();
+      return 2;
+    }
+    out.printf("%n%s %s: %s%n", job.getMetadata().getName(), status.phase, status.message);
+    Path outputs = demo.config().outputDir().resolve("default").resolve(job.getMetadata().getName()).toAbsolutePath();
+    if (Files.isDirectory(outputs)) {
+      out.printf("Outputs collected to %s:%n", outputs);
+      try (Stream<Path> files = Files.walk(outputs)) {
+        files.filter(Files::isRegularFile).forEach(f -> out.printf("  %s (%d bytes)%n", outputs.relativize(f), f.toFile().length()));
+      }
+    }
+    if (status.attachCommand != null) {
+      out.printf("While a job runs, attach to its screen session with:%n  %s%n", status.attachCommand);
+    }
+    out.flush();
+    return status.phase == Phase.Succeeded ? 0 : 1;
+  }
+}

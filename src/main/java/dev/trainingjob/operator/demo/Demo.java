@@ -1,0 +1,65 @@
+package dev.trainingjob.operator.demo;
+
+import dev.trainingjob.operator.Assembly;
+import dev.trainingjob.operator.OperatorRuntime;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The embedded Kubernetes API plus the operator with `local` as its default provider. */
+public final class Demo implements AutoCloseable {
+  public static final String EXAMPLE = "/examples/demo-job.yaml";
+  private final EmbeddedKubernetes api;
+  private final OperatorRuntime operator;
+  private final OperatorConfig config;
+
+  private Demo(EmbeddedKubernetes api, OperatorRuntime operator, OperatorConfig config) {
+    this.api = api;
+    this.operator = operator;
+    this.config = config;
+  }
+
+  /** Starts the API on 127.0.0.1:port (0: any free port) and the operator, with state under workDir. */
+  public static Demo start(int port, Path workDir) {
+    OperatorConfig config = OperatorConfig.defaults()
+        .withDefaultProvider("local")
+        .withIntervals(Duration.ofSeconds(1), Duration.ofSeconds(1))
+        .withDirectories(workDir.resolve("outputs"), workDir.resolve("local"));
+    EmbeddedKubernetes api = new EmbeddedKubernetes().start(port);
+    try {
+      return new Demo(api, Assembly.start(api.client(), config), config);
+    } catch (RuntimeException e) {
+      api.close();
+      throw e;
+    }
+  }
+
+  public EmbeddedKubernetes api() {
+    return api;
+  }
+
+  public OperatorConfig config() {
+    return config;
+  }
+
+  /** The bundled example job, as in deploy/examples/demo-job.yaml. */
+  public static TrainingJob example() throws IOException {
+    try (InputStream in = Demo.class.getResourceAsStream(EXAMPLE)) {
+      if (in == null) {
+        throw new IOException("the bundled example " + EXAMPLE + " is missing from the jar");
+      }
+      return Serialization.unmarshal(in, TrainingJob.class);
+    }
+  }
+
+  @Override
+  public void close() {
+    operator.close();
+    api.close();
+  }
+}

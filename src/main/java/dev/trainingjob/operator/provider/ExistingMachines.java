@@ -1,0 +1,31 @@
+package dev.trainingjob.operator.provider;
+
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.RemoteHost;
+import dev.trainingjob.operator.remote.RemoteHosts;
+import dev.trainingjob.operator.remote.SshTarget;
+import java.nio.file.Path;
+
+/** What the providers of machines that stay (local, host) share: release and where outputs go. */
+public final class ExistingMachines {
+  private ExistingMachines() {}
+
+  /** Stops the job's session and removes its directory; the machine itself stays. */
+  public static void stopAndClean(RemoteHosts remoteHosts, SshTarget target, TrainingJob job) throws Exception {
+    RemoteHost remote = remoteHosts.connect(target);
+    JobRef ref = JobRef.of(job);
+    remote.stop(ref);
+    remote.cleanup(ref);
+  }
+
+  /** outputs/namespace/name */
+  public static Path outputDirectory(Path root, TrainingJob job) {
+    return root.resolve(job.getMetadata().getNamespace()).resolve(job.getMetadata().getName());
+  }
+
+  /** The machine "launched" when the job was created: stable across reconciles and restarts. */
+  public static String since(TrainingJob job) {
+    return job.getMetadata().getCreationTimestamp();
+  }
+}
