@@ -9,6 +9,8 @@ command -v screen >/dev/null 2>&1 || missing+=(screen)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# venv bootstrap tests run the system python3 over OpenSSH; Debian ships venv support separately
+if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing from Debian: ${missing[*]}"

@@ -11,6 +11,8 @@ cd "$DIR"
 printf '%s\n' "$$" > "$DIR/driver.pid"
 
 log() { printf '[trainingjob] %s\n' "$*" 2>/dev/null || true; }
+# after the script started, the driver keeps quiet on the terminal: the log's last line stays the script's
+note() { printf '%s [trainingjob] %s\n' "$(date -u +%FT%TZ)" "$*" >> "$DIR/driver.log" 2>/dev/null || true; }
 write_atomic() { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }
 set_state() { write_atomic "$DIR/state" "$1"; }
 conf() { if [ -f "$CFG/$1" ]; then cat "$CFG/$1"; fi; }
@@ -37,7 +39,7 @@ on_exit() {
 }
 trap on_exit EXIT
 # Ctrl-C from stop.sh reaches the script too; the driver stays to record what happened.
-trap 'interrupted=1; log "interrupted"' INT TERM HUP
+trap 'interrupted=1; note "interrupted"' INT TERM HUP
 
 if [ -e "$DIR/exit_code" ]; then
   log "this job already ran (exit code $(cat "$DIR/exit_code")); not running it again"
@@ -175,5 +177,5 @@ set -e
 
 reason="script exited"
 [ -z "$interrupted" ] || reason="interrupted"
-log "script exited with code $code"
+note "script exited with code $code"
 record_exit "$code" "$reason"

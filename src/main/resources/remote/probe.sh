@@ -10,6 +10,15 @@ LOG_BYTES=${1:-32768}
 b64() { base64 | tr -d '\n'; }
 digits() { tr -cd '0-9'; }
 
+# the session first: the driver writes its result before its session ends, so a session seen
+# gone here means the files below are complete
+alive=false
+if [ -n "$SESSION" ] && command -v screen >/dev/null 2>&1; then
+  if screen -ls 2>/dev/null | awk -v s="$SESSION" '{ n = $1; sub(/^[0-9]+\./, "", n); if (n == s) found = 1 } END { exit !found }'; then
+    alive=true
+  fi
+fi
+
 state=absent
 [ -d "$DIR/started" ] && state=starting
 [ -f "$DIR/state" ] && state=$(tr -cd 'a-z' < "$DIR/state")
@@ -18,13 +27,6 @@ exit_code=null
 if [ -f "$DIR/exit_code" ]; then
   v=$(digits < "$DIR/exit_code")
   [ -n "$v" ] && exit_code=$v
-fi
-
-alive=false
-if [ -n "$SESSION" ] && command -v screen >/dev/null 2>&1; then
-  if screen -ls 2>/dev/null | awk -v s="$SESSION" '{ n = $1; sub(/^[0-9]+\./, "", n); if (n == s) found = 1 } END { exit !found }'; then
-    alive=true
-  fi
 fi
 
 reason=""

@@ -18,8 +18,11 @@ public final class OperatorHarness implements AutoCloseable {
   public final OperatorRuntime operator;
 
   public OperatorHarness(String defaultProvider, List<ComputeProvider> providers, RemoteHosts remote) {
-    OperatorConfig config = OperatorConfig.defaults().withDefaultProvider(defaultProvider)
-        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200));
+    this(OperatorConfig.defaults().withDefaultProvider(defaultProvider).withIntervals(Duration.ofMillis(200), Duration.ofMillis(200)),
+        providers, remote);
+  }
+
+  public OperatorHarness(OperatorConfig config, List<ComputeProvider> providers, RemoteHosts remote) {
     operator = OperatorRuntime.start(api.client(), config, providers, remote, List.of());
   }
 

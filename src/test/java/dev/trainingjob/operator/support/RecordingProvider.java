@@ -25,6 +25,8 @@ public final class RecordingProvider implements ComputeProvider {
   private final Map<String, Machine> machines = new ConcurrentHashMap<>();
   public volatile int looksBeforeRunning = 2;
   public volatile int releaseCallsNeeded = 2;
+  /** The SSH port machines answer on (a closed one makes SSH never answer). */
+  public volatile int sshPort = 22;
 
   public RecordingProvider(String name) {
     this.name = name;
@@ -57,7 +59,7 @@ public final class RecordingProvider implements ComputeProvider {
   @Override
   public SshTarget sshTarget(TrainingJob job, InstanceStatus instance) {
     calls.add(new Call("sshTarget", job.ref()));
-    return new SshTarget(instance.address, 22, instance.sshUser, null, null, true);
+    return new SshTarget(instance.address, sshPort, instance.sshUser, null, null, true);
   }
 
   @Override

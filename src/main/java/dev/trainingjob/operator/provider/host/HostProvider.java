@@ -7,6 +7,7 @@ import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.remote.HostKeyMismatchException;
 import dev.trainingjob.operator.remote.HostUnreachableException;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.RemoteHosts;
@@ -130,6 +131,9 @@ public final class HostProvider implements ComputeProvider {
     } catch (HostUnreachableException e) {
       // the machine is not ours to wait for: say so, and let the resource go
       LOG.warn("{}: could not reach {} to stop the session and clean up: {}", job.ref(), e.target(), e.getMessage());
+    } catch (HostKeyMismatchException e) {
+      // never talk to a machine that is not the one named; nothing of ours can have started there
+      LOG.warn("{}: not cleaning up on a machine with the wrong host key: {}", job.ref(), e.getMessage());
     }
     return true;
   }

@@ -1,0 +1,111 @@
+package dev.trainingjob.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.Assembly;
+import dev.trainingjob.operator.OperatorRuntime;
+import dev.trainingjob.operator.api.ComputeSpec;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import dev.trainingjob.operator.provider.host.HostProvider;
+import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.SshPeer;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A machine that already exists, reached with the key in a Secret and the host key in the spec. */
+class HostProviderTest {
+  @TempDir
+  Path tmp;
+  private EmbeddedKubernetes api;
+  private OperatorRuntime operator;
+  private SshPeer.Mina box;
+
+  @BeforeEach
+  void start() throws Exception {
+    box = new SshPeer.Mina(tmp.resolve("gpu-box"));
+    api = new EmbeddedKubernetes().start(0);
+    ByteArrayOutputStream pem = new ByteArrayOutputStream();
+    OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(box.clientKey, "me@laptop", null, pem);
+    api.client().secrets().inNamespace("default").resource(new SecretBuilder().withNewMetadata().withName("box-key").endMetadata()
+        .withType("kubernetes.io/ssh-auth").addToStringData(HostProvider.KEY_FIELD, pem.toString(StandardCharsets.UTF_8)).build()).create();
+    operator = Assembly.start(api.client(), OperatorConfig.defaults().withDefaultProvider("local")
+        .withIntervals(Duration.ofMillis(500), Duration.ofMillis(500))
+        .withDirectories(tmp.resolve("outputs"), tmp.resolve("local")));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    operator.close();
+    api.close();
+    box.close();
+  }
+
+  private TrainingJob hostJob(String name, PublicKey hostKey) {
+    TrainingJob job = Jobs.inline(name, "train.py", Map.of("train.py", "open('model.txt', 'w').write('trained on the box')\nprint('done')\n"));
+    job.getSpec().compute = new ComputeSpec();
+    var h = job.getSpec().compute.host = new ComputeSpec.HostSpec();
+    h.address = box.target().host();
+    h.port = box.target().port();
+    h.user = "trainer";
+    h.privateKeySecret = "box-key";
+    h.hostKey = PublicKeyEntry.toString(hostKey);
+    job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
+    job.getSpec().output.paths = List.of("model.txt");
+    return api.client().resources(TrainingJob.class).inNamespace("default").resource(job).create();
+  }
+
+  private TrainingJob awaitReleased(String name) {
+    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+    await().atMost(Duration.ofSeconds(90)).until(() -> {
+      TrainingJob j = jobs.withName(name).get();
+      return j.getStatus() != null && j.getStatus().phase != null && j.getStatus().phase.isFinal()
+          && Conditions.isTrue(j.getStatus(), Conditions.RELEASED);
+    });
+    return jobs.withName(name).get();
+  }
+
+  @Test
+  void aJobRunsOnTheHostItsOutputsAreCollectedAndTheHostIsLeftClean() throws Exception {
+    hostJob("on-the-box", box.server.hostKey());
+
+    TrainingJob job = awaitReleased("on-the-box");
+
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Succeeded);
+    assertThat(job.getStatus().instance.type).isEqualTo("host");
+    assertThat(job.getStatus().attachCommand).startsWith("ssh -p " + box.target().port() + " trainer@");
+    assertThat(tmp.resolve("outputs/default/on-the-box/model.txt")).hasContent("trained on the box");
+    assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
+    assertThat(box.home()).isDirectory(); // the machine and its user stay
+  }
+
+  @Test
+  void aHostPresentingAnotherKeyIsRefusedAndNothingRunsThere() throws Exception {
+    hostJob("impostor", SshPeer.rsa().getPublic());
+
+    TrainingJob job = awaitReleased("impostor");
+
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
+    var failed = Conditions.find(job.getStatus(), Conditions.FAILED);
+    assertThat(failed.reason).isEqualTo("HostKeyMismatch");
+    assertThat(failed.message).contains("Refusing to connect");
+    assertThat(box.home().resolve(".trainingjob")).doesNotExist();
+  }
+}

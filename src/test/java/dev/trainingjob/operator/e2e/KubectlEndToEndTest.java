@@ -1,0 +1,185 @@
+package dev.trainingjob.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.demo.Demo;
+import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.support.Kubectl;
+import dev.trainingjob.operator.support.Screen;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole path as a user drives it: the real kubectl against `demo --serve`, jobs on the local provider. */
+class KubectlEndToEndTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+  @TempDir
+  static Path tmp;
+  private static Demo demo;
+  private static Kubectl kubectl;
+
+  @BeforeAll
+  static void serve() throws Exception {
+    demo = Demo.start(0, tmp.resolve("work"));
+    kubectl = new Kubectl(demo.api().writeKubeconfig(tmp.resolve("kubeconfig")));
+  }
+
+  @AfterAll
+  static void stop() {
+    demo.close();
+  }
+
+  private static TrainingJob get(String name) {
+    var r = kubectl.run("get", "trainingjob", name, "-o", "json");
+    return r.code() == 0 ? Serialization.unmarshal(r.out(), TrainingJob.class) : null;
+  }
+
+  private static boolean finished(String name) {
+    TrainingJob job = get(name);
+    return job != null && job.getStatus() != null && job.getStatus().phase != null && job.getStatus().phase.isFinal()
+        && Conditions.isTrue(job.getStatus(), Conditions.RELEASED);
+  }
+
+  private static Path apply(String name, String yaml) throws Exception {
+    Path file = tmp.resolve(name + ".yaml");
+    Files.writeString(file, yaml);
+    kubectl.ok("apply", "--validate=false", "-f", file.toString());
+    return file;
+  }
+
+  private static String job(String name, String script, String extraSpec) {
+    return """
+        apiVersion: trainingjob.dev/v1alpha1
+        kind: TrainingJob
+        metadata:
+          name: %s
+        spec:
+          script:
+            entrypoint: train.py
+            inline:
+              train.py: |
+        %s
+        %s""".formatted(name, script.indent(8).stripTrailing(), extraSpec);
+  }
+
+  private Path home(TrainingJob job) {
+    return demo.config().localWorkRoot().resolve("homes").resolve("tj-" + job.getMetadata().getUid());
+  }
+
+  @Test
+  void theExampleSucceedsWithFullProgressItsLastLineAndTheModelCollected() {
+    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/demo-job.yaml");
+
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> finished("demo"));
+
+    TrainingJob job = get("demo");
+    var s = job.getStatus();
+    assertThat(s.phase).isEqualTo(Phase.Succeeded);
+    assertThat(s.exitCode).isZero();
+    assertThat(s.progress.percent).isEqualTo(100.0);
+    assertThat(s.progress.epoch).isEqualTo(8.0);
+    assertThat(s.progress.totalEpochs).isEqualTo(8);
+    assertThat(s.progress.metrics).containsKeys("loss", "accuracy");
+    assertThat(s.logTail.get(s.logTail.size() - 1)).startsWith("saved model to ").endsWith("/output/model.json");
+    assertThat(s.attachCommand).contains("screen -r " + JobRef.of(job).sessionName());
+    assertThat(demo.config().outputDir().resolve("default/demo/output/model.json")).isNotEmptyFile();
+    String table = kubectl.ok("get", "trainingjobs");
+    assertThat(table.lines().findFirst().orElseThrow()).contains("NAME", "PHASE", "PROGRESS", "TYPE", "AGE");
+    // the Fabric8 generator orders printer columns by JSONPath: AGE, TYPE, PHASE, PROGRESS
+    assertThat(table).containsPattern("demo\\s+\\S+\\s+local\\s+Succeeded\\s+100%");
+    assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).contains("MESSAGE", "exited with code 0");
+  }
+
+  @Test
+  void aScriptThatRaisesFailsWithTheExceptionInTheMessage() throws Exception {
+    apply("raises", job("raises", "print('about to fail')\nraise RuntimeError('CUDA out of memory (pretend)')", ""));
+
+    await().atMost(WAIT).until(() -> finished("raises"));
+
+    var s = get("raises").getStatus();
+    assertThat(s.phase).isEqualTo(Phase.Failed);
+    assertThat(s.exitCode).isNotZero();
+    assertThat(s.message).contains("RuntimeError: CUDA out of memory (pretend)");
+    assertThat(Conditions.find(s, Conditions.FAILED).reason).isEqualTo("ScriptFailed");
+    var events = Serialization.unmarshal(kubectl.ok("get", "events", "-o", "json"), io.fabric8.kubernetes.api.model.EventList.class);
+    assertThat(events.getItems()).anyMatch(e -> "raises".equals(e.getInvolvedObject().getName()) && "ScriptFailed".equals(e.getReason())
+        && "Warning".equals(e.getType()) && e.getMessage().contains("RuntimeError"));
+  }
+
+  @Test
+  void deletingARunningJobEndsItsSessionCleansItsDirectoryAndRemovesIt() throws Exception {
+    apply("forever", job("forever", "import time\nprint('training forever', flush=True)\nwhile True: time.sleep(0.2)", ""));
+    await().atMost(WAIT).until(() -> get("forever") != null && get("forever").getStatus() != null
+        && get("forever").getStatus().phase == Phase.Running);
+    TrainingJob job = get("forever");
+    String session = JobRef.of(job).sessionName();
+    Path home = home(job);
+    assertThat(Screen.hasSession(session)).isTrue();
+    assertThat(home.resolve(JobRef.of(job).directory())).isDirectory();
+
+    kubectl.ok("delete", "trainingjob", "forever", "--wait=false");
+
+    await().atMost(WAIT).until(() -> kubectl.run("get", "trainingjob", "forever").code() != 0);
+    assertThat(Screen.hasSession(session)).isFalse();
+    assertThat(home.resolve(JobRef.of(job).directory())).doesNotExist();
+  }
+
+  @Test
+  void anInvalidSpecFailsAsInvalidSpecAndNothingStartsOnTheHost() throws Exception {
+    apply("invalid", """
+        apiVersion: trainingjob.dev/v1alpha1
+        kind: TrainingJob
+        metadata:
+          name: invalid
+        spec:
+          script:
+            entrypoint: ../../etc/passwd
+            inline:
+              train.py: print('x')
+          env:
+          - name: "not valid"
+            value: x
+        """);
+
+    await().atMost(WAIT).until(() -> finished("invalid"));
+
+    TrainingJob job = get("invalid");
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
+    var failed = Conditions.find(job.getStatus(), Conditions.FAILED);
+    assertThat(failed.reason).isEqualTo("InvalidSpec");
+    assertThat(failed.message).contains("spec.script.entrypoint").contains("spec.env[0].name");
+    assertThat(home(job)).doesNotExist();
+    assertThat(kubectl.ok("describe", "trainingjob", "invalid")).contains("InvalidSpec");
+  }
+
+  @Test
+  void tenJobsAppliedAtOnceAllSucceed() throws Exception {
+    StringBuilder yaml = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      yaml.append("---\n").append(job("many-" + i,
+          "import json, os\nfor e in range(1, 4):\n    print(f'Epoch {e}/3 - loss: {1/e:.4f}')\n"
+              + "    open(os.environ['TRAININGJOB_PROGRESS_FILE'], 'a').write(json.dumps({'epoch': e, 'epochs': 3}) + '\\n')",
+          "")).append('\n');
+    }
+    apply("many", yaml.toString());
+
+    List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "many-" + i).toList();
+    await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).until(() -> names.stream().allMatch(KubectlEndToEndTest::finished));
+
+    for (String name : names) {
+      var s = get(name).getStatus();
+      assertThat(s.phase).as(name).isEqualTo(Phase.Succeeded);
+      assertThat(s.progress.summary).as(name).isEqualTo("100%");
+    }
+  }
+}

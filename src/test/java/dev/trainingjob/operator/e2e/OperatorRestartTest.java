@@ -1,0 +1,86 @@
+package dev.trainingjob.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.Screen;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The operator process is killed (SIGKILL) while a job runs; a new operator process against the
+ * same API and the same machine finishes the job, and the script ran exactly once.
+ */
+class OperatorRestartTest {
+  @TempDir
+  Path tmp;
+
+  private Process operator(Path kubeconfig, String name) throws Exception {
+    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "dev.trainingjob.operator.cli.Main", "run",
+        "--default-provider", "local", "--poll-interval", "1s", "--probe-interval", "1s",
+        "--local-work-root", tmp.resolve("local").toString(), "--output-dir", tmp.resolve("outputs").toString());
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile());
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    return pb.start();
+  }
+
+  @Test
+  void aNewOperatorFinishesTheJobOfAKilledOneAndTheScriptRunsOnce() throws Exception {
+    try (EmbeddedKubernetes api = new EmbeddedKubernetes().start(0)) {
+      Path kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
+      Process first = operator(kubeconfig, "first");
+      try {
+        TrainingJob job = Jobs.inline("survivor", "train.py", Map.of("train.py", """
+            import os, time
+            open(os.path.join(os.environ["TRAININGJOB_OUTPUT_DIR"], "runs.txt"), "a").write("ran\\n")
+            print("started; waiting for the go file", flush=True)
+            while not os.path.exists("go"):
+                time.sleep(0.1)
+            print("finished")
+            """));
+        job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
+        job.getSpec().output.paths = List.of("output/runs.txt");
+        var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+        jobs.resource(job).create();
+        await().atMost(Duration.ofSeconds(90)).until(() -> phase(jobs.withName("survivor").get()) == Phase.Running);
+        TrainingJob running = jobs.withName("survivor").get();
+        JobRef ref = JobRef.of(running);
+
+        first.destroyForcibly().waitFor();
+        assertThat(Screen.hasSession(ref.sessionName())).as("the script outlives the operator").isTrue();
+
+        Process second = operator(kubeconfig, "second");
+        try {
+          Path jobDir = tmp.resolve("local/homes/tj-" + ref.uid()).resolve(ref.directory());
+          Files.writeString(jobDir.resolve("job/go"), "");
+          await().atMost(Duration.ofSeconds(90)).until(() -> {
+            TrainingJob j = jobs.withName("survivor").get();
+            return phase(j) == Phase.Succeeded && Conditions.isTrue(j.getStatus(), Conditions.RELEASED);
+          });
+          assertThat(Files.readAllLines(tmp.resolve("outputs/default/survivor/output/runs.txt"))).containsExactly("ran");
+          assertThat(jobs.withName("survivor").get().getStatus().logTail).contains("finished");
+        } finally {
+          second.destroyForcibly().waitFor();
+        }
+      } finally {
+        first.destroyForcibly().waitFor();
+      }
+    }
+  }
+
+  private static Phase phase(TrainingJob job) {
+    return job == null || job.getStatus() == null ? null : job.getStatus().phase;
+  }
+}
