@@ -80,6 +80,18 @@ class TrainingJobLifecycleTest {
   }
 
   @Test
+  void aMachineWithoutScreenFailsWithScreenMissingAndIsReleased() {
+    remote.screenMissing = true;
+    harness.create(Jobs.simple("noscreen"));
+
+    await().atMost(WAIT).until(() -> phase("noscreen") == Phase.Failed && isTrue(harness.get("noscreen"), Conditions.RELEASED));
+
+    JobCondition failed = condition(harness.get("noscreen"), Conditions.FAILED);
+    assertThat(failed.reason).isEqualTo("ScreenMissing");
+    assertThat(failed.message).contains("GNU screen is not installed");
+  }
+
+  @Test
   void anInvalidSpecFailsWithInvalidSpecNamingTheFieldAndTouchesNoProvider() {
     TrainingJob bad = Jobs.inline("bad", "../escape.py", java.util.Map.of("train.py", "x"));
     var env = new EnvVarSpec();

@@ -27,6 +27,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile int exitCode = 0;
   /** When set, a running job reports the same epoch and log on every probe: nothing new. */
   public volatile boolean unchanging = false;
+  /** When set, start.sh reports that screen is missing and cannot be installed (its exit status 10). */
+  public volatile boolean screenMissing = false;
 
   @Override
   public RemoteHost connect(SshTarget target) {
@@ -38,8 +40,12 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
-      public boolean startOnce(JobRef job) {
+      public boolean startOnce(JobRef job) throws Exception {
         calls.add(new Call("startOnce", job.toString()));
+        if (screenMissing) {
+          throw new dev.trainingjob.operator.remote.RemoteCommandException(
+              "GNU screen is not installed on this machine, and it could not be installed", 10);
+        }
         return probesSinceStart.putIfAbsent(job.uid(), new AtomicInteger()) == null;
       }
 
