@@ -66,12 +66,21 @@ if has_conf git_url && [ ! -e "$DIR/.git-done" ]; then
 fi
 
 # --- Python
+# The interpreter each mode runs the script with; venv and conda make theirs during bootstrap.
+case "$MODE" in
+  system) step="looking for python3"; PY=$(command -v python3) ;;
+  venv) PY="$DIR/venv/bin/python" ;;
+  conda) PY="$DIR/conda-env/bin/python" ;;
+  *) step="choosing a bootstrap: unknown mode $MODE"; exit 2 ;;
+esac
+
+# pip_requirements LABEL [PIP OPTIONS...]: installs config/requirements.txt with $PY, if there is one
 pip_requirements() {
   if has_conf requirements.txt; then
     step="installing requirements with pip ($1)"
     log "$step"
     shift
-    "$@" -m pip install --disable-pip-version-check --no-input --quiet -r "$CFG/requirements.txt"
+    "$PY" -m pip install --disable-pip-version-check --no-input --quiet "$@" -r "$CFG/requirements.txt"
   fi
 }
 
@@ -108,20 +117,14 @@ install_miniforge() {
 if [ ! -e "$DIR/.bootstrapped" ]; then
   case "$MODE" in
     system)
-      step="looking for python3"
-      PY=$(command -v python3)
-      if has_conf requirements.txt; then
-        step="installing requirements with pip --user"
-        log "$step"
-        "$PY" -m pip install --user --disable-pip-version-check --no-input --quiet -r "$CFG/requirements.txt"
-      fi
+      pip_requirements "--user" --user
       ;;
     venv)
       step="creating a virtual environment"
       log "$step"
       rm -rf "$DIR/venv"
       python3 -m venv "$DIR/venv"
-      pip_requirements "venv" "$DIR/venv/bin/python"
+      pip_requirements "venv"
       ;;
     conda)
       MF="$HOME/.trainingjob/miniforge"
@@ -138,22 +141,12 @@ if [ ! -e "$DIR/.bootstrapped" ]; then
       version=$(conf python_version)
       rm -rf "$DIR/conda-env"
       "$MF/bin/conda" create --yes --quiet --prefix "$DIR/conda-env" "python=${version:-3}" ${pkgs[@]+"${pkgs[@]}"}
-      pip_requirements "conda" "$DIR/conda-env/bin/python"
-      ;;
-    *)
-      step="choosing a bootstrap: unknown mode $MODE"
-      exit 2
+      pip_requirements "conda"
       ;;
   esac
   touch "$DIR/.bootstrapped"
   log "python is ready"
 fi
-
-case "$MODE" in
-  system) PY=$(command -v python3) ;;
-  venv) PY="$DIR/venv/bin/python" ;;
-  conda) PY="$DIR/conda-env/bin/python" ;;
-esac
 
 # --- the script, once
 step="starting the script"

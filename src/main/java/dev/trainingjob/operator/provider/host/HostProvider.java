@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.common.util.security.SecurityUtils;
@@ -39,6 +41,8 @@ public final class HostProvider implements ComputeProvider {
   private final KubernetesClient client;
   private final RemoteHosts remoteHosts;
   private final Path outputRoot;
+  /** The login key per job uid: read from its Secret once, not on every probe. */
+  private final Map<String, KeyPair> loginKeys = new ConcurrentHashMap<>();
 
   public HostProvider(KubernetesClient client, RemoteHosts remoteHosts, Path outputRoot) {
     this.client = client;
@@ -77,7 +81,12 @@ public final class HostProvider implements ComputeProvider {
   @Override
   public SshTarget sshTarget(TrainingJob job, InstanceStatus instance) throws Exception {
     ComputeSpec.HostSpec h = spec(job);
-    return new SshTarget(h.address, port(h), h.user, loginKey(job, h), hostKey(h), false);
+    KeyPair key = loginKeys.get(job.getMetadata().getUid());
+    if (key == null) {
+      key = loginKey(job, h);
+      loginKeys.put(job.getMetadata().getUid(), key);
+    }
+    return new SshTarget(h.address, port(h), h.user, key, hostKey(h), false);
   }
 
   private KeyPair loginKey(TrainingJob job, ComputeSpec.HostSpec h) throws Exception {
@@ -135,6 +144,7 @@ public final class HostProvider implements ComputeProvider {
       // never talk to a machine that is not the one named; nothing of ours can have started there
       LOG.warn("{}: not cleaning up on a machine with the wrong host key: {}", job.ref(), e.getMessage());
     }
+    loginKeys.remove(job.getMetadata().getUid());
     return true;
   }
 }
