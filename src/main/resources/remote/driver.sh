@@ -48,6 +48,17 @@ fi
 
 set_state bootstrapping
 mkdir -p "$DIR/job/output"
+
+# --- the machine's own dead-man's switch (ec2 only): it powers itself off at the deadline even if
+# the operator never comes back; launched with shutdown behaviour terminate, it is then gone.
+if has_conf shutdown_after_seconds && [ ! -e "$DIR/.shutdown-scheduled" ]; then
+  secs=$(conf shutdown_after_seconds)
+  mins=$(( (secs + 59) / 60 ))
+  step="scheduling the machine's shutdown in ${mins} minutes (the dead-man's switch)"
+  log "$step"
+  bash -c "$(conf shutdown_command)" trainingjob-shutdown "$mins" "$secs" < /dev/null
+  date -u +%FT%TZ > "$DIR/.shutdown-scheduled"
+fi
 MODE=$(conf bootstrap)
 MODE=${MODE:-system}
 
@@ -171,4 +182,36 @@ set -e
 reason="script exited"
 [ -z "$interrupted" ] || reason="interrupted"
 note "script exited with code $code"
+
+# --- outputs to object storage, with the instance's own role, before the job counts as finished
+sync_outputs() {
+  local uri p paths=()
+  uri=$(conf output_uri)
+  uri=${uri%/}
+  if has_conf output_paths; then mapfile -d '' -t paths < "$CFG/output_paths"; fi
+  if ! command -v aws >/dev/null 2>&1; then
+    sync_error="the aws CLI is not installed on this image (the Deep Learning AMIs and Amazon Linux have it)"
+    return 1
+  fi
+  for p in ${paths[@]+"${paths[@]}"}; do
+    if [ -d "$DIR/job/$p" ]; then
+      aws s3 sync --only-show-errors "$DIR/job/$p" "$uri/$p" || { sync_error="aws s3 sync of $p failed"; return 1; }
+    elif [ -e "$DIR/job/$p" ]; then
+      aws s3 cp --only-show-errors "$DIR/job/$p" "$uri/$p" || { sync_error="aws s3 cp of $p failed"; return 1; }
+    else
+      note "output $p was not written; nothing to copy"
+    fi
+  done
+}
+if has_conf output_uri && [ -z "$interrupted" ]; then
+  set_state syncing
+  sync_error=""
+  note "copying outputs to $(conf output_uri)"
+  if sync_outputs; then
+    note "outputs copied to $(conf output_uri)"
+  else
+    reason="output sync failed: ${sync_error} (to $(conf output_uri))"
+    note "$reason"
+  fi
+fi
 record_exit "$code" "$reason"

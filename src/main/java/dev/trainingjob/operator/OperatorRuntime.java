@@ -6,10 +6,18 @@ import dev.trainingjob.operator.provider.ProviderRegistry;
 import dev.trainingjob.operator.reconciler.JobBundles;
 import dev.trainingjob.operator.reconciler.JobContext;
 import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
+import dev.trainingjob.operator.reconciler.Leadership;
 import dev.trainingjob.operator.reconciler.OperatorFactory;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.metrics.HealthServer;
+import dev.trainingjob.operator.metrics.OperatorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
@@ -20,12 +28,25 @@ public final class OperatorRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorRuntime.class);
   private final Operator operator;
   private final RemoteHosts remoteHosts;
-  private final List<? extends AutoCloseable> owned;
+  private final List<AutoCloseable> owned;
 
-  private OperatorRuntime(Operator operator, RemoteHosts remoteHosts, List<? extends AutoCloseable> owned) {
+  private final PrometheusMeterRegistry meters;
+  private volatile boolean closed;
+
+  private final Leadership leadership;
+
+  private OperatorRuntime(Operator operator, RemoteHosts remoteHosts, List<? extends AutoCloseable> owned,
+      PrometheusMeterRegistry meters, Leadership leadership) {
+    this.leadership = leadership;
+    this.meters = meters;
     this.operator = operator;
     this.remoteHosts = remoteHosts;
-    this.owned = owned;
+    this.owned = new java.util.ArrayList<>(owned);
+  }
+
+  /** Something started after the operator that must stop with it (closed first). */
+  public synchronized void own(AutoCloseable resource) {
+    owned.add(0, resource);
   }
 
   /**
@@ -34,18 +55,65 @@ public final class OperatorRuntime implements AutoCloseable {
    */
   public static OperatorRuntime start(KubernetesClient client, OperatorConfig config, List<ComputeProvider> providers,
       RemoteHosts remoteHosts, List<? extends AutoCloseable> owned) {
+    return start(client, config, providers, remoteHosts, owned, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** As above, with the registry the operator's metrics go to (shared with providers built before it). */
+  public static OperatorRuntime start(KubernetesClient client, OperatorConfig config, List<ComputeProvider> providers,
+      RemoteHosts remoteHosts, List<? extends AutoCloseable> owned, PrometheusMeterRegistry meters) {
+    PriceList prices;
+    try {
+      prices = PriceList.load(config.priceList());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the price list " + config.priceList() + ": " + e.getMessage(), e);
+    }
+    var metrics = new OperatorMetrics(meters);
     var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers), remoteHosts,
-        new JobBundles(client), new KubernetesEventRecorder(client), Clock.systemUTC());
-    Operator operator = OperatorFactory.create(client, config, services);
+        new JobBundles(client), new KubernetesEventRecorder(client), Clock.systemUTC(), prices, metrics);
+    Leadership leadership = new Leadership();
+    Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();
-    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}", config.operatorId(),
+    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, owned, meters, leadership);
+    if (!config.leaderElection().enabled()) {
+      leadership.started(); // the only replica leads
+    }
+    if (config.metricsPort() >= 0) {
+      try {
+        runtime.own(new HealthServer(config.metricsPort(), meters, () -> !runtime.closed,
+            () -> !runtime.closed && operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy()));
+      } catch (IOException e) {
+        runtime.close();
+        throw new UncheckedIOException("cannot serve metrics and health on port " + config.metricsPort(), e);
+      }
+    }
+    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}, metrics {}", config.operatorId(),
         config.defaultProvider(), providers.stream().map(ComputeProvider::name).toList(),
-        config.namespaces().isEmpty() ? "all" : config.namespaces());
-    return new OperatorRuntime(operator, remoteHosts, owned);
+        config.namespaces().isEmpty() ? "all" : config.namespaces(),
+        runtime.metricsPort() < 0 ? "off" : "on port " + runtime.metricsPort());
+    return runtime;
+  }
+
+  /** The port of /metrics, /healthz and /readyz; -1 when not served. */
+  public synchronized int metricsPort() {
+    return owned.stream().filter(HealthServer.class::isInstance).map(h -> ((HealthServer) h).port()).findFirst().orElse(-1);
+  }
+
+  /** Whether this replica leads, and what to start and stop with the lead. */
+  public Leadership leadership() {
+    return leadership;
+  }
+
+  public PrometheusMeterRegistry meters() {
+    return meters;
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    leadership.stopped();
     operator.stop();
     remoteHosts.close();
     for (AutoCloseable c : owned) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
@@ -40,7 +41,8 @@ public class ComputeSpec {
     @JsonPropertyDescription("Instance types to try, in order, when the first has no capacity or is not offered.")
     public List<String> fallbackInstanceTypes;
 
-    @JsonPropertyDescription("An AMI id (ami-...) or a named image: ubuntu-22.04, ubuntu-24.04, al2023, dlami-pytorch.")
+    @JsonPropertyDescription("An AMI id (ami-...), a named image (ubuntu-22.04, ubuntu-24.04, al2023, debian-12, dlami-pytorch), "
+        + "or ssm:/path of a public parameter holding an AMI id. Default: dlami-pytorch.")
     public String image;
 
     @Min(8)
@@ -53,7 +55,9 @@ public class ComputeSpec {
     @JsonPropertyDescription("The subnet to launch into; the default VPC's when empty.")
     public String subnetId;
 
-    @JsonPropertyDescription("The SSH user; by default it follows the image family (ubuntu, ec2-user, admin, centos, fedora).")
+    @Pattern("^[a-z_][a-z0-9_-]{0,31}$")
+    @JsonPropertyDescription("The SSH user; by default it follows the image family (ubuntu, ec2-user, admin, centos, fedora). "
+        + "Another name is created by cloud-init, with passwordless sudo.")
     public String sshUser;
   }
 

@@ -19,6 +19,12 @@ public class InstanceStatus {
   @PrinterColumn(name = "Address", priority = 1)
   public String address;
 
+  @JsonPropertyDescription("The SSH port.")
+  public Integer sshPort;
+
+  @JsonPropertyDescription("True for a spot instance.")
+  public Boolean spot;
+
   @JsonPropertyDescription("The user the operator logs in as.")
   public String sshUser;
 

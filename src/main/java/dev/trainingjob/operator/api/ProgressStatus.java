@@ -29,6 +29,12 @@ public class ProgressStatus {
   @PrinterColumn(name = "Progress")
   public String summary;
 
+  @JsonPropertyDescription("When the script will finish at its current pace (RFC 3339), once percent is known.")
+  public String eta;
+
+  @JsonPropertyDescription("Where progress came from: progressFile (TRAININGJOB_PROGRESS_FILE) or log (parsed from the output).")
+  public String source;
+
   @JsonPropertyDescription("When progress last changed (RFC 3339).")
   public String updatedAt;
 }

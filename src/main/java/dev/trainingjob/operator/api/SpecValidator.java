@@ -129,6 +129,9 @@ public final class SpecValidator {
       if (ec2.instanceType == null || ec2.instanceType.isBlank()) {
         out.add(new Violation("spec.compute.ec2.instanceType", "is required"));
       }
+      if (ec2.sshUser != null && !ec2.sshUser.matches("[a-z_][a-z0-9_-]{0,31}")) {
+        out.add(new Violation("spec.compute.ec2.sshUser", "must be a Linux user name (lower case letters, digits, _ and -), got " + ec2.sshUser));
+      }
       if (ec2.volumeSizeGiB != null && ec2.volumeSizeGiB < 8) {
         out.add(new Violation("spec.compute.ec2.volumeSizeGiB", "must be at least 8, got " + ec2.volumeSizeGiB));
       }

@@ -46,6 +46,15 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("The command that attaches a terminal to the script's screen session.")
   public String attachCommand;
 
+  @JsonPropertyDescription("Disk and GPU use on the machine, from the last probe.")
+  public MachineUsage usage;
+
+  @JsonPropertyDescription("Estimated cost of the machine so far (ec2).")
+  public CostStatus cost;
+
+  @JsonPropertyDescription("Where the outputs were copied (spec.output.s3Uri), once the copy succeeded.")
+  public String outputUri;
+
   @JsonPropertyDescription("When the job passed each milestone.")
   public Timings timings;
 

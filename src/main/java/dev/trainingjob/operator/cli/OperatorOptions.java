@@ -1,7 +1,10 @@
 package dev.trainingjob.operator.cli;
 
+import dev.trainingjob.operator.config.LeaderElection;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.remote.RemoteSettings;
+import dev.trainingjob.operator.provider.ec2.Ec2Settings;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -59,13 +62,101 @@ public final class OperatorOptions {
       description = "How long a script has after Ctrl-C before it is killed. Env: TRAININGJOB_STOP_GRACE. Default: ${DEFAULT-VALUE}.")
   Duration stopGrace;
 
+  @Option(names = "--ec2-region", defaultValue = "${env:TRAININGJOB_EC2_REGION}",
+      description = "AWS region for the ec2 provider; the SDK's default chain (AWS_REGION, profile) when empty. Env: TRAININGJOB_EC2_REGION.")
+  String ec2Region;
+
+  @Option(names = "--ec2-endpoint", defaultValue = "${env:TRAININGJOB_EC2_ENDPOINT}",
+      description = "An EC2 and SSM endpoint URL to use instead of AWS's public one (a VPC endpoint). Env: TRAININGJOB_EC2_ENDPOINT.")
+  URI ec2Endpoint;
+
+  @Option(names = "--ec2-ssh-cidrs", split = ",", converter = CidrConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SSH_CIDRS}",
+      description = "Comma-separated CIDRs the operator's SSH connections come from; port 22 of each instance is opened to these only. "
+          + "Required to launch. Env: TRAININGJOB_EC2_SSH_CIDRS.")
+  List<String> ec2SshCidrs;
+
+  @Option(names = "--ec2-ssh-port", defaultValue = "${env:TRAININGJOB_EC2_SSH_PORT:-22}",
+      description = "The port sshd listens on in the images used. Env: TRAININGJOB_EC2_SSH_PORT. Default: ${DEFAULT-VALUE}.")
+  int ec2SshPort;
+
+  @Option(names = "--ec2-private-address", defaultValue = "${env:TRAININGJOB_EC2_PRIVATE_ADDRESS:-false}",
+      description = "Connect to instances' private addresses (operator in the same VPC). Env: TRAININGJOB_EC2_PRIVATE_ADDRESS. Default: ${DEFAULT-VALUE}.")
+  boolean ec2PrivateAddress;
+
+  @Option(names = "--ec2-instance-profile", defaultValue = "${env:TRAININGJOB_EC2_INSTANCE_PROFILE}",
+      description = "IAM instance profile the instances run with; needed for spec.output.s3Uri. Env: TRAININGJOB_EC2_INSTANCE_PROFILE.")
+  String ec2InstanceProfile;
+
+  @Option(names = "--ec2-sweep-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SWEEP_INTERVAL:-5m}",
+      description = "How often instances without a TrainingJob are looked for. Env: TRAININGJOB_EC2_SWEEP_INTERVAL. Default: ${DEFAULT-VALUE}.")
+  Duration ec2SweepInterval;
+
+  @Option(names = "--ec2-orphan-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_ORPHAN_GRACE:-15m}",
+      description = "How old an instance without a TrainingJob must be before it is terminated. Env: TRAININGJOB_EC2_ORPHAN_GRACE. Default: ${DEFAULT-VALUE}.")
+  Duration ec2OrphanGrace;
+
+  @Option(names = "--ec2-shutdown-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_GRACE:-15m}",
+      description = "Added to spec.limits.maxRuntimeSeconds for the instance's own shutdown. Env: TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
+  Duration ec2ShutdownGrace;
+
+  @Option(names = "--ec2-shutdown-ceiling", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_CEILING:-24h}",
+      description = "When an instance shuts itself down if its job sets no maxRuntimeSeconds. Env: TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: ${DEFAULT-VALUE}.")
+  Duration ec2ShutdownCeiling;
+
+  @Option(names = "--ec2-shutdown-command", defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_COMMAND}",
+      description = "The command the driver runs on the instance to schedule its shutdown, with $1 = minutes and $2 = seconds. "
+          + "Env: TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + Ec2Settings.DEFAULT_SHUTDOWN_COMMAND)
+  String ec2ShutdownCommand;
+
+  @Option(names = "--progress-write-interval", converter = DurationConverter.class,
+      defaultValue = "${env:TRAININGJOB_PROGRESS_WRITE_INTERVAL:-15s}",
+      description = "The least time between two status writes of a job that change only progress, log tail, usage or cost; "
+          + "phase changes are written at once. Env: TRAININGJOB_PROGRESS_WRITE_INTERVAL. Default: ${DEFAULT-VALUE}.")
+  Duration progressWriteInterval;
+
+  @Option(names = "--metrics-port", defaultValue = "${env:TRAININGJOB_METRICS_PORT:-8080}",
+      description = "Port of /metrics (Prometheus), /healthz and /readyz; negative for none. Env: TRAININGJOB_METRICS_PORT. "
+          + "Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
+
+  @Option(names = "--price-list", defaultValue = "${env:TRAININGJOB_PRICE_LIST}",
+      description = "A properties file of instance-type=USD-per-hour over the bundled on-demand list, for status.cost. "
+          + "Env: TRAININGJOB_PRICE_LIST.")
+  Path priceList;
+
+  @Option(names = "--leader-election", defaultValue = "${env:TRAININGJOB_LEADER_ELECTION:-false}",
+      description = "Elect one replica through a Lease to reconcile and sweep; the others wait to take over. "
+          + "Env: TRAININGJOB_LEADER_ELECTION. Default: ${DEFAULT-VALUE}.")
+  boolean leaderElection;
+
+  @Option(names = "--lease-namespace", defaultValue = "${env:TRAININGJOB_LEASE_NAMESPACE}",
+      description = "The namespace of the Lease (the operator's own). Env: TRAININGJOB_LEASE_NAMESPACE.")
+  String leaseNamespace;
+
+  @Option(names = "--leader-identity", defaultValue = "${env:TRAININGJOB_LEADER_IDENTITY}",
+      description = "This replica's name in the Lease (the pod's name). Env: TRAININGJOB_LEADER_IDENTITY.")
+  String leaderIdentity;
+
   public OperatorConfig toConfig() {
     Set<String> ns = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ns::add);
     }
     var remote = RemoteSettings.defaults().withMiniforge(miniforgeUrl, miniforgeSha256).withStopGrace(stopGrace);
+    var ec2 = Ec2Settings.defaults()
+        .withAccount(blankToNull(ec2Region), ec2Endpoint)
+        .withSsh(ec2SshCidrs == null ? List.of() : ec2SshCidrs.stream().map(String::trim).filter(c -> !c.isEmpty()).toList(),
+            ec2SshPort, ec2PrivateAddress)
+        .withInstanceProfile(blankToNull(ec2InstanceProfile))
+        .withSweep(ec2SweepInterval, ec2OrphanGrace)
+        .withShutdown(ec2ShutdownGrace, ec2ShutdownCeiling,
+            ec2ShutdownCommand == null || ec2ShutdownCommand.isBlank() ? Ec2Settings.DEFAULT_SHUTDOWN_COMMAND : ec2ShutdownCommand);
     return new OperatorConfig(operatorId, defaultProvider, ns, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads,
-        outputDir, localWorkRoot, remote);
+        outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList,
+        leaderElection ? LeaderElection.off().on(blankToNull(leaseNamespace), blankToNull(leaderIdentity)) : LeaderElection.off());
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
   }
 }

@@ -22,7 +22,7 @@ import java.util.List;
  * columns, as a real API server builds it.
  */
 final class Discovery {
-  static final String CRD_RESOURCE = "/META-INF/fabric8/trainingjobs.trainingjob.dev-v1.yml";
+  static final String CRD_RESOURCE = "/crds/trainingjobs.trainingjob.dev-v1.yml";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String GROUP_VERSION = TrainingJob.GROUP + "/" + TrainingJob.VERSION;
   private final List<CustomResourceColumnDefinition> columns;
@@ -34,7 +34,7 @@ final class Discovery {
   private static List<CustomResourceColumnDefinition> loadColumns() {
     try (InputStream in = Discovery.class.getResourceAsStream(CRD_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("the generated CRD " + CRD_RESOURCE + " is not on the class path");
+        throw new IllegalStateException("the CRD " + CRD_RESOURCE + " is not on the class path");
       }
       CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
       return crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns();

@@ -2,6 +2,7 @@ package dev.trainingjob.operator.provider;
 
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.SshTarget;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -22,6 +23,11 @@ public interface ComputeProvider {
 
   /** How to reach the machine over SSH, with the host key to expect. */
   SshTarget sshTarget(TrainingJob job, InstanceStatus instance) throws Exception;
+
+  /** What the driver does for the machine itself (shut it down at a deadline, copy outputs off it). */
+  default MachineDuties duties(TrainingJob job) {
+    return MachineDuties.NONE;
+  }
 
   /** Where collected outputs are written, when the provider collects them to this side. */
   Optional<Path> outputDirectory(TrainingJob job);

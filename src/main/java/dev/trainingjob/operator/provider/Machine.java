@@ -10,8 +10,14 @@ package dev.trainingjob.operator.provider;
  * @param sshUser the user to log in as
  * @param launchedAt RFC 3339 time of launch or first use
  * @param message a sentence for status while the machine is not ready (null when nothing to say)
+ * @param spot true for a spot instance (its cost estimate is an upper bound)
  */
-public record Machine(String id, String type, State state, String address, String sshUser, String launchedAt, String message) {
+public record Machine(String id, String type, State state, String address, String sshUser, String launchedAt, String message,
+    boolean spot) {
+  public Machine(String id, String type, State state, String address, String sshUser, String launchedAt, String message) {
+    this(id, type, state, address, sshUser, launchedAt, message, false);
+  }
+
   public enum State {
     /** Asked for, not yet reachable. */
     PENDING,

@@ -17,6 +17,12 @@ final class FinishStep implements JobStep {
       List<Path> got = ctx.remote().collect(ctx.ref(), paths, destination.get());
       collected = "; outputs collected to " + destination.get() + " (" + got.size() + " of " + paths.size() + ")";
     }
+    String uri = ctx.provider().duties(ctx.job()).outputUri();
+    if (uri != null) {
+      // the driver copied them before it recorded the exit (a failed copy ends in OutputSyncFailed instead)
+      ctx.status().outputUri = uri;
+      collected += "; outputs copied to " + uri;
+    }
     Integer exit = ctx.status().exitCode;
     if (exit != null && exit == 0) {
       ctx.moveTo(Phase.Succeeded, "Succeeded", "The script exited with code 0" + collected);

@@ -5,6 +5,7 @@ import dev.trainingjob.operator.api.PythonSpec;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobSpec;
 import dev.trainingjob.operator.remote.JobBundle;
+import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.JobRef;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -26,7 +27,7 @@ public class JobBundles {
     this.client = client;
   }
 
-  public JobBundle build(TrainingJob job) {
+  public JobBundle build(TrainingJob job, MachineDuties duties) {
     TrainingJobSpec spec = job.getSpec();
     String ns = job.getMetadata().getNamespace();
     Map<String, byte[]> files = new LinkedHashMap<>();
@@ -59,7 +60,26 @@ public class JobBundles {
     return new JobBundle(JobRef.of(job), files, spec.script.entrypoint,
         spec.script.args == null ? List.of() : spec.script.args, env, python, git,
         spec.output == null || spec.output.paths == null ? List.of() : spec.output.paths,
-        spec.limits == null ? null : spec.limits.maxRuntimeSeconds);
+        spec.limits == null ? null : spec.limits.maxRuntimeSeconds, duties);
+  }
+
+  /** The values of the job's environment variables that come from Secrets: what the log tail must never show. */
+  public java.util.Set<String> secretValues(TrainingJob job) {
+    java.util.Set<String> values = new java.util.HashSet<>();
+    var env = job.getSpec() == null ? null : job.getSpec().env;
+    if (env == null) {
+      return values;
+    }
+    for (EnvVarSpec var : env) {
+      if (var.valueFrom != null && var.valueFrom.secretKeyRef != null) {
+        try {
+          values.add(secretValue(job.getMetadata().getNamespace(), var.valueFrom.secretKeyRef));
+        } catch (RuntimeException e) {
+          // a Secret gone since the upload: nothing of it can be masked, and the job goes on
+        }
+      }
+    }
+    return values;
   }
 
   private String secretValue(String ns, EnvVarSpec.SecretKeyRef ref) {

@@ -5,6 +5,8 @@ import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ProviderRegistry;
 import dev.trainingjob.operator.remote.JobRef;
@@ -21,7 +23,7 @@ public final class JobContext {
 
   /** What every reconcile shares. */
   public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
-      JobBundles bundles, EventRecorder events, Clock clock) {}
+      JobBundles bundles, EventRecorder events, Clock clock, PriceList prices, OperatorMetrics metrics) {}
 
   private final TrainingJob job;
   private final Services services;
@@ -70,13 +72,45 @@ public final class JobContext {
     return now().toString();
   }
 
+  /**
+   * When the machine cannot be reached: ends the job if the provider says the machine is gone
+   * (terminated from outside, a spot interruption), so it does not wait for SSH that never comes.
+   */
+  void failIfMachineGone(Exception unreachable) throws Exception {
+    var machine = provider().describe(job);
+    if (machine.isPresent() && machine.get().state() == dev.trainingjob.operator.provider.Machine.State.GONE) {
+      throw new JobFailure("InstanceLost", "Machine " + machine.get().id() + " went away while the job was on it"
+          + (machine.get().message() == null ? "" : " (" + machine.get().message() + ")") + "; last error: " + unreachable.getMessage());
+    }
+  }
+
   /** The SSH connection to the job's machine (reused across reconciles by RemoteHosts). */
   public RemoteHost remote() throws Exception {
     InstanceStatus instance = status().instance;
     if (instance == null) {
       throw new IllegalStateException("the job has no machine yet");
     }
-    return services.remoteHosts().connect(provider().sshTarget(job, instance));
+    var target = provider().sshTarget(job, instance);
+    instance.sshPort = target.port();
+    try {
+      return services.remoteHosts().connect(target);
+    } catch (dev.trainingjob.operator.remote.HostUnreachableException e) {
+      services.metrics().sshConnectFailure(provider().name());
+      throw e;
+    }
+  }
+
+  /** One probe of the job on its machine, timed for the probe-latency metric. */
+  public dev.trainingjob.operator.remote.ProbeResult probe(RemoteHost remote) throws Exception {
+    return services.metrics().probe(provider().name(), () -> remote.probe(ref()));
+  }
+
+  public OperatorMetrics metrics() {
+    return services.metrics();
+  }
+
+  public PriceList prices() {
+    return services.prices();
   }
 
   /** Moves to a new phase: conditions, message, an Event and a log line. */

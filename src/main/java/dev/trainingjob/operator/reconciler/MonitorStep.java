@@ -12,7 +12,15 @@ final class MonitorStep implements JobStep {
 
   @Override
   public StepResult run(JobContext ctx) throws Exception {
-    ProbeResult probe = ctx.remote().probe(ctx.ref());
+    ProbeResult probe;
+    try {
+      probe = ctx.probe(ctx.remote());
+    } catch (JobFailure e) {
+      throw e;
+    } catch (Exception e) {
+      ctx.failIfMachineGone(e);
+      throw e;
+    }
     probes.apply(ctx, probe);
     if (probe.exited()) {
       return StartStep.toFinishing(ctx, probe);

@@ -2,7 +2,10 @@ package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Duration;
 
@@ -10,14 +13,25 @@ import java.time.Duration;
 public final class OperatorFactory {
   private OperatorFactory() {}
 
-  public static Operator create(KubernetesClient client, OperatorConfig config, JobContext.Services services) {
-    Operator operator = new Operator(o -> o
+  public static Operator create(KubernetesClient client, OperatorConfig config, JobContext.Services services, Leadership leadership) {
+    var election = config.leaderElection();
+    Operator operator = new Operator(o -> {
+      if (election.enabled()) {
+        // of several replicas one reconciles; the Lease says which
+        o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace(),
+            election.leaseDuration(), election.renewDeadline(), election.retryPeriod(), election.identity(),
+            new LeaderCallbacks(leadership::started, leadership::stopped, identity -> { }), election.exitOnStopLeading()));
+      }
+      o
         .withKubernetesClient(client)
         // server-side apply is not served by every API (the embedded one of the demo answers 415)
         .withUseSSAToPatchPrimaryResource(false)
         .checkingCRDAndValidateLocalModel(false)
         .withCloseClientOnStop(false)
-        .withConcurrentReconciliationThreads(config.reconcileThreads()));
+        .withConcurrentReconciliationThreads(config.reconcileThreads())
+        // JOSDK's own reconciliation metrics, in the registry /metrics serves (no per-resource series)
+        .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(services.metrics().registry()));
+    });
     operator.register(new TrainingJobReconciler(services), c -> {
       if (!config.namespaces().isEmpty()) {
         c.settingNamespaces(config.namespaces());

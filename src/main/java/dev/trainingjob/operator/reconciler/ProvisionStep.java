@@ -35,6 +35,7 @@ final class ProvisionStep implements JobStep {
     s.address = machine.address();
     s.sshUser = machine.sshUser();
     s.launchedAt = machine.launchedAt();
+    s.spot = machine.spot() ? Boolean.TRUE : null;
     return s;
   }
 

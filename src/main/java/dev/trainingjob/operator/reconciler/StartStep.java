@@ -26,6 +26,7 @@ final class StartStep implements JobStep {
     try {
       remote = ctx.remote();
     } catch (HostUnreachableException e) {
+      ctx.failIfMachineGone(e);
       return waitForSsh(ctx, e);
     } catch (HostKeyMismatchException e) {
       throw new JobFailure("HostKeyMismatch", e.getMessage());
@@ -34,17 +35,17 @@ final class StartStep implements JobStep {
     if (timings.sshReady == null) {
       timings.sshReady = ctx.nowText();
     }
-    ProbeResult probe = remote.probe(ctx.ref());
+    ProbeResult probe = ctx.probe(remote);
     if (ProbeResult.ABSENT.equals(probe.state())) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
-      remote.upload(ctx.bundles().build(ctx.job()));
+      remote.upload(ctx.bundles().build(ctx.job(), ctx.provider().duties(ctx.job())));
       if (startOnce(remote, ctx)) {
         ctx.events().normal(ctx.job(), "Started", "Driver started in screen session " + ctx.ref().sessionName());
       }
       if (ctx.status().startedAt == null) {
         ctx.status().startedAt = ctx.nowText();
       }
-      probe = remote.probe(ctx.ref());
+      probe = ctx.probe(remote);
     }
     probes.apply(ctx, probe);
     if (probe.exited()) {
@@ -90,6 +91,11 @@ final class StartStep implements JobStep {
       // the script never ran: nothing to collect
       ctx.fail("BootstrapFailed", "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
           + " (exit code " + probe.exitCode() + ")");
+      return StepResult.next();
+    }
+    if (probe.reason() != null && probe.reason().startsWith("output sync failed")) {
+      ctx.fail("OutputSyncFailed", "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
+          + probe.reason().substring("output sync failed: ".length()));
       return StepResult.next();
     }
     ctx.moveTo(Phase.Finishing, "Finishing", "The script exited with code " + probe.exitCode() + "; collecting outputs");

@@ -12,7 +12,9 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Instant;
 import java.util.EnumMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,10 +37,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final JobContext.Services services;
   private final Map<Phase, JobStep> steps = new EnumMap<>(Phase.class);
   private final ReleaseStep release = new ReleaseStep();
+  private final ProbeApplier probes = new ProbeApplier();
+  /** When each job's status was last written, by uid: the write-economy clock. */
+  private final Map<String, Instant> lastWrites = new ConcurrentHashMap<>();
 
   public TrainingJobReconciler(JobContext.Services services) {
     this.services = services;
-    ProbeApplier probes = new ProbeApplier();
     steps.put(Phase.Pending, new AdmitStep());
     steps.put(Phase.Provisioning, new ProvisionStep());
     steps.put(Phase.Bootstrapping, new StartStep(probes));
@@ -50,18 +54,28 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) throws Exception {
-    JobContext ctx = new JobContext(job, services);
-    TrainingJobStatus before = copy(ctx.status());
-    ctx.status().observedGeneration = job.getMetadata().getGeneration();
-    if (ctx.status().phase == null) {
-      ctx.moveTo(Phase.Pending, "Accepted", "Waiting to be provisioned");
+    var timer = services.metrics().reconcileStarted();
+    String outcome = "error";
+    try {
+      JobContext ctx = new JobContext(job, services);
+      TrainingJobStatus before = copy(ctx.status());
+      ctx.status().observedGeneration = job.getMetadata().getGeneration();
+      if (ctx.status().phase == null) {
+        ctx.moveTo(Phase.Pending, "Accepted", "Waiting to be provisioned");
+      }
+      StepResult result = validate(ctx) ? runSteps(ctx) : StepResult.next();
+      if (result.kind() == StepResult.Kind.CONTINUE) {
+        // validation failed just now: release whatever an earlier, valid spec had started
+        result = steps.get(Phase.Failed).run(ctx);
+      }
+      MachineCost.apply(ctx);
+      services.metrics().phase(job.getMetadata().getUid(), ctx.status().phase);
+      UpdateControl<TrainingJob> control = control(job, before, result);
+      outcome = "ok";
+      return control;
+    } finally {
+      services.metrics().reconcileFinished(timer, outcome);
     }
-    StepResult result = validate(ctx) ? runSteps(ctx) : StepResult.next();
-    if (result.kind() == StepResult.Kind.CONTINUE) {
-      // validation failed just now: release whatever an earlier, valid spec had started
-      result = steps.get(Phase.Failed).run(ctx);
-    }
-    return control(job, before, result);
   }
 
   private boolean validate(JobContext ctx) {
@@ -95,14 +109,43 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     throw new IllegalStateException("job " + ctx.job().ref() + " changed phase too often in one reconcile");
   }
 
+  /**
+   * Writes status only when it changed, and a change of progress, log tail, usage or cost alone
+   * at most once per progress-write interval per job; anything else (a phase, a condition, a
+   * message) is written at once.
+   */
   private UpdateControl<TrainingJob> control(TrainingJob job, TrainingJobStatus before, StepResult result) {
-    UpdateControl<TrainingJob> control = sameStatus(before, job.getStatus())
-        ? UpdateControl.noUpdate()
-        : UpdateControl.patchStatus(job);
+    String uid = job.getMetadata().getUid();
+    Instant now = services.clock().instant();
+    boolean write;
+    if (sameStatus(before, job.getStatus())) {
+      write = false;
+    } else if (sameStatus(withoutLiveFields(before), withoutLiveFields(job.getStatus()))) {
+      Instant last = lastWrites.get(uid);
+      write = last == null || !now.isBefore(last.plus(services.config().progressWriteInterval()));
+    } else {
+      write = true;
+    }
+    UpdateControl<TrainingJob> control = write ? UpdateControl.patchStatus(job) : UpdateControl.noUpdate();
+    if (write) {
+      lastWrites.put(uid, now);
+    }
     if (result.kind() == StepResult.Kind.REQUEUE) {
       control.rescheduleAfter(result.after());
     }
     return control;
+  }
+
+  /** The status without what changes by itself while a job runs. */
+  private static TrainingJobStatus withoutLiveFields(TrainingJobStatus status) {
+    TrainingJobStatus s = copy(status);
+    if (s != null) {
+      s.progress = null;
+      s.logTail = null;
+      s.usage = null;
+      s.cost = null;
+    }
+    return s;
   }
 
   @Override
@@ -110,14 +153,23 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     JobContext ctx = new JobContext(job, services);
     if (ctx.status().attempt == null && !SpecValidator.validate(job.getSpec()).isEmpty()) {
       LOG.info("{}: deleted before anything was started", job.ref());
+      forget(job);
       return DeleteControl.defaultDelete();
     }
     if (release.release(ctx)) {
       LOG.info("{}: released; removing the finalizer", job.ref());
+      forget(job);
       return DeleteControl.defaultDelete();
     }
     LOG.info("{}: waiting for the machine to be released before deletion completes", job.ref());
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(services.config().pollInterval());
+  }
+
+  private void forget(TrainingJob job) {
+    String uid = job.getMetadata().getUid();
+    lastWrites.remove(uid);
+    probes.forget(uid);
+    services.metrics().forget(uid);
   }
 
   /** Errors that retrying may fix: say so in status (once per distinct message), and let JOSDK retry. */

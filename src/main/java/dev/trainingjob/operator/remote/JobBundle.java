@@ -18,7 +18,8 @@ public record JobBundle(
     Python python,
     Git git,
     List<String> outputPaths,
-    Long maxRuntimeSeconds) {
+    Long maxRuntimeSeconds,
+    MachineDuties duties) {
 
   public record Python(String bootstrap, String version, List<String> requirements, List<String> condaPackages) {}
 

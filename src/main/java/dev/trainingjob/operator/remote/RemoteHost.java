@@ -26,6 +26,26 @@ public interface RemoteHost extends AutoCloseable {
   /** Removes the job directory. */
   void cleanup(JobRef job) throws Exception;
 
+  /**
+   * Copies the job's output.log to {@code out}; with {@code follow}, keeps copying what the script
+   * appends while {@code keepGoing} says so.
+   */
+  void streamLog(JobRef job, boolean follow, java.io.OutputStream out, java.util.function.BooleanSupplier keepGoing) throws Exception;
+
+  /**
+   * Forwards a port on this side's 127.0.0.1 (0 picks a free one) to a port on the machine's own
+   * loopback, through the SSH connection: nothing is opened on the machine's network.
+   */
+  PortForward forward(int localPort, int remotePort) throws Exception;
+
+  /** An open forward; closing it stops forwarding. */
+  interface PortForward extends AutoCloseable {
+    int localPort();
+
+    @Override
+    void close() throws java.io.IOException;
+  }
+
   @Override
   void close();
 }

@@ -30,8 +30,10 @@ class CrdSchemaCorpusTest {
     return Files.list(Path.of("src/test/resources/crd-corpus/invalid")).sorted();
   }
 
+  /** The corpus, and every example shipped in deploy/examples. */
   static Stream<Path> valid() throws IOException {
-    return Files.list(Path.of("src/test/resources/crd-corpus/valid")).sorted();
+    return Stream.concat(Files.list(Path.of("src/test/resources/crd-corpus/valid")).sorted(),
+        Files.list(Path.of("deploy/examples")).filter(p -> p.toString().endsWith(".yaml")).sorted());
   }
 
   @ParameterizedTest

@@ -84,6 +84,22 @@ class SpecValidatorTest {
     })).anyMatch(p -> p.startsWith("spec.compute.ec2.volumeSizeGiB"));
   }
 
+  @Test
+  void anSshUserMustBeAUserNameNotACommand() {
+    assertThat(problems(s -> {
+      s.compute = new ComputeSpec();
+      s.compute.ec2 = new ComputeSpec.Ec2Spec();
+      s.compute.ec2.instanceType = "g5.xlarge";
+      s.compute.ec2.sshUser = "ubuntu\n  sudo: ALL";
+    })).anyMatch(p -> p.startsWith("spec.compute.ec2.sshUser"));
+    assertThat(problems(s -> {
+      s.compute = new ComputeSpec();
+      s.compute.ec2 = new ComputeSpec.Ec2Spec();
+      s.compute.ec2.instanceType = "g5.xlarge";
+      s.compute.ec2.sshUser = "ml-user_2";
+    })).isEmpty();
+  }
+
   private static EnvVarSpec env(String name, String value) {
     EnvVarSpec e = new EnvVarSpec();
     e.name = name;

@@ -51,4 +51,21 @@ class CliTest {
     assertThat(config.namespaces()).containsExactly("ml", "research");
     assertThat(config.pollInterval()).hasSeconds(30);
   }
+
+  @Test
+  void ec2OptionsBecomeTheProvidersSettingsAndABadCidrIsRefused() {
+    OperatorOptions options = new OperatorOptions();
+    new CommandLine(options).parseArgs("--ec2-region", "eu-west-1", "--ec2-ssh-cidrs", "198.51.100.7/32, 10.0.0.0/16",
+        "--ec2-instance-profile", "trainingjob-instance", "--ec2-shutdown-grace", "5m");
+    var ec2 = options.toConfig().ec2();
+    assertThat(ec2.region()).isEqualTo("eu-west-1");
+    assertThat(ec2.sshCidrs()).containsExactly("198.51.100.7/32", "10.0.0.0/16");
+    assertThat(ec2.instanceProfile()).isEqualTo("trainingjob-instance");
+    assertThat(ec2.shutdownGrace()).hasMinutes(5);
+    assertThat(ec2.shutdownCommand()).isEqualTo(dev.trainingjob.operator.provider.ec2.Ec2Settings.DEFAULT_SHUTDOWN_COMMAND);
+
+    Result r = run("run", "--ec2-ssh-cidrs", "0.0.0.0/0,my-laptop");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("'my-laptop' is not a CIDR");
+  }
 }

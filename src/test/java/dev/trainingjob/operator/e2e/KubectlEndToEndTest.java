@@ -94,10 +94,10 @@ class KubectlEndToEndTest {
     assertThat(s.attachCommand).contains("screen -r " + JobRef.of(job).sessionName());
     assertThat(demo.config().outputDir().resolve("default/demo/output/model.json")).isNotEmptyFile();
     String table = kubectl.ok("get", "trainingjobs");
-    assertThat(table.lines().findFirst().orElseThrow()).contains("NAME", "PHASE", "PROGRESS", "TYPE", "AGE");
-    // the Fabric8 generator orders printer columns by JSONPath: AGE, TYPE, PHASE, PROGRESS
-    assertThat(table).containsPattern("demo\\s+\\S+\\s+local\\s+Succeeded\\s+100%");
-    assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).contains("MESSAGE", "exited with code 0");
+    // the columns in the order of crds/ (PrinterColumns.ORDER); the local provider has no price, so COST is empty
+    assertThat(table.lines().findFirst().orElseThrow()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+TYPE\\s+COST\\s+AGE");
+    assertThat(table).containsPattern("demo\\s+Succeeded\\s+100%\\s+local\\s+\\S+");
+    assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).containsPattern("AGE\\s+ADDRESS\\s+MESSAGE").contains("exited with code 0");
   }
 
   @Test

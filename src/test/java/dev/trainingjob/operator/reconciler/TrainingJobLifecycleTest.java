@@ -156,6 +156,29 @@ class TrainingJobLifecycleTest {
     assertThat(writesBefore).isPositive(); // the counter does see status writes
   }
 
+  @Test
+  void progressAloneIsWrittenAtMostOncePerIntervalButPhasesAtOnce() {
+    harness.close();
+    remote = new ScriptedRemoteHosts();
+    remote.runningProbes = 40; // forty different progress records, one per probe
+    Duration interval = Duration.ofSeconds(2);
+    harness = new OperatorHarness(dev.trainingjob.operator.config.OperatorConfig.defaults().withDefaultProvider("local")
+        .withIntervals(Duration.ofMillis(100), Duration.ofMillis(100)).withObservability(interval, -1, null),
+        List.of(provider), remote);
+    java.time.Instant began = java.time.Instant.now();
+    harness.create(Jobs.simple("chatty"));
+    await().atMost(WAIT).until(() -> phase("chatty") == Phase.Succeeded);
+    Duration took = Duration.between(began, java.time.Instant.now());
+
+    long probes = remote.count("default/chatty", "probe");
+    long writes = statusWrites("chatty");
+    assertThat(probes).isGreaterThan(40);
+    // phase changes (Pending, Provisioning, Bootstrapping, Running, Finishing, Succeeded, Released) plus one per interval at most
+    assertThat(writes).isLessThanOrEqualTo(8 + took.toMillis() / interval.toMillis() + 1).isLessThan(probes / 2);
+    // the final write came at once, with the final progress
+    assertThat(harness.get("chatty").getStatus().progress.summary).isEqualTo("100%");
+  }
+
   private long statusWrites(String name) {
     return harness.api.requests(r -> ("PATCH".equals(r.method()) || "PUT".equals(r.method()))
         && r.path().contains("/trainingjobs/" + name + "/status")).size();

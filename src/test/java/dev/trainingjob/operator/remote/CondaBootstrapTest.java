@@ -63,7 +63,7 @@ class CondaBootstrapTest {
   private static JobBundle job(String script) {
     JobRef ref = new JobRef(UUID.randomUUID().toString(), "default", "conda-job");
     return new JobBundle(ref, Map.of("train.py", script.getBytes(StandardCharsets.UTF_8)), "train.py", List.of(), Map.of(),
-        new JobBundle.Python("conda", "3.11", List.of(), List.of("numpy=1.26", "scipy")), null, List.of(), null);
+        new JobBundle.Python("conda", "3.11", List.of(), List.of("numpy=1.26", "scipy")), null, List.of(), null, MachineDuties.NONE);
   }
 
   private static ProbeResult run(RemoteHost remote, JobBundle bundle) throws Exception {

@@ -51,7 +51,7 @@ class ProbeTest {
         // before anything was uploaded
         assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.ABSENT);
         remote.upload(new JobBundle(ref, Map.of("train.py", new byte[0]), "train.py", List.of(), Map.of(),
-            new JobBundle.Python("system", null, List.of(), List.of()), null, List.of(), null));
+            new JobBundle.Python("system", null, List.of(), List.of()), null, List.of(), null, MachineDuties.NONE));
         Path dir = peer.home().resolve(ref.directory());
 
         ProbeResult noLog = remote.probe(ref);

@@ -80,7 +80,7 @@ class RemoteHostTest {
       JobBundle.Python python) {
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("train.py", script.getBytes(StandardCharsets.UTF_8));
-    return new JobBundle(ref, files, "train.py", args, env, python, null, List.of(), null);
+    return new JobBundle(ref, files, "train.py", args, env, python, null, List.of(), null, MachineDuties.NONE);
   }
 
   private static JobBundle bundle(JobRef ref, String script) {

@@ -91,6 +91,16 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
 
       @Override
       public void close() {}
+
+      @Override
+      public void streamLog(JobRef job, boolean follow, java.io.OutputStream out, java.util.function.BooleanSupplier keepGoing) {
+        throw new UnsupportedOperationException("a scripted machine has no log");
+      }
+
+      @Override
+      public PortForward forward(int localPort, int remotePort) {
+        throw new UnsupportedOperationException("a scripted machine has no ports");
+      }
     };
   }
 

@@ -6,17 +6,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.SessionContext;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.command.CommandFactory;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.apache.sshd.server.shell.InvertedShellWrapper;
 import org.apache.sshd.server.shell.ProcessShell;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
@@ -31,20 +33,36 @@ public final class LocalSshServer implements AutoCloseable {
   private final Path root;
   private final Set<PublicKey> authorized = ConcurrentHashMap.newKeySet();
   private final PublicKey hostKey;
+  private final Map<String, String> env;
+  private volatile String onlyUser;
+
+  private static KeyPair generatedHostKey() throws IOException {
+    try {
+      return KeyUtils.generateKeyPair(KeyPairProvider.SSH_RSA, 2048); // an EC generator would need explicit initialisation
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("could not generate a host key", e);
+    }
+  }
 
   public LocalSshServer(Path root) throws IOException {
+    this(root, InetAddress.getLoopbackAddress().getHostAddress(), 0, generatedHostKey(), Map.of());
+  }
+
+  /**
+   * A server on a given address and port with a given host key; {@code env} is added to every
+   * command's environment (PATH, say).
+   */
+  public LocalSshServer(Path root, String host, int port, KeyPair hostKeyPair, Map<String, String> env) throws IOException {
     this.root = root.toAbsolutePath().normalize();
+    this.env = Map.copyOf(env);
     Files.createDirectories(this.root);
     server = SshServer.setUpDefaultServer();
-    server.setHost(InetAddress.getLoopbackAddress().getHostAddress());
-    server.setPort(0);
-    SimpleGeneratorHostKeyProvider keys = new SimpleGeneratorHostKeyProvider();
-    keys.setAlgorithm(KeyUtils.RSA_ALGORITHM); // an EC generator would need explicit initialisation
-    keys.setKeySize(2048);
-    List<KeyPair> pairs = keys.loadKeys(null);
-    hostKey = pairs.get(0).getPublic();
-    server.setKeyPairProvider(keys);
-    server.setPublickeyAuthenticator((user, key, session) -> authorized.stream().anyMatch(k -> KeyUtils.compareKeys(k, key)));
+    server.setHost(host);
+    server.setPort(port);
+    hostKey = hostKeyPair.getPublic();
+    server.setKeyPairProvider(KeyPairProvider.wrap(hostKeyPair));
+    server.setPublickeyAuthenticator((user, key, session) -> (onlyUser == null || onlyUser.equals(user))
+        && authorized.stream().anyMatch(k -> KeyUtils.compareKeys(k, key)));
     server.setPasswordAuthenticator(null);
     server.setKeyboardInteractiveAuthenticator(null);
     server.setFileSystemFactory(new VirtualFileSystemFactory(this.root) {
@@ -55,11 +73,18 @@ public final class LocalSshServer implements AutoCloseable {
     });
     server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
     server.setCommandFactory(new HomeCommandFactory());
+    // local forwarding lets `kubectl trainingjob tunnel` reach a port on the machine; the server listens on loopback only
+    server.setForwardingFilter(org.apache.sshd.server.forward.AcceptAllForwardingFilter.INSTANCE);
     server.start();
   }
 
   public void authorize(PublicKey key) {
     authorized.add(key);
+  }
+
+  /** Lets only this user name log in, as a cloud image authorises one user. */
+  public void restrictTo(String user) {
+    onlyUser = user;
   }
 
   public int port() {
@@ -89,8 +114,10 @@ public final class LocalSshServer implements AutoCloseable {
     @Override
     public Command createCommand(ChannelSession channel, String command) throws IOException {
       Path home = home(channel.getSession().getUsername());
-      return new InvertedShellWrapper(new ProcessShell(
-          "/usr/bin/env", "HOME=" + home, "/bin/sh", "-c", "cd \"$HOME\" && exec /bin/sh -c \"$1\"", "sh", command));
+      List<String> argv = new ArrayList<>(List.of("/usr/bin/env", "HOME=" + home));
+      env.forEach((k, v) -> argv.add(k + "=" + v));
+      argv.addAll(List.of("/bin/sh", "-c", "cd \"$HOME\" && exec /bin/sh -c \"$1\"", "sh", command));
+      return new InvertedShellWrapper(new ProcessShell(argv));
     }
   }
 

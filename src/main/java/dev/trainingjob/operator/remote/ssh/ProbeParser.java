@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Reads probe.sh's JSON; its text fields arrive base64-encoded and are cleaned here. */
-final class ProbeParser {
+public final class ProbeParser {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final int MAX_LINES = 50;
   static final int MAX_LINE_CHARS = 1000;
@@ -41,7 +41,7 @@ final class ProbeParser {
    * The log's last lines as a terminal would show them: a carriage return redraws the line (tqdm),
    * escape sequences and other control characters are dropped, very long lines are cut.
    */
-  static List<String> lines(String log) {
+  public static List<String> lines(String log) {
     List<String> out = new ArrayList<>();
     String[] raw = log.split("\n", -1);
     int end = raw.length;

@@ -2,6 +2,7 @@ package dev.trainingjob.operator.remote.ssh;
 
 import dev.trainingjob.operator.remote.JobBundle;
 import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.remote.RemoteCommandException;
 import dev.trainingjob.operator.remote.RemoteHost;
@@ -89,6 +90,11 @@ final class SshRemoteHost implements RemoteHost {
     files.put("conda_packages", nulSeparated("conda package", b.python().condaPackages()));
     files.put("git_url", utf8(b.git() == null ? "" : b.git().url()));
     files.put("git_ref", utf8(b.git() == null || b.git().ref() == null ? "" : b.git().ref()));
+    var duties = b.duties() == null ? MachineDuties.NONE : b.duties();
+    files.put("shutdown_after_seconds", utf8(duties.shutdownAfterSeconds() == null ? "" : duties.shutdownAfterSeconds().toString()));
+    files.put("shutdown_command", utf8(duties.shutdownCommand() == null ? "" : duties.shutdownCommand()));
+    files.put("output_uri", utf8(duties.outputUri() == null ? "" : duties.outputUri()));
+    files.put("output_paths", nulSeparated("output path", b.outputPaths().stream().map(p -> safeRelative(p.replaceAll("/+$", ""))).toList()));
     var settings = pool.settings();
     files.put("miniforge_url", utf8(settings.miniforgeUrl() == null ? "" : settings.miniforgeUrl()));
     files.put("miniforge_sha256", utf8(settings.miniforgeSha256() == null ? "" : settings.miniforgeSha256().toLowerCase()));
@@ -185,6 +191,50 @@ final class SshRemoteHost implements RemoteHost {
       }
       got.add(local);
     }
+  }
+
+  // ---- logs and tunnels (the kubectl plugin)
+
+  @Override
+  public void streamLog(JobRef job, boolean follow, OutputStream out, java.util.function.BooleanSupplier keepGoing) throws Exception {
+    String log = job.directory() + "/output.log";
+    String command = "cd && if [ -f " + log + " ]; then exec tail -c +1 " + (follow ? "-F " : "") + log
+        + "; else echo 'no output.log yet' >&2; exit 3; fi";
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try (ChannelExec channel = pool.session(target).createExecChannel(command)) {
+      channel.setOut(new org.apache.sshd.common.util.io.output.NoCloseOutputStream(out));
+      channel.setErr(err);
+      channel.open().verify(pool.settings().connectTimeout());
+      while (keepGoing.getAsBoolean()) {
+        var events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 250);
+        if (events.contains(ClientChannelEvent.CLOSED)) {
+          break;
+        }
+      }
+      Integer status = channel.getExitStatus();
+      if (status != null && status != 0) {
+        throw new IOException(err.toString(StandardCharsets.UTF_8).strip());
+      }
+    }
+  }
+
+  @Override
+  public PortForward forward(int localPort, int remotePort) throws Exception {
+    var tracker = pool.session(target).createLocalPortForwardingTracker(
+        new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", localPort),
+        new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", remotePort));
+    int bound = tracker.getBoundAddress().getPort();
+    return new PortForward() {
+      @Override
+      public int localPort() {
+        return bound;
+      }
+
+      @Override
+      public void close() throws IOException {
+        tracker.close();
+      }
+    };
   }
 
   @Override

@@ -1,0 +1,60 @@
+{{- define "trainingjob-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "trainingjob-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "trainingjob-operator.labels" -}}
+app.kubernetes.io/name: {{ include "trainingjob-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "trainingjob-operator.selector" -}}
+app.kubernetes.io/name: {{ include "trainingjob-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "trainingjob-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "trainingjob-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The rules the operator needs on jobs, Secrets, ConfigMaps and Events (deploy/clusterrole.yaml). */}}
+{{- define "trainingjob-operator.jobRules" -}}
+- apiGroups: ["trainingjob.dev"]
+  resources: ["trainingjobs"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["trainingjob.dev"]
+  resources: ["trainingjobs/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["trainingjob.dev"]
+  resources: ["trainingjobs/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
+{{- end -}}
+
+{{- define "trainingjob-operator.leaseRules" -}}
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "create", "update"]
+{{- end -}}

@@ -1,0 +1,68 @@
+package dev.trainingjob.operator.cli.plugin;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "attach", mixinStandardHelpOptions = true,
+    description = "Attaches this terminal to the job's screen session (detach again with Ctrl-A d), with OpenSSH's ssh.")
+public final class AttachCommand implements Callable<Integer> {
+  @Mixin
+  PluginOptions options;
+
+  @Parameters(index = "0", description = "The TrainingJob.")
+  String name;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    try (var client = options.client()) {
+      return PluginErrors.run(spec, () -> {
+        var machine = JobAccess.machine(client, options.namespace(client), name, options.localWorkRoot);
+        Path dir = Files.createTempDirectory("trainingjob-attach", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        try {
+          Process ssh = new ProcessBuilder(sshCommand(machine, dir)).inheritIO().start();
+          return ssh.waitFor();
+        } catch (IOException e) {
+          throw new PluginException("attach runs OpenSSH's ssh, which could not be started: " + e.getMessage());
+        } finally {
+          try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+              Files.deleteIfExists(p);
+            }
+          }
+          Files.deleteIfExists(dir);
+        }
+      });
+    }
+  }
+
+  /** The ssh command line, with the login key and the host key written (0600) into {@code dir}. */
+  public static List<String> sshCommand(JobAccess.Machine machine, Path dir) throws Exception {
+    var t = machine.target();
+    Path key = dir.resolve("key");
+    Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try (var out = Files.newOutputStream(key)) {
+      OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(t.key(), "trainingjob", null, out);
+    }
+    Path knownHosts = dir.resolve("known_hosts");
+    String host = t.port() == 22 ? t.host() : "[" + t.host() + "]:" + t.port();
+    Files.writeString(knownHosts, host + " " + PublicKeyEntry.toString(t.hostKey()) + "\n");
+    Files.setPosixFilePermissions(knownHosts, PosixFilePermissions.fromString("rw-------"));
+    return List.of("ssh", "-i", key.toString(), "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + knownHosts,
+        "-o", "StrictHostKeyChecking=yes", "-p", String.valueOf(t.port()), "-t", t.user() + "@" + t.host(),
+        "screen", "-r", machine.ref().sessionName());
+  }
+}

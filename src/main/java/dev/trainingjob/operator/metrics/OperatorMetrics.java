@@ -1,0 +1,92 @@
+package dev.trainingjob.operator.metrics;
+
+import dev.trainingjob.operator.api.Phase;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The operator's own metrics (JOSDK adds its reconciliation metrics to the same registry):
+ * jobs by phase, reconcile duration, SSH connect failures, probe latency, and instance time and
+ * estimated cost by instance type. EC2 API calls are counted by {@code Ec2ApiMetrics}.
+ */
+public final class OperatorMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, Phase> phases = new ConcurrentHashMap<>();
+  /** Up to when each job's instance time is counted (uid → instant), so no second is counted twice. */
+  private final Map<String, Instant> accounted = new ConcurrentHashMap<>();
+  private final Instant started = Instant.now();
+
+  public OperatorMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    for (Phase phase : Phase.values()) {
+      Gauge.builder("trainingjob.jobs", phases, m -> m.values().stream().filter(p -> p == phase).count())
+          .tag("phase", phase.name()).description("TrainingJobs by phase").register(registry);
+    }
+  }
+
+  /** Metrics nobody reads (tests that do not look at them). */
+  public static OperatorMetrics discarding() {
+    return new OperatorMetrics(new SimpleMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void phase(String uid, Phase phase) {
+    if (phase != null) {
+      phases.put(uid, phase);
+    }
+  }
+
+  public void forget(String uid) {
+    phases.remove(uid);
+    accounted.remove(uid);
+  }
+
+  public Timer.Sample reconcileStarted() {
+    return Timer.start(registry);
+  }
+
+  public void reconcileFinished(Timer.Sample sample, String outcome) {
+    sample.stop(Timer.builder("trainingjob.reconcile.duration").description("Time one reconcile of one job took")
+        .tag("outcome", outcome).publishPercentileHistogram(false).register(registry));
+  }
+
+  public void sshConnectFailure(String provider) {
+    Counter.builder("trainingjob.ssh.connect.failures").description("SSH connections that could not be opened")
+        .tag("provider", provider).register(registry).increment();
+  }
+
+  public <T> T probe(String provider, Callable<T> probe) throws Exception {
+    return Timer.builder("trainingjob.probe.duration").description("Latency of one probe of a job over SSH")
+        .tag("provider", provider).register(registry).recordCallable(probe);
+  }
+
+  /**
+   * Counts a machine's time from its launch (or from when this process started, or from the last
+   * count) until {@code until}, and its estimated cost at {@code hourlyUSD} (null: unpriced).
+   */
+  public void instanceTime(String uid, String instanceType, Instant launchedAt, Instant until, Double hourlyUSD) {
+    Instant from = accounted.getOrDefault(uid, launchedAt.isAfter(started) ? launchedAt : started);
+    if (!until.isAfter(from)) {
+      return;
+    }
+    accounted.put(uid, until);
+    double seconds = Duration.between(from, until).toMillis() / 1000.0;
+    Counter.builder("trainingjob.instance.seconds").description("Machine time of jobs, by instance type")
+        .tag("instance_type", instanceType).register(registry).increment(seconds);
+    if (hourlyUSD != null) {
+      Counter.builder("trainingjob.estimated.cost.usd").description("Estimated machine cost of jobs in USD, by instance type")
+          .tag("instance_type", instanceType).register(registry).increment(seconds / 3600 * hourlyUSD);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+package dev.trainingjob.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.trainingjob.operator.Assembly;
+import dev.trainingjob.operator.OperatorRuntime;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.cli.Main;
+import dev.trainingjob.operator.cli.plugin.JobAccess;
+import dev.trainingjob.operator.cli.plugin.LogsCommand;
+import dev.trainingjob.operator.cli.plugin.PluginException;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import dev.trainingjob.operator.support.Jobs;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The kubectl plugin's verbs against jobs on the local provider. */
+class KubectlPluginTest {
+  static final String TICKER = """
+      import time
+      for i in range(1, 400):
+          print(f"tick {i}", flush=True)
+          time.sleep(0.2)
+      """;
+
+  @TempDir
+  Path tmp;
+  EmbeddedKubernetes api;
+  OperatorRuntime operator;
+  Path kubeconfig;
+
+  @BeforeEach
+  void start() throws Exception {
+    api = new EmbeddedKubernetes().start(0);
+    kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
+    operator = Assembly.start(api.client(), OperatorConfig.defaults().withDefaultProvider("local")
+        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200))
+        .withDirectories(tmp.resolve("outputs"), tmp.resolve("local")));
+  }
+
+  @AfterEach
+  void stop() {
+    operator.close();
+    api.close();
+  }
+
+  private TrainingJob running(String name, String script) {
+    api.client().resource(Jobs.inline(name, "train.py", Map.of("train.py", script))).inNamespace("default").create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> phase(name) == Phase.Running);
+    return api.client().resources(TrainingJob.class).inNamespace("default").withName(name).get();
+  }
+
+  private Phase phase(String name) {
+    TrainingJob job = api.client().resources(TrainingJob.class).inNamespace("default").withName(name).get();
+    return job == null || job.getStatus() == null ? null : job.getStatus().phase;
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  /** A verb as `kubectl trainingjob ...` runs it, against the embedded API. */
+  private Result cli(String... args) {
+    String before = System.getProperty("kubeconfig");
+    System.setProperty("kubeconfig", kubeconfig.toString());
+    try {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      var cli = Main.commandLine();
+      cli.setOut(new PrintWriter(out));
+      cli.setErr(new PrintWriter(err));
+      List<String> all = new java.util.ArrayList<>(List.of(args));
+      all.addAll(List.of("--local-work-root", tmp.resolve("local").toString()));
+      int code = cli.execute(all.toArray(String[]::new));
+      return new Result(code, out.toString(), err.toString());
+    } finally {
+      if (before == null) {
+        System.clearProperty("kubeconfig");
+      } else {
+        System.setProperty("kubeconfig", before);
+      }
+    }
+  }
+
+  private static String text(ByteArrayOutputStream out) {
+    return out.toString(StandardCharsets.UTF_8).replace("\r", "");
+  }
+
+  @Test
+  void logsFollowShowsTheOutputAsTheScriptWritesIt() throws Exception {
+    running("ticker", TICKER);
+    var machine = JobAccess.machine(api.client(), "default", "ticker", tmp.resolve("local"));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    AtomicBoolean keepGoing = new AtomicBoolean(true);
+    Thread follower = new Thread(() -> {
+      try {
+        LogsCommand.stream(machine, true, out, keepGoing::get);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    follower.start();
+    // screen's log holds what the terminal showed: lines end in \r\n
+    await().atMost(Duration.ofSeconds(30)).until(() -> text(out).contains("tick 3\n"));
+    String seen = text(out);
+    // lines written after the first read arrive on the same stream
+    int last = Integer.parseInt(seen.strip().lines().reduce((a, b) -> b).orElseThrow().replace("tick ", ""));
+    await().atMost(Duration.ofSeconds(30)).until(() -> text(out).contains("tick " + (last + 5) + "\n"));
+    keepGoing.set(false);
+    follower.join(10_000);
+    assertThat(follower.isAlive()).isFalse();
+
+    // without -f: what is there now, then the command ends
+    Result once = cli("logs", "ticker", "-n", "default");
+    assertThat(once.code()).isZero();
+    assertThat(once.err()).isEmpty();
+  }
+
+  @Test
+  void tunnelReachesAServerOnTheMachinesLoopback() throws Exception {
+    running("board", TICKER);
+    // a TensorBoard stand-in on the machine (the local provider's machine is this one)
+    HttpServer board = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    board.createContext("/", ex -> {
+      byte[] body = "scalars: loss".getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    board.start();
+    try (var ssh = JobAccess.ssh()) {
+      var machine = JobAccess.machine(api.client(), "default", "board", tmp.resolve("local"));
+      try (var forward = ssh.connect(machine.target()).forward(0, board.getAddress().getPort())) {
+        assertThat(forward.localPort()).isNotEqualTo(board.getAddress().getPort());
+        var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + forward.localPort() + "/")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.body()).isEqualTo("scalars: loss");
+      }
+    } finally {
+      board.stop(0);
+    }
+  }
+
+  @Test
+  void getShowsAProgressBarAndAttachUsesKeysOpenSshAccepts() throws Exception {
+    running("bar", TICKER);
+    Result get = cli("get", "-n", "default");
+    assertThat(get.code()).isZero();
+    assertThat(get.out()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+TYPE\\s+COST\\s+AGE").containsPattern("bar\\s+Running");
+
+    // attach runs OpenSSH with the job's key and the machine's host key pinned; here it runs a command instead of screen
+    var machine = JobAccess.machine(api.client(), "default", "bar", tmp.resolve("local"));
+    Path dir = Files.createDirectories(tmp.resolve("attach"));
+    List<String> argv = new java.util.ArrayList<>(dev.trainingjob.operator.cli.plugin.AttachCommand.sshCommand(machine, dir));
+    assertThat(argv).endsWith("screen", "-r", machine.ref().sessionName()).contains("StrictHostKeyChecking=yes");
+    assertThat(Files.getPosixFilePermissions(dir.resolve("key"))).extracting(Object::toString).containsOnly("OWNER_READ", "OWNER_WRITE");
+    argv.removeAll(List.of("-t", "screen", "-r", machine.ref().sessionName()));
+    argv.addAll(List.of("-o", "BatchMode=yes", "screen", "-ls"));
+    Process ssh = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String text = new String(ssh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ssh.waitFor()).as(text).isIn(0, 1); // screen -ls exits 1 when it lists sessions on some versions
+    assertThat(text).contains(machine.ref().sessionName());
+  }
+
+  @Test
+  void clearErrorsForMissingUnstartedAndFinishedJobs() throws Exception {
+    assertThat(cli("logs", "nope", "-n", "default")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("trainingjob default/nope not found");
+    });
+
+    api.client().resource(Jobs.inline("done", "train.py", Map.of("train.py", "print('bye')\n"))).inNamespace("default").create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> phase("done") == Phase.Succeeded);
+    assertThat(cli("attach", "done", "-n", "default")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("has finished (Succeeded)");
+    });
+
+    operator.close(); // nobody reconciles what comes next
+    api.client().resource(Jobs.simple("waiting")).inNamespace("default").create();
+    assertThatThrownBy(() -> JobAccess.machine(api.client(), "default", "waiting", tmp.resolve("local")))
+        .isInstanceOf(PluginException.class).hasMessageContaining("has no machine yet");
+    assertThat(cli("tunnel", "waiting", "6006", "-n", "default")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("has no machine yet");
+    });
+  }
+
+  @Test
+  void kubectlFindsThePluginAndPassesItsArgumentsThrough() throws Exception {
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    Files.copy(Path.of("operator/kubectl-trainingjob"), bin.resolve("kubectl-trainingjob"));
+    bin.resolve("kubectl-trainingjob").toFile().setExecutable(true);
+    Path fakeJava = bin.resolve("fake-java");
+    Files.writeString(fakeJava, "#!/bin/sh\necho \"java $*\"\n");
+    fakeJava.toFile().setExecutable(true);
+    Path jar = Files.writeString(tmp.resolve("trainingjob-operator.jar"), "");
+    ProcessBuilder pb = new ProcessBuilder("kubectl", "trainingjob", "logs", "my-job", "-f", "-n", "ml").redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    pb.environment().put("TRAININGJOB_JAR", jar.toString());
+    pb.environment().put("TRAININGJOB_JAVA", fakeJava.toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThat(out).isEqualTo("java -jar " + jar + " logs my-job -f -n ml");
+  }
+}

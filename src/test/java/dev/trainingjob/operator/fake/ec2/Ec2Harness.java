@@ -1,0 +1,145 @@
+package dev.trainingjob.operator.fake.ec2;
+
+import dev.trainingjob.operator.OperatorRuntime;
+import dev.trainingjob.operator.api.ComputeSpec;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import dev.trainingjob.operator.provider.ComputeProvider;
+import dev.trainingjob.operator.provider.ec2.Ec2Clients;
+import dev.trainingjob.operator.provider.ec2.Ec2Provider;
+import dev.trainingjob.operator.provider.ec2.Ec2Settings;
+import dev.trainingjob.operator.reconciler.EventRecorder;
+import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
+import dev.trainingjob.operator.remote.RemoteSettings;
+import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
+import dev.trainingjob.operator.support.Jobs;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * The embedded Kubernetes API, the fake EC2 endpoint, and an operator whose only provider is ec2,
+ * talking to the fake through the real SDK. The dead-man's switch is always the recorder here: a
+ * fake instance is this machine, and a test must never schedule its shutdown.
+ */
+public final class Ec2Harness implements AutoCloseable {
+  public static final String NS = "default";
+  public static final String OPERATOR_CIDR = "192.0.2.10/32";
+  public final FakeEc2 fake;
+  public final EmbeddedKubernetes api = new EmbeddedKubernetes().start(0);
+  public final Path root;
+  public OperatorConfig config;
+  public Ec2Provider provider;
+  public Ec2Clients clients;
+  private OperatorRuntime operator;
+  /** Where the provider's AWS call counts go. */
+  public final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+  /** Sees every Event the provider records, before it is written; may throw to fault the operator there. */
+  public volatile BiConsumer<String, String> onProviderEvent = (reason, message) -> { };
+
+  public Ec2Harness(Path root) throws IOException {
+    this.root = root;
+    fake = new FakeEc2(root.resolve("fake"));
+    Ec2Settings ec2 = Ec2Settings.defaults()
+        .withAccount("us-east-1", fake.endpoint())
+        .withSsh(List.of(OPERATOR_CIDR), fake.sshPort(), false)
+        .withShutdown(Duration.ofMinutes(15), Duration.ofHours(24),
+            "printf '%s %s\\n' \"$1\" \"$2\" >> '" + shutdownRequests() + "'");
+    config = OperatorConfig.defaults().withDefaultProvider("ec2").withIntervals(Duration.ofMillis(250), Duration.ofMillis(250))
+        .withSshReadyTimeout(Duration.ofSeconds(60)).withDirectories(root.resolve("outputs"), root.resolve("local"))
+        .withRemote(RemoteSettings.defaults().withStopGrace(Duration.ofSeconds(1))).withEc2(ec2);
+  }
+
+  public Path shutdownRequests() {
+    return root.resolve("shutdown-requests");
+  }
+
+  public List<String> shutdownRequestLines() throws IOException {
+    return Files.exists(shutdownRequests()) ? Files.readAllLines(shutdownRequests()) : List.of();
+  }
+
+  public Ec2Harness startOperator() {
+    provider = newProvider();
+    List<ComputeProvider> providers = List.of(provider);
+    operator = OperatorRuntime.start(api.client(), config, providers, new SshRemoteHosts(config.remote()), List.of(clients));
+    return this;
+  }
+
+  /** A provider as a fresh operator process would have it: nothing in memory, everything found again in the fake. */
+  public Ec2Provider newProvider() {
+    clients = Ec2Clients.create(config.ec2(), StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDFAKE", "fake-secret")),
+        meters);
+    EventRecorder real = new KubernetesEventRecorder(api.client());
+    EventRecorder hooked = new EventRecorder() {
+      @Override
+      public void normal(TrainingJob job, String reason, String message) {
+        onProviderEvent.accept(reason, message);
+        real.normal(job, reason, message);
+      }
+
+      @Override
+      public void warning(TrainingJob job, String reason, String message) {
+        onProviderEvent.accept(reason, message);
+        real.warning(job, reason, message);
+      }
+    };
+    return new Ec2Provider(config.ec2(), config.operatorId(), config.pollInterval(), clients, api.client(), hooked,
+        config.outputDir(), Clock.systemUTC());
+  }
+
+  public void stopOperator() {
+    if (operator != null) {
+      operator.close();
+      operator = null;
+    }
+  }
+
+  public KubernetesClient client() {
+    return api.client();
+  }
+
+  public static TrainingJob job(String name, String script) {
+    TrainingJob job = Jobs.inline(name, "train.py", Map.of("train.py", script));
+    job.getSpec().compute = new ComputeSpec();
+    job.getSpec().compute.ec2 = new ComputeSpec.Ec2Spec();
+    job.getSpec().compute.ec2.instanceType = "g5.xlarge";
+    job.getSpec().compute.ec2.image = "ubuntu-24.04";
+    return job;
+  }
+
+  public TrainingJob create(TrainingJob job) {
+    return client().resource(job).inNamespace(NS).create();
+  }
+
+  public TrainingJob get(String name) {
+    return client().resources(TrainingJob.class).inNamespace(NS).withName(name).get();
+  }
+
+  /** The job's phase; null before the operator first wrote status, or once the resource is gone. */
+  public dev.trainingjob.operator.api.Phase phase(String name) {
+    TrainingJob job = get(name);
+    return job == null || job.getStatus() == null ? null : job.getStatus().phase;
+  }
+
+  public List<Event> events(String name) {
+    return client().v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  @Override
+  public void close() {
+    stopOperator();
+    fake.close();
+    api.close();
+  }
+}

@@ -1,0 +1,111 @@
+package dev.trainingjob.operator.provider.ec2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.api.AccessSpec;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.fake.ec2.Ec2Harness;
+import dev.trainingjob.operator.fake.ec2.FakeEc2;
+import dev.trainingjob.operator.fake.ec2.FakeInstance;
+import dev.trainingjob.operator.reconciler.JobFailure;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What a launch asks EC2 for: images, users, security group rules, tags, IMDSv2. */
+class Ec2LaunchTest extends WithEc2Operator {
+
+  @Test
+  void securityGroupsOpenSshToTheOperatorOnlyAndPortsToTheNamedCidrs() {
+    h.create(Ec2Harness.job("closed", Ec2LifecycleTest.SLEEPER));
+    TrainingJob open = Ec2Harness.job("tensorboard", Ec2LifecycleTest.SLEEPER);
+    open.getSpec().access = new AccessSpec();
+    open.getSpec().access.ports = List.of(6006);
+    open.getSpec().access.allowedCidrs = List.of("203.0.113.0/24");
+    h.create(open);
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("closed") == Phase.Running && h.phase("tensorboard") == Phase.Running);
+
+    List<FakeEc2.Group> groups = h.fake.groups();
+    assertThat(groups).hasSize(2);
+    FakeEc2.Group closed = groups.stream().filter(g -> "closed".equals(g.tags().get(Ec2Tags.NAME))).findFirst().orElseThrow();
+    FakeEc2.Group tb = groups.stream().filter(g -> "tensorboard".equals(g.tags().get(Ec2Tags.NAME))).findFirst().orElseThrow();
+    String ssh = String.valueOf(h.fake.sshPort());
+    assertThat(closed.rules()).extracting(r -> String.join(" ", r)).containsExactly("tcp " + ssh + " " + ssh + " " + Ec2Harness.OPERATOR_CIDR);
+    assertThat(tb.rules()).extracting(r -> String.join(" ", r))
+        .containsExactlyInAnyOrder("tcp " + ssh + " " + ssh + " " + Ec2Harness.OPERATOR_CIDR, "tcp 6006 6006 203.0.113.0/24");
+    // nothing, anywhere, opened to the world
+    assertThat(h.fake.requests("AuthorizeSecurityGroupIngress")).allSatisfy(r -> assertThat(r.params()).doesNotContainValue("0.0.0.0/0"));
+    // every launch carried the tags (instance and volume) and required IMDSv2
+    assertThat(h.fake.requests("RunInstances")).hasSize(2).allSatisfy(r -> {
+      assertThat(r.params()).containsEntry("MetadataOptions.HttpTokens", "required")
+          .containsEntry("TagSpecification.1.ResourceType", "instance").containsEntry("TagSpecification.2.ResourceType", "volume");
+      assertThat(r.params().entrySet()).filteredOn(e -> e.getKey().matches("TagSpecification\\.\\d\\.Tag\\.\\d+\\.Key"))
+          .extracting(e -> e.getValue()).contains(Ec2Tags.UID, Ec2Tags.NAME, Ec2Tags.NAMESPACE, Ec2Tags.MANAGED_BY);
+    });
+    // the host key was known before the first connection: the instance presents the one the Secret holds
+    for (FakeInstance i : h.fake.instances()) {
+      assertThat(i.userData()).startsWith("#cloud-config").contains("ssh_authorized_keys").contains("ed25519_private");
+    }
+  }
+
+  @Test
+  void theAttachCommandUsesTheKeyFromTheJobsSecret() {
+    h.create(Ec2Harness.job("attach", Ec2LifecycleTest.SLEEPER));
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("attach") == Phase.Running);
+    TrainingJob job = h.get("attach");
+    assertThat(job.getStatus().attachCommand).contains("get secret attach-ssh").contains("ubuntu@" + job.getStatus().instance.address)
+        .contains("screen -r tj-attach-");
+    var secret = h.client().secrets().inNamespace("default").withName("attach-ssh").get();
+    assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo(job.getMetadata().getUid()));
+    assertThat(secret.getData()).containsKeys("ssh-privatekey", "host-publickey");
+    // the private key is in the Secret only: not in status, not in Events
+    String key = new String(java.util.Base64.getDecoder().decode(secret.getData().get("ssh-privatekey")));
+    String body = key.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+    assertThat(h.client().resources(TrainingJob.class).inNamespace("default").withName("attach").get().toString()).doesNotContain(body);
+    assertThat(h.events("attach")).allSatisfy(e -> assertThat(e.getMessage()).doesNotContain(body));
+  }
+
+  @Test
+  void namedImagesResolveThroughPublicParametersAndTheUserFollowsTheFamily() {
+    var catalog = new ImageCatalog(h.clients.ec2(), h.clients.ssm());
+    assertThat(catalog.resolve("ubuntu-24.04")).extracting(ImageCatalog.ResolvedImage::amiId, ImageCatalog.ResolvedImage::defaultUser)
+        .containsExactly(FakeEc2.UBUNTU_AMI, "ubuntu");
+    assertThat(catalog.resolve("al2023")).extracting(ImageCatalog.ResolvedImage::amiId, ImageCatalog.ResolvedImage::defaultUser,
+        ImageCatalog.ResolvedImage::rootDeviceName).containsExactly(FakeEc2.AL2023_AMI, "ec2-user", "/dev/xvda");
+    assertThat(catalog.resolve(null).amiId()).as("the Deep Learning AMI by default").isEqualTo(FakeEc2.DLAMI_AMI);
+    assertThat(catalog.resolve(FakeEc2.DLAMI_AMI).defaultUser()).isEqualTo("ubuntu");
+    assertThatThrownBy(() -> catalog.resolve("ubuntu-18.04")).isInstanceOf(JobFailure.class).hasMessageContaining("ubuntu-24.04");
+    assertThatThrownBy(() -> catalog.resolve("ssm:/no/such/parameter")).isInstanceOf(JobFailure.class)
+        .hasMessageContaining("/no/such/parameter");
+    assertThatThrownBy(() -> catalog.resolve("ami-0000000000deadbeef")).isInstanceOf(JobFailure.class)
+        .hasMessageContaining("ami-0000000000deadbeef");
+
+    assertThat(ImageCatalog.userFor("debian-12-amd64-20261101-1644")).isEqualTo("admin");
+    assertThat(ImageCatalog.userFor("CentOS Stream 9 x86_64 20261101")).isEqualTo("centos");
+    assertThat(ImageCatalog.userFor("Fedora-Cloud-Base-41-1.4.x86_64-hvm")).isEqualTo("fedora");
+    assertThat(ImageCatalog.userFor("RHEL-9.4.0_HVM-20261101-x86_64")).isEqualTo("ec2-user");
+    assertThat(ImageCatalog.userFor("suse-sles-15-sp6-v20261101-hvm-ssd-x86_64")).isEqualTo("ec2-user");
+    assertThat(ImageCatalog.userFor("my-company-golden-image")).isNull();
+  }
+
+  @Test
+  void anSshUserOtherThanTheImagesIsCreatedByCloudInit() throws Exception {
+    TrainingJob job = Ec2Harness.job("custom-user", Ec2LifecycleTest.SCRIPT);
+    job.getSpec().compute.ec2.sshUser = "trainer";
+    job.getSpec().compute.ec2.spot = true;
+    h.create(job);
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("custom-user") == Phase.Succeeded);
+    assertThat(h.get("custom-user").getStatus().instance.sshUser).isEqualTo("trainer");
+    // spot: asked for as such, and its cost estimate (at the on-demand price) says it is an upper bound
+    assertThat(h.fake.instances().get(0).launchParam("InstanceMarketOptions.MarketType")).isEqualTo("spot");
+    assertThat(h.get("custom-user").getStatus().instance.spot).isTrue();
+    assertThat(h.get("custom-user").getStatus().cost.summary).startsWith("<=$");
+    assertThat(h.fake.instances().get(0).userData()).contains("  - name: trainer");
+    // no maxRuntimeSeconds: the instance still stops itself, at the configured ceiling (24 h here)
+    assertThat(h.shutdownRequestLines()).containsExactly("1440 86400");
+  }
+}

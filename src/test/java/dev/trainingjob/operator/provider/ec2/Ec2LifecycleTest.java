@@ -1,0 +1,239 @@
+package dev.trainingjob.operator.provider.ec2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.api.LimitsSpec;
+import dev.trainingjob.operator.api.OutputSpec;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.fake.ec2.Ec2Harness;
+import dev.trainingjob.operator.fake.ec2.FakeEc2;
+import dev.trainingjob.operator.fake.ec2.FakeInstance;
+import dev.trainingjob.operator.reconciler.Conditions;
+import io.fabric8.kubernetes.api.model.Event;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A job on an EC2 instance, from apply to terminated, through the real SDK against the fake endpoint. */
+class Ec2LifecycleTest extends WithEc2Operator {
+  static final String SCRIPT = """
+      import os, pathlib
+      print("training on", os.uname().nodename)
+      out = pathlib.Path("model.txt")
+      out.write_text("weights")
+      print("done")
+      """;
+
+
+  @Test
+  void jobRunsOnItsInstanceAndEverythingIsGoneAfterwards() throws Exception {
+    TrainingJob job = Ec2Harness.job("happy", SCRIPT);
+    job.getSpec().output = new OutputSpec();
+    job.getSpec().output.paths = List.of("model.txt");
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.maxRuntimeSeconds = 3600L;
+    String uid = h.create(job).getMetadata().getUid();
+
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.get("happy").getStatus() != null
+        && h.phase("happy") == Phase.Succeeded
+        && Conditions.isTrue(h.get("happy").getStatus(), Conditions.RELEASED));
+    TrainingJob done = h.get("happy");
+
+    // one instance, launched with the job's tags, IMDSv2, shutdown behaviour terminate, an encrypted root volume
+    assertThat(h.fake.instances()).hasSize(1);
+    FakeInstance instance = h.fake.instances().get(0);
+    assertThat(done.getStatus().instance.id).isEqualTo(instance.id);
+    assertThat(done.getStatus().instance.type).isEqualTo("g5.xlarge");
+    assertThat(done.getStatus().instance.sshUser).isEqualTo("ubuntu");
+    assertThat(instance.tags).containsEntry(Ec2Tags.UID, uid).containsEntry(Ec2Tags.NAME, "happy")
+        .containsEntry(Ec2Tags.NAMESPACE, "default").containsEntry(Ec2Tags.MANAGED_BY, h.config.operatorId());
+    assertThat(instance.volumeTags).containsEntry(Ec2Tags.UID, uid).containsEntry(Ec2Tags.MANAGED_BY, h.config.operatorId());
+    assertThat(instance.imageId).isEqualTo(FakeEc2.UBUNTU_AMI);
+    assertThat(instance.launchParam("MetadataOptions.HttpTokens")).isEqualTo("required");
+    assertThat(instance.launchParam("InstanceInitiatedShutdownBehavior")).isEqualTo("terminate");
+    assertThat(instance.launchParam("BlockDeviceMapping.1.Ebs.Encrypted")).isEqualTo("true");
+    assertThat(instance.launchParam("BlockDeviceMapping.1.Ebs.DeleteOnTermination")).isEqualTo("true");
+    assertThat(instance.clientToken).startsWith(uid);
+
+    // the script ran there, and its output came back
+    Path collected = tmp.resolve("outputs/default/happy/model.txt");
+    assertThat(collected).hasContent("weights");
+    assertThat(done.getStatus().logTail).anyMatch(l -> l.contains("training on"));
+
+    // an estimated cost from the bundled price of g5.xlarge, frozen at release
+    assertThat(done.getStatus().cost.hourlyUSD).isEqualTo(1.006);
+    assertThat(done.getStatus().cost.summary).startsWith("$");
+    assertThat(done.getStatus().instance.sshPort).isEqualTo(h.fake.sshPort());
+
+    // the dead-man's switch was asked for at maxRuntimeSeconds + grace; nothing tried a real shutdown
+    assertThat(h.shutdownRequestLines()).containsExactly("75 4500");
+    assertThat(h.fake.forbiddenCommands()).isEmpty();
+
+    // released: terminated, security group and key Secret deleted
+    assertThat(h.fake.instance(instance.id).state()).isEqualTo("terminated");
+    assertThat(h.fake.groups()).isEmpty();
+    assertThat(h.client().secrets().inNamespace("default").withName("happy-ssh").get()).isNull();
+    assertThat(h.events("happy")).extracting(Event::getReason).contains("Launched", "Released");
+
+    // the IAM policy in deploy/ allows every call this job needed
+    var allowed = IamPolicyTest.allowed();
+    assertThat(h.fake.requests()).extracting(r -> (r.action().equals("GetParameter") ? "ssm:" : "ec2:") + r.action())
+        .allMatch(allowed::contains, "allowed by deploy/iam/trainingjob-operator-policy.json " + allowed);
+  }
+
+  static final String SLEEPER = "import time\nprint('working', flush=True)\ntime.sleep(600)\n";
+
+  @Test
+  void anOperatorKilledRightAfterRunInstancesFindsTheSameInstanceAgain() throws Exception {
+    killOperatorRightAfterTheLaunch();
+    // a new operator process: nothing in memory, the status does not name the instance
+    var before = h.get("restart").getStatus();
+    assertThat(before == null ? null : before.instance).isNull();
+    h.startOperator();
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("restart") == Phase.Succeeded);
+
+    assertThat(h.fake.requests("RunInstances")).hasSize(1);
+    assertThat(h.fake.instances()).hasSize(1);
+    assertThat(h.get("restart").getStatus().instance.id).isEqualTo(h.fake.instances().get(0).id);
+  }
+
+  @Test
+  void whileTheLaunchIsNotListedYetTheClientTokenStillYieldsOneInstance() throws Exception {
+    // EC2's eventual consistency: for a while DescribeInstances does not show the new instance
+    h.fake.invisibleAfterLaunch(Duration.ofSeconds(4));
+    killOperatorRightAfterTheLaunch();
+    h.startOperator();
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("restart") == Phase.Succeeded);
+
+    // the new operator asked again with the same token and got the same instance back
+    assertThat(h.fake.requests("RunInstances")).hasSizeGreaterThanOrEqualTo(2)
+        .extracting(r -> r.params().get("ClientToken")).containsOnly(h.fake.instances().get(0).clientToken);
+    assertThat(h.fake.instances()).hasSize(1);
+    // and InvalidInstanceID.NotFound / an empty listing right after the launch never counted as "gone"
+    assertThat(h.get("restart").getStatus().conditions).noneMatch(c -> "InstanceLost".equals(c.reason));
+  }
+
+  private void killOperatorRightAfterTheLaunch() {
+    var launched = new java.util.concurrent.CountDownLatch(1);
+    h.onProviderEvent = (reason, message) -> {
+      if ("Launched".equals(reason)) {
+        launched.countDown();
+        h.onProviderEvent = (r, m) -> { };
+        throw new IllegalStateException("operator killed after RunInstances returned");
+      }
+    };
+    h.create(Ec2Harness.job("restart", SCRIPT));
+    await().atMost(Duration.ofSeconds(30)).until(() -> launched.getCount() == 0);
+    h.stopOperator();
+  }
+
+  @Test
+  void outputsGoToS3FromTheInstanceBeforeTheJobCountsAsFinished() throws Exception {
+    h.stopOperator();
+    h.config = h.config.withEc2(h.config.ec2().withInstanceProfile("trainingjob-instance"));
+    h.startOperator();
+    TrainingJob job = Ec2Harness.job("to-s3", SCRIPT);
+    job.getSpec().output = new OutputSpec();
+    job.getSpec().output.paths = List.of("model.txt");
+    job.getSpec().output.s3Uri = "s3://models/runs/to-s3";
+    h.create(job);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("to-s3") == Phase.Succeeded);
+
+    assertThat(h.fake.s3Root().resolve("models/runs/to-s3/model.txt")).hasContent("weights");
+    assertThat(h.get("to-s3").getStatus().outputUri).isEqualTo("s3://models/runs/to-s3");
+    assertThat(h.fake.instances().get(0).launchParam("IamInstanceProfile.Name")).isEqualTo("trainingjob-instance");
+  }
+
+  @Test
+  void aFailedCopyToS3FailsTheJob() throws Exception {
+    h.stopOperator();
+    h.config = h.config.withEc2(h.config.ec2().withInstanceProfile("trainingjob-instance"));
+    h.startOperator();
+    Files.writeString(h.fake.s3Root().resolve("fail"), "deny");
+    TrainingJob job = Ec2Harness.job("s3-denied", SCRIPT);
+    job.getSpec().output = new OutputSpec();
+    job.getSpec().output.paths = List.of("model.txt");
+    job.getSpec().output.s3Uri = "s3://models/denied";
+    h.create(job);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("s3-denied") == Phase.Failed);
+
+    assertThat(h.get("s3-denied").getStatus().conditions).anyMatch(c -> "OutputSyncFailed".equals(c.reason));
+    assertThat(h.get("s3-denied").getStatus().message).contains("aws s3 cp of model.txt failed").contains("s3://models/denied");
+    assertThat(h.get("s3-denied").getStatus().outputUri).isNull();
+  }
+
+  @Test
+  void aDeadMansSwitchThatCannotBeScheduledFailsTheJobBeforeTheScriptRuns() {
+    h.stopOperator();
+    h.config = h.config.withEc2(h.config.ec2().withShutdown(Duration.ofMinutes(15), Duration.ofHours(24),
+        "echo 'sudo: a password is required' >&2; exit 1"));
+    h.startOperator();
+    h.create(Ec2Harness.job("no-switch", SCRIPT));
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-switch") == Phase.Failed
+        && Conditions.isTrue(h.get("no-switch").getStatus(), Conditions.RELEASED));
+    assertThat(h.get("no-switch").getStatus().conditions).anyMatch(c -> "BootstrapFailed".equals(c.reason));
+    assertThat(h.get("no-switch").getStatus().message).contains("dead-man's switch");
+    assertThat(h.get("no-switch").getStatus().logTail).noneMatch(l -> l.contains("training on"));
+    assertThat(h.fake.notTerminated()).isEmpty();
+  }
+
+  @Test
+  void anS3UriWithoutAnInstanceProfileIsRefusedBeforeAnythingIsLaunched() {
+    TrainingJob job = Ec2Harness.job("no-profile", SCRIPT);
+    job.getSpec().output = new OutputSpec();
+    job.getSpec().output.s3Uri = "s3://models/x";
+    h.create(job);
+    await().atMost(Duration.ofSeconds(30)).until(() -> h.get("no-profile").getStatus() != null
+        && h.phase("no-profile") == Phase.Failed);
+    assertThat(h.get("no-profile").getStatus().message).contains("instance profile");
+    assertThat(h.fake.requests("RunInstances")).isEmpty();
+  }
+
+  @Test
+  void deletedWhileProvisioningTheInstanceIsTerminatedAndNothingIsLeft() throws Exception {
+    h.fake.delays(Duration.ofSeconds(30), Duration.ofMillis(500));
+    h.create(Ec2Harness.job("early-delete", SLEEPER));
+    await().atMost(Duration.ofSeconds(30)).until(() -> !h.fake.instances().isEmpty()
+        && h.phase("early-delete") == Phase.Provisioning);
+    h.client().resources(TrainingJob.class).inNamespace("default").withName("early-delete").delete();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.get("early-delete") == null);
+    assertNothingLeft();
+  }
+
+  @Test
+  void deletedWhileRunningTheInstanceIsTerminatedAndNothingIsLeft() throws Exception {
+    h.create(Ec2Harness.job("late-delete", SLEEPER));
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("late-delete") == Phase.Running);
+    h.client().resources(TrainingJob.class).inNamespace("default").withName("late-delete").delete();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.get("late-delete") == null);
+    assertNothingLeft();
+  }
+
+  @Test
+  void anInstanceTerminatedFromOutsideFailsTheJobAndIsCleanedUp() throws Exception {
+    h.create(Ec2Harness.job("outside", SLEEPER));
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("outside") == Phase.Running);
+    h.fake.terminateFromOutside(h.get("outside").getStatus().instance.id);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("outside") == Phase.Failed
+        && Conditions.isTrue(h.get("outside").getStatus(), Conditions.RELEASED));
+    assertThat(h.get("outside").getStatus().conditions).anyMatch(c -> "InstanceLost".equals(c.reason));
+    assertThat(h.fake.groups()).isEmpty();
+    assertThat(h.client().secrets().inNamespace("default").withName("outside-ssh").get()).isNull();
+  }
+
+  private void assertNothingLeft() throws Exception {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(h.fake.notTerminated()).isEmpty();
+      assertThat(h.fake.groups()).isEmpty();
+    });
+    assertThat(h.fake.instances()).isNotEmpty();
+    assertThat(h.fake.requests("TerminateInstances")).isNotEmpty();
+  }
+}
