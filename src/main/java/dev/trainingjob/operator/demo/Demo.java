@@ -29,6 +29,8 @@ public final class Demo implements AutoCloseable {
     OperatorConfig config = OperatorConfig.defaults()
         .withDefaultProvider("local")
         .withIntervals(Duration.ofSeconds(1), Duration.ofSeconds(1))
+        // one short job on a screen: progress is worth writing every second (no metrics port: a laptop runs it)
+        .withObservability(Duration.ofSeconds(1), -1, null)
         .withDirectories(workDir.resolve("outputs"), workDir.resolve("local"));
     EmbeddedKubernetes api = new EmbeddedKubernetes().start(port);
     try {

@@ -10,7 +10,7 @@ import java.util.Map;
  * The demo's table of a job: redrawn in place on a terminal, printed only when it changes elsewhere.
  */
 public final class LiveTable {
-  private static final String FORMAT = "%-10s %-14s %-9s %-7s %-8s %-6s";
+  private static final String FORMAT = "%-10s %-14s %-9s %-7s %-8s %-7s %-6s";
   private final PrintWriter out;
   private final boolean terminal;
   private String lastRow;
@@ -23,7 +23,7 @@ public final class LiveTable {
 
   public void show(TrainingJob job) {
     if (!headerShown) {
-      out.println(String.format(FORMAT, "NAME", "PHASE", "PROGRESS", "EPOCH", "LOSS", "AGE"));
+      out.println(String.format(FORMAT, "NAME", "PHASE", "PROGRESS", "EPOCH", "LOSS", "COST", "AGE"));
       headerShown = true;
     }
     String row = row(job);
@@ -51,7 +51,8 @@ public final class LiveTable {
     String epoch = p == null || p.epoch == null ? "-" : Math.round(p.epoch) + (p.totalEpochs == null ? "" : "/" + p.totalEpochs);
     Map<String, Double> metrics = p == null ? null : p.metrics;
     String loss = metrics == null || metrics.get("loss") == null ? "-" : String.format("%.4f", metrics.get("loss"));
-    return String.format(FORMAT, job.getMetadata().getName(), phase, progress, epoch, loss, age(job));
+    String cost = s == null || s.cost == null ? "-" : s.cost.summary;
+    return String.format(FORMAT, job.getMetadata().getName(), phase, progress, epoch, loss, cost, age(job));
   }
 
   private static String age(TrainingJob job) {

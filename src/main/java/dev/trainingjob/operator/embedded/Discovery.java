@@ -24,6 +24,7 @@ import java.util.List;
 final class Discovery {
   static final String CRD_RESOURCE = "/crds/trainingjobs.trainingjob.dev-v1.yml";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String RULES_REVIEW = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
   private static final String GROUP_VERSION = TrainingJob.GROUP + "/" + TrainingJob.VERSION;
   private final List<CustomResourceColumnDefinition> columns;
 
@@ -46,6 +47,12 @@ final class Discovery {
   /** The answer to a discovery request, or null when the request is for a resource. */
   MockResponse answer(RecordedRequest request) {
     String path = request.getPath().replaceFirst("\\?.*$", "");
+    if ("POST".equals(request.getMethod()) && path.equals(RULES_REVIEW)) {
+      // an API without authorization allows everything: what JOSDK asks before it runs a leader election
+      return json(201, """
+          {"kind":"SelfSubjectRulesReview","apiVersion":"authorization.k8s.io/v1","metadata":{},"spec":{},
+           "status":{"resourceRules":[{"verbs":["*"],"apiGroups":["*"],"resources":["*"]}],"nonResourceRules":[],"incomplete":false}}""");
+    }
     if (!"GET".equals(request.getMethod())) {
       return null;
     }

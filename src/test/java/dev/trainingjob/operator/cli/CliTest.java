@@ -68,4 +68,18 @@ class CliTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("'my-laptop' is not a CIDR");
   }
+
+  @Test
+  void leaderElectionIsOffUnlessAskedAndThenNamesItsLease() {
+    OperatorOptions off = new OperatorOptions();
+    new CommandLine(off).parseArgs();
+    assertThat(off.toConfig().leaderElection().enabled()).isFalse();
+    OperatorOptions on = new OperatorOptions();
+    new CommandLine(on).parseArgs("--leader-election", "--lease-namespace", "trainingjob-system", "--leader-identity", "pod-a");
+    var election = on.toConfig().leaderElection();
+    assertThat(election.enabled()).isTrue();
+    assertThat(election.leaseNamespace()).isEqualTo("trainingjob-system");
+    assertThat(election.identity()).isEqualTo("pod-a");
+    assertThat(election.leaseName()).isEqualTo("trainingjob-operator");
+  }
 }

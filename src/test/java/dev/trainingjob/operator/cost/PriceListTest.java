@@ -24,7 +24,10 @@ class PriceListTest {
     var spot = PriceList.bundled().estimate("g5.xlarge", true, launched, launched.plus(Duration.ofMinutes(90))).orElseThrow();
     assertThat(spot.upperBound).isTrue();
     assertThat(spot.summary).isEqualTo("<=$1.51");
-    assertThat(PriceList.bundled().estimate("local", false, launched, launched.plus(Duration.ofHours(1)))).isEmpty();
+    // the operator's own machine adds nothing; an unknown type has no estimate at all
+    assertThat(PriceList.bundled().estimate("local", false, launched, launched.plus(Duration.ofHours(1))).orElseThrow().summary)
+        .isEqualTo("$0.00");
+    assertThat(PriceList.bundled().estimate("x9.mega", false, launched, launched.plus(Duration.ofHours(1)))).isEmpty();
   }
 
   @Test

@@ -80,6 +80,9 @@ class KubectlEndToEndTest {
   void theExampleSucceedsWithFullProgressItsLastLineAndTheModelCollected() {
     kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/demo-job.yaml");
 
+    // live: while it trains, kubectl get shows a percentage below 100 and the cost so far
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(300))
+        .until(() -> kubectl.ok("get", "trainingjobs").matches("(?s).*demo\\s+Running\\s+([1-9]|[1-9][0-9])%\\s+local\\s+\\$\\d+\\.\\d\\d.*"));
     await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> finished("demo"));
 
     TrainingJob job = get("demo");
@@ -94,9 +97,9 @@ class KubectlEndToEndTest {
     assertThat(s.attachCommand).contains("screen -r " + JobRef.of(job).sessionName());
     assertThat(demo.config().outputDir().resolve("default/demo/output/model.json")).isNotEmptyFile();
     String table = kubectl.ok("get", "trainingjobs");
-    // the columns in the order of crds/ (PrinterColumns.ORDER); the local provider has no price, so COST is empty
+    // the columns in the order of crds/ (PrinterColumns.ORDER); the operator's own machine costs nothing extra
     assertThat(table.lines().findFirst().orElseThrow()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+TYPE\\s+COST\\s+AGE");
-    assertThat(table).containsPattern("demo\\s+Succeeded\\s+100%\\s+local\\s+\\S+");
+    assertThat(table).containsPattern("demo\\s+Succeeded\\s+100%\\s+local\\s+\\$0\\.00\\s+\\S+");
     assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).containsPattern("AGE\\s+ADDRESS\\s+MESSAGE").contains("exited with code 0");
   }
 

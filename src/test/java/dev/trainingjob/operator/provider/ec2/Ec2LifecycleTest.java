@@ -132,6 +132,24 @@ class Ec2LifecycleTest extends WithEc2Operator {
   }
 
   @Test
+  void anOperatorStoppedWhileReleasingFinishesTheReleaseAfterItsRestart() throws Exception {
+    h.fake.dependencyViolations(Integer.MAX_VALUE); // the group cannot go yet: release stays unfinished
+    h.create(Ec2Harness.job("half-released", SCRIPT));
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("half-released") == Phase.Succeeded
+        && h.fake.requests("DeleteSecurityGroup").size() >= 2);
+    h.stopOperator();
+    assertThat(Conditions.isTrue(h.get("half-released").getStatus(), Conditions.RELEASED)).isFalse();
+    assertThat(h.fake.notTerminated()).isEmpty();
+    assertThat(h.fake.groups()).hasSize(1);
+
+    h.fake.dependencyViolations(0);
+    h.startOperator();
+    await().atMost(Duration.ofSeconds(60)).until(() -> Conditions.isTrue(h.get("half-released").getStatus(), Conditions.RELEASED));
+    assertThat(h.fake.groups()).isEmpty();
+    assertThat(h.client().secrets().inNamespace("default").withName("half-released-ssh").get()).isNull();
+  }
+
+  @Test
   void outputsGoToS3FromTheInstanceBeforeTheJobCountsAsFinished() throws Exception {
     h.stopOperator();
     h.config = h.config.withEc2(h.config.ec2().withInstanceProfile("trainingjob-instance"));

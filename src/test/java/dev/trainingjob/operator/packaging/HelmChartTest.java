@@ -1,0 +1,167 @@
+package dev.trainingjob.operator.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** The chart lints strictly, renders with several value sets, and says the same as deploy/ and crds/. */
+class HelmChartTest {
+  static final Path CHART = Path.of("helm/trainingjob-operator");
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  /** The rendered objects, by kind/name, with the given values (as a values file: lists and dotted keys as users write them). */
+  static Map<String, JsonNode> render(String valuesYaml) throws Exception {
+    Path values = Files.createTempFile("values", ".yaml");
+    try {
+      Files.writeString(values, valuesYaml);
+      return objects(new Helm(CHART).template().withName("tj").withNamespace("trainingjob-system").withValuesFile(values).call());
+    } finally {
+      Files.deleteIfExists(values);
+    }
+  }
+
+  static Map<String, JsonNode> objects(String yaml) throws Exception {
+    Map<String, JsonNode> out = new TreeMap<>();
+    for (var parser = YAML.getFactory().createParser(yaml); ; ) {
+      JsonNode doc = YAML.readTree(parser);
+      if (doc == null) {
+        break;
+      }
+      if (doc.isObject() && doc.has("kind")) {
+        String ns = doc.at("/metadata/namespace").asText("");
+        out.put(doc.get("kind").asText() + "/" + (ns.isEmpty() ? "" : ns + "/") + doc.at("/metadata/name").asText(), doc);
+      }
+    }
+    return out;
+  }
+
+  static Map<String, JsonNode> objects(Path file) throws Exception {
+    return objects(Files.readString(file));
+  }
+
+  private static Map<String, String> env(JsonNode deployment) {
+    Map<String, String> env = new TreeMap<>();
+    deployment.at("/spec/template/spec/containers/0/env").forEach(e ->
+        env.put(e.get("name").asText(), e.has("value") ? e.get("value").asText() : "from:" + e.at("/valueFrom/fieldRef/fieldPath").asText()));
+    return env;
+  }
+
+  @Test
+  void theChartLintsStrictly() {
+    var result = new Helm(CHART).lint().strict().call();
+    assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+  }
+
+  @Test
+  void defaultsWatchEveryNamespaceWithLeaderElectionProbesAndALockedDownPod() throws Exception {
+    Map<String, JsonNode> objects = render("{}");
+    JsonNode deployment = objects.get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    assertThat(deployment).isNotNull();
+    assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
+    JsonNode container = deployment.at("/spec/template/spec/containers/0");
+    assertThat(container.at("/image").asText()).isEqualTo("ghcr.io/trainingjob-operator/trainingjob-operator:0.1.0");
+    assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/healthz");
+    assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
+    assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean()).isFalse();
+    assertThat(container.at("/resources/limits/memory").asText()).isEqualTo("768Mi");
+    assertThat(deployment.at("/spec/template/spec/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    assertThat(env(deployment)).containsEntry("TRAININGJOB_LEADER_ELECTION", "true")
+        .containsEntry("TRAININGJOB_LEADER_IDENTITY", "from:metadata.name").containsEntry("TRAININGJOB_DEFAULT_PROVIDER", "ec2")
+        .doesNotContainKey("TRAININGJOB_NAMESPACES");
+    assertThat(objects).containsKeys("ClusterRole/tj-trainingjob-operator", "ClusterRoleBinding/tj-trainingjob-operator",
+        "ServiceAccount/trainingjob-system/tj-trainingjob-operator", "Service/trainingjob-system/tj-trainingjob-operator-metrics");
+    assertThat(objects.keySet()).noneMatch(k -> k.startsWith("Role/"));
+  }
+
+  @Test
+  void valuesReachTheOperatorsEnvironmentAndTheServiceAccount() throws Exception {
+    Map<String, JsonNode> objects = render("""
+        aws: {region: eu-west-1}
+        ec2: {sshCidrs: [198.51.100.7/32, 10.0.0.0/16], instanceProfile: trainingjob-instance}
+        defaultProvider: host
+        leaderElection: {enabled: false}
+        metrics: {port: 9090}
+        image: {tag: "0.2.0"}
+        serviceAccount:
+          annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/trainingjob-operator"}
+        """);
+    JsonNode deployment = objects.get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    assertThat(env(deployment)).containsEntry("TRAININGJOB_EC2_REGION", "eu-west-1")
+        .containsEntry("TRAININGJOB_EC2_SSH_CIDRS", "198.51.100.7/32,10.0.0.0/16")
+        .containsEntry("TRAININGJOB_EC2_INSTANCE_PROFILE", "trainingjob-instance").containsEntry("TRAININGJOB_DEFAULT_PROVIDER", "host")
+        .containsEntry("TRAININGJOB_LEADER_ELECTION", "false").containsEntry("TRAININGJOB_METRICS_PORT", "9090");
+    assertThat(deployment.at("/spec/replicas").asInt()).as("one replica without an election").isEqualTo(1);
+    assertThat(deployment.at("/spec/template/spec/containers/0/image").asText()).endsWith(":0.2.0");
+    assertThat(deployment.at("/spec/template/spec/containers/0/ports/0/containerPort").asInt()).isEqualTo(9090);
+    assertThat(objects.get("ServiceAccount/trainingjob-system/tj-trainingjob-operator").at("/metadata/annotations")
+        .get("eks.amazonaws.com/role-arn").asText()).isEqualTo("arn:aws:iam::123456789012:role/trainingjob-operator");
+  }
+
+  @Test
+  void watchingNamespacesGivesRolesThereAndNoClusterRole() throws Exception {
+    Map<String, JsonNode> objects = render("{watchNamespaces: [ml, research], metrics: {enabled: false}}");
+    assertThat(objects.keySet()).noneMatch(k -> k.startsWith("ClusterRole"));
+    assertThat(objects).containsKeys("Role/ml/tj-trainingjob-operator", "Role/research/tj-trainingjob-operator",
+        "RoleBinding/ml/tj-trainingjob-operator", "Role/trainingjob-system/tj-trainingjob-operator-leader-election");
+    assertThat(objects.keySet()).noneMatch(k -> k.startsWith("Service/"));
+    assertThat(env(objects.get("Deployment/trainingjob-system/tj-trainingjob-operator"))).containsEntry("TRAININGJOB_NAMESPACES", "ml,research");
+    // the namespaced Role grants the same on jobs as the ClusterRole, without leases
+    assertThat(rules(objects.get("Role/ml/tj-trainingjob-operator"))).isEqualTo(without(rules(render("{}")
+        .get("ClusterRole/tj-trainingjob-operator")), "coordination.k8s.io"));
+  }
+
+  @Test
+  void theChartsAndDeploysRbacAndCrdAreTheSameAsCrds() throws Exception {
+    String crd = Files.readString(Path.of("crds/trainingjobs.trainingjob.dev-v1.yml"));
+    assertThat(Files.readString(CHART.resolve("crds/trainingjobs.trainingjob.dev-v1.yml")))
+        .as("helm/trainingjob-operator/crds drifted from crds/: copy crds/trainingjobs.trainingjob.dev-v1.yml there").isEqualTo(crd);
+    assertThat(Files.readString(Path.of("deploy/crd/trainingjobs.trainingjob.dev-v1.yml")))
+        .as("deploy/crd drifted from crds/: copy crds/trainingjobs.trainingjob.dev-v1.yml there").isEqualTo(crd);
+    JsonNode chartRole = render("{}").get("ClusterRole/tj-trainingjob-operator");
+    JsonNode deployRole = objects(Path.of("deploy/clusterrole.yaml")).get("ClusterRole/trainingjob-operator");
+    assertThat(rules(deployRole)).isEqualTo(rules(chartRole));
+    JsonNode singleNs = objects(Path.of("deploy/single-namespace/role.yaml")).get("Role/ml/trainingjob-operator");
+    assertThat(rules(singleNs)).isEqualTo(without(rules(chartRole), "coordination.k8s.io"));
+    // and the raw manifests name what the chart's defaults do
+    assertThat(objects(Path.of("deploy/deployment.yaml")).get("Deployment/trainingjob-system/trainingjob-operator")
+        .at("/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+  }
+
+  @Test
+  void theKustomizationListsFilesThatExistAndParse() throws Exception {
+    JsonNode kustomization = YAML.readTree(Path.of("deploy/kustomization.yaml").toFile());
+    for (JsonNode resource : kustomization.get("resources")) {
+      Path file = Path.of("deploy").resolve(resource.asText());
+      assertThat(file).exists();
+      assertThat(objects(file)).isNotEmpty();
+    }
+  }
+
+  /** A Role's rules as "group/resource verb,verb" lines, sorted. */
+  static List<String> rules(JsonNode role) {
+    List<String> out = new ArrayList<>();
+    role.get("rules").forEach(r -> r.get("apiGroups").forEach(g -> r.get("resources").forEach(res -> {
+      List<String> verbs = new ArrayList<>();
+      r.get("verbs").forEach(v -> verbs.add(v.asText()));
+      verbs.sort(null);
+      out.add(g.asText() + "/" + res.asText() + " " + String.join(",", verbs));
+    })));
+    out.sort(null);
+    return out;
+  }
+
+  static List<String> without(List<String> rules, String group) {
+    return rules.stream().filter(r -> !r.startsWith(group + "/")).toList();
+  }
+}
