@@ -6,6 +6,12 @@ import dev.trainingjob.operator.api.Phase;
 final class AdmitStep implements JobStep {
   @Override
   public StepResult run(JobContext ctx) {
+    var output = ctx.job().getSpec().output;
+    if (output != null && output.s3Uri != null && ctx.provider().duties(ctx.job()).outputUri() == null) {
+      // only a machine made for the job has a role to copy with; elsewhere the URI would be silently ignored
+      throw new JobFailure("InvalidSpec", "spec.output.s3Uri is copied by EC2 instances only; provider " + ctx.provider().name()
+          + " collects spec.output.paths to the operator's output directory instead — remove s3Uri or use compute.ec2");
+    }
     if (ctx.status().attempt == null) {
       ctx.status().attempt = 1;
     }

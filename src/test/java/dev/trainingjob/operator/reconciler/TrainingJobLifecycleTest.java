@@ -179,6 +179,17 @@ class TrainingJobLifecycleTest {
     assertThat(harness.get("chatty").getStatus().progress.summary).isEqualTo("100%");
   }
 
+  @Test
+  void anS3UriOnAProviderThatCannotCopyThereIsRefusedClearly() {
+    TrainingJob job = Jobs.simple("s3-local");
+    job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
+    job.getSpec().output.s3Uri = "s3://bucket/run";
+    harness.create(job);
+    await().atMost(WAIT).until(() -> phase("s3-local") == Phase.Failed);
+    assertThat(harness.get("s3-local").getStatus().message).contains("spec.output.s3Uri").contains("ec2");
+    assertThat(provider.count("default/s3-local", "ensure")).isZero();
+  }
+
   private long statusWrites(String name) {
     return harness.api.requests(r -> ("PATCH".equals(r.method()) || "PUT".equals(r.method()))
         && r.path().contains("/trainingjobs/" + name + "/status")).size();

@@ -5,47 +5,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(name = "attach", mixinStandardHelpOptions = true,
     description = "Attaches this terminal to the job's screen session (detach again with Ctrl-A d), with OpenSSH's ssh.")
-public final class AttachCommand implements Callable<Integer> {
-  @Mixin
-  PluginOptions options;
-
-  @Parameters(index = "0", description = "The TrainingJob.")
-  String name;
-
-  @Spec
-  CommandSpec spec;
-
+public final class AttachCommand extends MachineVerb {
   @Override
-  public Integer call() throws Exception {
-    try (var client = options.client()) {
-      return PluginErrors.run(spec, () -> {
-        var machine = JobAccess.machine(client, options.namespace(client), name, options.localWorkRoot);
-        Path dir = Files.createTempDirectory("trainingjob-attach", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        try {
-          Process ssh = new ProcessBuilder(sshCommand(machine, dir)).inheritIO().start();
-          return ssh.waitFor();
-        } catch (IOException e) {
-          throw new PluginException("attach runs OpenSSH's ssh, which could not be started: " + e.getMessage());
-        } finally {
-          try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-              Files.deleteIfExists(p);
-            }
-          }
-          Files.deleteIfExists(dir);
+  int run(JobAccess.Machine machine) throws Exception {
+    Path dir = Files.createTempDirectory("trainingjob-attach",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    try {
+      Process ssh = new ProcessBuilder(sshCommand(machine, dir)).inheritIO().start();
+      return ssh.waitFor();
+    } catch (IOException e) {
+      throw new PluginException("attach runs OpenSSH's ssh, which could not be started: " + e.getMessage());
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path p : files.toList()) {
+          Files.deleteIfExists(p);
         }
-      });
+      }
+      Files.deleteIfExists(dir);
     }
   }
 
