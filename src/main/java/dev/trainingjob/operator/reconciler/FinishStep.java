@@ -1,12 +1,31 @@
 package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.remote.RemoteHost;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
-/** Finishing: collect the outputs, then end the job as Succeeded or Failed by its exit code. */
+/**
+ * Finishing: collect the outputs, then end the job as Succeeded or Failed by its exit code. The
+ * download runs beside the reconcile (outputs can be large), which checks back until it is done; a
+ * restarted operator simply downloads again.
+ */
 final class FinishStep implements JobStep {
+  private final ExecutorService downloads = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "output-collector");
+    t.setDaemon(true);
+    return t;
+  });
+  /** Downloads in progress or done but not yet seen, by job uid. */
+  private final Map<String, Future<List<Path>>> collecting = new ConcurrentHashMap<>();
+
   @Override
   public StepResult run(JobContext ctx) throws Exception {
     var spec = ctx.job().getSpec();
@@ -14,7 +33,26 @@ final class FinishStep implements JobStep {
     String collected = "";
     Optional<Path> destination = ctx.provider().outputDirectory(ctx.job());
     if (!paths.isEmpty() && destination.isPresent()) {
-      List<Path> got = ctx.remote().collect(ctx.ref(), paths, destination.get());
+      String uid = ctx.job().getMetadata().getUid();
+      Future<List<Path>> download = collecting.get(uid);
+      if (download == null) {
+        RemoteHost remote = ctx.remote();
+        var ref = ctx.ref();
+        download = downloads.submit(() -> remote.collect(ref, paths, destination.get()));
+        collecting.put(uid, download);
+      }
+      if (!download.isDone()) {
+        ctx.status().message = "The script exited with code " + ctx.status().exitCode + "; collecting outputs to " + destination.get();
+        return StepResult.checkAgainAfter(ctx.config().probeInterval());
+      }
+      collecting.remove(uid);
+      List<Path> got;
+      try {
+        got = download.get();
+      } catch (ExecutionException e) {
+        // retried with backoff: the next reconcile downloads again
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      }
       collected = "; outputs collected to " + destination.get() + " (" + got.size() + " of " + paths.size() + ")";
     }
     String uri = ctx.provider().duties(ctx.job()).outputUri();
@@ -30,6 +68,14 @@ final class FinishStep implements JobStep {
       ctx.moveTo(Phase.Failed, "ScriptFailed", "The script exited with code " + exit + lastLine(ctx) + collected);
     }
     return StepResult.next();
+  }
+
+  /** Forgets a deleted job's download. */
+  void forget(String uid) {
+    Future<List<Path>> download = collecting.remove(uid);
+    if (download != null) {
+      download.cancel(true);
+    }
   }
 
   /** The last non-empty log line: for a Python exception, the exception itself. */

@@ -38,6 +38,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final Map<Phase, JobStep> steps = new EnumMap<>(Phase.class);
   private final ReleaseStep release = new ReleaseStep();
   private final ProbeApplier probes = new ProbeApplier();
+  private final FinishStep finish = new FinishStep();
   /** When each job's status was last written, by uid: the write-economy clock. */
   private final Map<String, Instant> lastWrites = new ConcurrentHashMap<>();
 
@@ -47,7 +48,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     steps.put(Phase.Provisioning, new ProvisionStep());
     steps.put(Phase.Bootstrapping, new StartStep(probes));
     steps.put(Phase.Running, new MonitorStep(probes));
-    steps.put(Phase.Finishing, new FinishStep());
+    steps.put(Phase.Finishing, finish);
     steps.put(Phase.Succeeded, release);
     steps.put(Phase.Failed, release);
   }
@@ -169,6 +170,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     String uid = job.getMetadata().getUid();
     lastWrites.remove(uid);
     probes.forget(uid);
+    finish.forget(uid);
     services.metrics().forget(uid);
   }
 

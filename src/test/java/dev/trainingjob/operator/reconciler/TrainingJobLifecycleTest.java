@@ -180,6 +180,24 @@ class TrainingJobLifecycleTest {
   }
 
   @Test
+  void aLongDownloadOfOutputsDoesNotHoldTheReconcile() {
+    remote.collectGate = new java.util.concurrent.CountDownLatch(1);
+    TrainingJob job = Jobs.simple("big-outputs");
+    job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
+    job.getSpec().output.paths = List.of("checkpoints/");
+    harness.create(job);
+    // the status says what it waits for while the download runs beside the reconciles
+    await().atMost(WAIT).until(() -> phase("big-outputs") == Phase.Finishing
+        && harness.get("big-outputs").getStatus().message.contains("collecting outputs"));
+    assertThat(remote.count("default/big-outputs", "collect")).isEqualTo(1);
+
+    remote.collectGate.countDown();
+    await().atMost(WAIT).until(() -> phase("big-outputs") == Phase.Succeeded);
+    assertThat(harness.get("big-outputs").getStatus().message).contains("outputs collected").contains("(1 of 1)");
+    assertThat(remote.count("default/big-outputs", "collect")).as("downloaded once, not once per check").isEqualTo(1);
+  }
+
+  @Test
   void anS3UriOnAProviderThatCannotCopyThereIsRefusedClearly() {
     TrainingJob job = Jobs.simple("s3-local");
     job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();

@@ -29,6 +29,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile boolean unchanging = false;
   /** When set, start.sh reports that screen is missing and cannot be installed (its exit status 10). */
   public volatile boolean screenMissing = false;
+  /** When set, collect waits for it: a download that takes long. */
+  public volatile java.util.concurrent.CountDownLatch collectGate;
 
   @Override
   public RemoteHost connect(SshTarget target) {
@@ -79,8 +81,12 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
-      public List<Path> collect(JobRef job, List<String> paths, Path destination) {
+      public List<Path> collect(JobRef job, List<String> paths, Path destination) throws InterruptedException {
         calls.add(new Call("collect", job.toString()));
+        var gate = collectGate;
+        if (gate != null) {
+          gate.await(); // a large download
+        }
         return paths.stream().map(destination::resolve).toList();
       }
 

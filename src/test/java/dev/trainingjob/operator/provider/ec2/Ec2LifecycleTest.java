@@ -64,6 +64,15 @@ class Ec2LifecycleTest extends WithEc2Operator {
     assertThat(collected).hasContent("weights");
     assertThat(done.getStatus().logTail).anyMatch(l -> l.contains("training on"));
 
+    // the probe saw the instance's GPU through nvidia-smi, and its disk
+    assertThat(done.getStatus().usage.gpus).singleElement().satisfies(g -> {
+      assertThat(g.name).isEqualTo("NVIDIA A10G");
+      assertThat(g.utilizationPercent).isEqualTo(87.0);
+      assertThat(g.memoryUsedMiB).isEqualTo(18234L);
+      assertThat(g.memoryTotalMiB).isEqualTo(23028L);
+    });
+    assertThat(done.getStatus().usage.diskTotalBytes).isPositive();
+
     // an estimated cost from the bundled price of g5.xlarge, frozen at release
     assertThat(done.getStatus().cost.hourlyUSD).isEqualTo(1.006);
     assertThat(done.getStatus().cost.summary).startsWith("$");
