@@ -9,7 +9,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * The last line of defence against paying for a machine nobody owns: instances tagged with this
  * operator's id whose uid matches no live TrainingJob, older than a grace period, are terminated
  * (a resource deleted while the operator was down, a finalizer removed by hand, a crash between
- * launch and status). Their security groups follow once the instances are gone. Only namespaces
+ * launch and status), and so is a second instance of a live job that runs on another one (a launch
+ * race). Their security groups follow once the instances are gone. Only namespaces
  * this operator watches are judged: a job elsewhere is not ours to know about.
  */
 public final class OrphanSweeper implements AutoCloseable {
@@ -80,25 +82,33 @@ public final class OrphanSweeper implements AutoCloseable {
   /** One sweep; returns the ids of the instances it terminated. */
   public List<String> sweep() {
     InstanceView.Snapshot view = provider.view().fresh();
-    Set<String> live = liveUids();
+    Map<String, String> live = liveJobs();
     List<String> orphans = new ArrayList<>();
     for (InstanceView.Instance i : view.all()) {
-      if (!i.exists() || "shutting-down".equals(i.state()) || !judged(i.namespace()) || live.contains(i.uid())) {
+      if (!i.exists() || "shutting-down".equals(i.state()) || !judged(i.namespace())) {
         continue;
       }
       if (i.launchTime() != null && Duration.between(i.launchTime(), clock.instant()).compareTo(grace) < 0) {
-        continue; // a launch whose job the API has not shown us yet
+        continue; // a launch whose job the API has not shown us yet, or whose status is not written yet
       }
-      orphans.add(i.id());
-      LOG.warn("terminating orphaned instance {} ({}): TrainingJob {}/{} (uid {}) no longer exists", i.id(), i.type(),
-          i.namespace(), i.name(), i.uid());
-      event(i);
+      if (!live.containsKey(i.uid())) {
+        orphans.add(i.id());
+        LOG.warn("terminating orphaned instance {} ({}): TrainingJob {}/{} (uid {}) no longer exists", i.id(), i.type(),
+            i.namespace(), i.name(), i.uid());
+        event(i, "OrphanTerminated", "its TrainingJob no longer exists");
+      } else if (live.get(i.uid()) != null && !live.get(i.uid()).equals(i.id())) {
+        // a second instance for a live job (a launch race): the job uses the one in its status
+        orphans.add(i.id());
+        LOG.warn("terminating instance {} ({}): TrainingJob {}/{} runs on {}", i.id(), i.type(), i.namespace(), i.name(),
+            live.get(i.uid()));
+        event(i, "DuplicateInstance", "its TrainingJob runs on " + live.get(i.uid()));
+      }
     }
     if (!orphans.isEmpty()) {
       provider.terminate(orphans);
       terminated.increment(orphans.size());
     }
-    sweepGroups(view, live);
+    sweepGroups(view, live.keySet());
     return orphans;
   }
 
@@ -117,17 +127,23 @@ public final class OrphanSweeper implements AutoCloseable {
     }
   }
 
-  private Set<String> liveUids() {
-    Set<String> uids = new HashSet<>();
+  /** Live jobs' uids, each with the instance its status names (null before it names one). */
+  private Map<String, String> liveJobs() {
+    Map<String, String> jobs = new HashMap<>();
     var resources = kubernetes.resources(TrainingJob.class);
+    List<TrainingJob> all = new ArrayList<>();
     if (namespaces.isEmpty()) {
-      resources.inAnyNamespace().list().getItems().forEach(j -> uids.add(j.getMetadata().getUid()));
+      all.addAll(resources.inAnyNamespace().list().getItems());
     } else {
       for (String ns : namespaces) {
-        resources.inNamespace(ns).list().getItems().forEach(j -> uids.add(j.getMetadata().getUid()));
+        all.addAll(resources.inNamespace(ns).list().getItems());
       }
     }
-    return uids;
+    for (TrainingJob j : all) {
+      var instance = j.getStatus() == null ? null : j.getStatus().instance;
+      jobs.put(j.getMetadata().getUid(), instance == null ? null : instance.id);
+    }
+    return jobs;
   }
 
   private boolean judged(String namespace) {
@@ -135,15 +151,14 @@ public final class OrphanSweeper implements AutoCloseable {
   }
 
   /** An Event on the vanished job's name, so `kubectl get events` in its namespace tells what happened. */
-  private void event(InstanceView.Instance i) {
+  private void event(InstanceView.Instance i, String reason, String why) {
     if (i.name() == null) {
       return;
     }
     try {
       TrainingJob gone = new TrainingJob();
       gone.setMetadata(new ObjectMetaBuilder().withName(i.name()).withNamespace(i.namespace()).withUid(i.uid()).build());
-      events.warning(gone, "OrphanTerminated", "Terminated instance " + i.id() + " (" + i.type()
-          + "): its TrainingJob no longer exists");
+      events.warning(gone, reason, "Terminated instance " + i.id() + " (" + i.type() + "): " + why);
     } catch (RuntimeException e) {
       LOG.debug("no event for orphan {}: {}", i.id(), e.getMessage());
     }

@@ -69,4 +69,23 @@ class OrphanSweeperTest {
     // a second sweep finds nothing new to do
     assertThat(sweeper.sweep()).isEmpty();
   }
+
+  @Test
+  void aSecondInstanceOfALiveJobIsTerminatedAndItsOwnIsKept() {
+    TrainingJob live = h.create(Ec2Harness.job("raced", Ec2LifecycleTest.SCRIPT));
+    Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
+    FakeInstance own = tagged(live.getMetadata().getUid(), "default", "raced", hourAgo);
+    FakeInstance second = tagged(live.getMetadata().getUid(), "default", "raced", hourAgo.plusSeconds(5));
+    live.setStatus(new dev.trainingjob.operator.api.TrainingJobStatus());
+    live.getStatus().instance = new dev.trainingjob.operator.api.InstanceStatus();
+    live.getStatus().instance.id = own.id;
+    h.client().resource(live).inNamespace("default").updateStatus();
+
+    var sweeper = new OrphanSweeper(h.newProvider(), h.client(), Set.of(), Duration.ofMinutes(15),
+        new KubernetesEventRecorder(h.client()), new SimpleMeterRegistry(), Clock.systemUTC());
+    assertThat(sweeper.sweep()).containsExactly(second.id);
+    assertThat(h.fake.instance(own.id).state()).isEqualTo("running");
+    assertThat(h.client().v1().events().inNamespace("default").list().getItems())
+        .anyMatch(e -> e.getReason().equals("DuplicateInstance") && e.getMessage().contains(own.id));
+  }
 }
