@@ -19,6 +19,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +42,7 @@ public final class OperatorRuntime implements AutoCloseable {
     this.meters = meters;
     this.operator = operator;
     this.remoteHosts = remoteHosts;
-    this.owned = new java.util.ArrayList<>(owned);
+    this.owned = new ArrayList<>(owned);
   }
 
   /** Something started after the operator that must stop with it (closed first). */

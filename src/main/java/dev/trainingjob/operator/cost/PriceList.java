@@ -3,7 +3,9 @@ package dev.trainingjob.operator.cost;
 import dev.trainingjob.operator.api.CostStatus;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +30,7 @@ public final class PriceList {
   public static PriceList load(Path override) throws IOException {
     Map<String, Double> prices = new TreeMap<>();
     try (InputStream in = PriceList.class.getResourceAsStream("/pricing/on-demand-usd.properties")) {
-      read(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8), prices, "the bundled price list");
+      read(new InputStreamReader(in, StandardCharsets.UTF_8), prices, "the bundled price list");
     }
     if (override != null) {
       try (Reader r = Files.newBufferedReader(override)) {

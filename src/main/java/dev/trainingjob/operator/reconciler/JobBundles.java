@@ -12,9 +12,11 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Resolves a job's spec into the bundle to upload: ConfigMap files and Secret values are read
@@ -64,8 +66,8 @@ public class JobBundles {
   }
 
   /** The values of the job's environment variables that come from Secrets: what the log tail must never show. */
-  public java.util.Set<String> secretValues(TrainingJob job) {
-    java.util.Set<String> values = new java.util.HashSet<>();
+  public Set<String> secretValues(TrainingJob job) {
+    Set<String> values = new HashSet<>();
     var env = job.getSpec() == null ? null : job.getSpec().env;
     if (env == null) {
       return values;

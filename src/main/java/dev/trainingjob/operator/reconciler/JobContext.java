@@ -8,8 +8,11 @@ import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.cost.PriceList;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.provider.ComputeProvider;
+import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.provider.ProviderRegistry;
+import dev.trainingjob.operator.remote.HostUnreachableException;
 import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.remote.RemoteHost;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import java.time.Clock;
@@ -78,7 +81,7 @@ public final class JobContext {
    */
   void failIfMachineGone(Exception unreachable) throws Exception {
     var machine = provider().describe(job);
-    if (machine.isPresent() && machine.get().state() == dev.trainingjob.operator.provider.Machine.State.GONE) {
+    if (machine.isPresent() && machine.get().state() == Machine.State.GONE) {
       throw new JobFailure("InstanceLost", "Machine " + machine.get().id() + " went away while the job was on it"
           + (machine.get().message() == null ? "" : " (" + machine.get().message() + ")") + "; last error: " + unreachable.getMessage());
     }
@@ -94,14 +97,14 @@ public final class JobContext {
     instance.sshPort = target.port();
     try {
       return services.remoteHosts().connect(target);
-    } catch (dev.trainingjob.operator.remote.HostUnreachableException e) {
+    } catch (HostUnreachableException e) {
       services.metrics().sshConnectFailure(provider().name());
       throw e;
     }
   }
 
   /** One probe of the job on its machine, timed for the probe-latency metric. */
-  public dev.trainingjob.operator.remote.ProbeResult probe(RemoteHost remote) throws Exception {
+  public ProbeResult probe(RemoteHost remote) throws Exception {
     return services.metrics().probe(provider().name(), () -> remote.probe(ref()));
   }
 

@@ -7,8 +7,10 @@ import dev.trainingjob.operator.remote.ProbeResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -86,7 +88,7 @@ class ProbeApplier {
     Instant now = ctx.now();
     Duration elapsed = Duration.between(Instant.parse(timings.bootstrapped), now);
     long remainingMs = (long) (elapsed.toMillis() * (100 - p.percent) / p.percent);
-    return now.plusMillis(remainingMs).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    return now.plusMillis(remainingMs).truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
   private static void usage(JobContext ctx, ProbeResult probe) {
@@ -120,7 +122,7 @@ class ProbeApplier {
   }
 
   private static String gib(long bytes) {
-    return String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / 1024.0 / 1024 / 1024);
+    return String.format(Locale.ROOT, "%.1f GiB", bytes / 1024.0 / 1024 / 1024);
   }
 
   /** A record from TRAININGJOB_PROGRESS_FILE: epoch, epochs, step, steps, percent; other numbers are metrics. */

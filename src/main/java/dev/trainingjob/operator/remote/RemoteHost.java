@@ -1,7 +1,10 @@
 package dev.trainingjob.operator.remote;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * One machine reached over SSH, following the remote protocol in DESIGN.md: one job directory,
@@ -30,7 +33,7 @@ public interface RemoteHost extends AutoCloseable {
    * Copies the job's output.log to {@code out}; with {@code follow}, keeps copying what the script
    * appends while {@code keepGoing} says so.
    */
-  void streamLog(JobRef job, boolean follow, java.io.OutputStream out, java.util.function.BooleanSupplier keepGoing) throws Exception;
+  void streamLog(JobRef job, boolean follow, OutputStream out, BooleanSupplier keepGoing) throws Exception;
 
   /**
    * Forwards a port on this side's 127.0.0.1 (0 picks a free one) to a port on the machine's own
@@ -43,7 +46,7 @@ public interface RemoteHost extends AutoCloseable {
     int localPort();
 
     @Override
-    void close() throws java.io.IOException;
+    void close() throws IOException;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -136,6 +137,13 @@ class HelmChartTest {
     // and the raw manifests name what the chart's defaults do
     assertThat(objects(Path.of("deploy/deployment.yaml")).get("Deployment/trainingjob-system/trainingjob-operator")
         .at("/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+  }
+
+  @Test
+  void valuesThatCannotWorkAreRefusedByTheChartsSchema() {
+    assertThatThrownBy(() -> render("{defaultProvider: gcp}")).hasMessageContaining("defaultProvider");
+    assertThatThrownBy(() -> render("{ec2: {sshCidrs: [my-laptop]}}")).hasMessageContaining("sshCidrs");
+    assertThatThrownBy(() -> render("{extraEnv: {JAVA_OPTS: -Xmx1g}}")).hasMessageContaining("JAVA_OPTS").hasMessageContaining("TRAININGJOB_");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import dev.trainingjob.operator.api.ProgressStatus;
 import dev.trainingjob.operator.api.TrainingJob;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -49,7 +50,7 @@ public final class GetCommand implements Callable<Integer> {
   }
 
   /** [#########-----------]  45%, or the summary (epoch 3) when no percent is known. */
-  static String bar(dev.trainingjob.operator.api.ProgressStatus p) {
+  static String bar(ProgressStatus p) {
     if (p == null) {
       return "";
     }

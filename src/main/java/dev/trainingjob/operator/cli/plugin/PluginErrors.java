@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import dev.trainingjob.operator.remote.HostUnreachableException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -14,7 +15,7 @@ final class PluginErrors {
       spec.commandLine().getErr().println("error: " + e.getMessage());
       spec.commandLine().getErr().flush();
       return 1;
-    } catch (dev.trainingjob.operator.remote.HostUnreachableException e) {
+    } catch (HostUnreachableException e) {
       spec.commandLine().getErr().println("error: cannot reach the machine: " + e.getMessage());
       spec.commandLine().getErr().flush();
       return 1;

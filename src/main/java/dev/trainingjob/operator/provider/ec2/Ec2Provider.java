@@ -25,19 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
-import software.amazon.awssdk.services.ec2.model.BlockDeviceMapping;
-import software.amazon.awssdk.services.ec2.model.EbsBlockDevice;
-import software.amazon.awssdk.services.ec2.model.HttpTokensState;
-import software.amazon.awssdk.services.ec2.model.InstanceInterruptionBehavior;
-import software.amazon.awssdk.services.ec2.model.InstanceMetadataEndpointState;
-import software.amazon.awssdk.services.ec2.model.MarketType;
-import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
-import software.amazon.awssdk.services.ec2.model.ShutdownBehavior;
-import software.amazon.awssdk.services.ec2.model.SpotInstanceType;
-import software.amazon.awssdk.services.ec2.model.Tag;
-import software.amazon.awssdk.services.ec2.model.TagSpecification;
-import software.amazon.awssdk.services.ec2.model.VolumeType;
 
 /**
  * An EC2 instance made for one job and terminated when the job ends. Everything it creates is
@@ -193,7 +181,7 @@ public final class Ec2Provider implements ComputeProvider {
     List<String> refused = new ArrayList<>();
     for (int i = 0; i < types.size(); i++) {
       String type = types.get(i);
-      RunInstancesRequest request = runRequest(job, spec, image, user, type, groupId, userData, clientToken(job, i));
+      RunInstancesRequest request = LaunchRequest.build(job, settings, operatorId, image, user, type, i, groupId, userData);
       try {
         var response = ec2.runInstances(request);
         InstanceView.Instance instance = InstanceView.of(response.instances().get(0));
@@ -234,62 +222,6 @@ public final class Ec2Provider implements ComputeProvider {
           + "): set spec.compute.ec2.sshUser");
     }
     return image.defaultUser();
-  }
-
-  /** Same job, same attempt, same instance type: the same token, so EC2 launches at most one instance for it. */
-  static String clientToken(TrainingJob job, int typeIndex) {
-    Integer attempt = job.getStatus() == null || job.getStatus().attempt == null ? 1 : job.getStatus().attempt;
-    return job.getMetadata().getUid() + "-a" + attempt + "-t" + typeIndex;
-  }
-
-  private RunInstancesRequest runRequest(TrainingJob job, ComputeSpec.Ec2Spec spec, ImageCatalog.ResolvedImage image,
-      String user, String type, String groupId, String userData, String token) {
-    var b = RunInstancesRequest.builder()
-        .imageId(image.amiId())
-        .instanceType(type)
-        .minCount(1).maxCount(1)
-        .clientToken(token)
-        .userData(userData)
-        .securityGroupIds(groupId)
-        .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
-        .metadataOptions(m -> m.httpTokens(HttpTokensState.REQUIRED).httpEndpoint(InstanceMetadataEndpointState.ENABLED))
-        .tagSpecifications(
-            TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(instanceTags(job, user)).build(),
-            TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tags(job, operatorId)).build());
-    if (image.rootDeviceName() != null) {
-      b.blockDeviceMappings(BlockDeviceMapping.builder().deviceName(image.rootDeviceName())
-          .ebs(EbsBlockDevice.builder().volumeSize(spec.volumeSizeGiB).volumeType(VolumeType.GP3)
-              .encrypted(true).deleteOnTermination(true).build())
-          .build());
-    }
-    if (spec.subnetId != null) {
-      b.subnetId(spec.subnetId);
-    }
-    if (settings.instanceProfile() != null) {
-      b.iamInstanceProfile(p -> p.name(settings.instanceProfile()));
-    }
-    if (Boolean.TRUE.equals(spec.spot)) {
-      b.instanceMarketOptions(m -> m.marketType(MarketType.SPOT).spotOptions(s -> s
-          .spotInstanceType(SpotInstanceType.ONE_TIME).instanceInterruptionBehavior(InstanceInterruptionBehavior.TERMINATE)));
-    }
-    return b.build();
-  }
-
-  /** The tags on everything made for a job. */
-  static List<Tag> tags(TrainingJob job, String operatorId) {
-    return List.of(
-        Tag.builder().key(Ec2Tags.UID).value(job.getMetadata().getUid()).build(),
-        Tag.builder().key(Ec2Tags.NAME).value(job.getMetadata().getName()).build(),
-        Tag.builder().key(Ec2Tags.NAMESPACE).value(job.getMetadata().getNamespace()).build(),
-        Tag.builder().key(Ec2Tags.MANAGED_BY).value(operatorId).build());
-  }
-
-  /** The instance also says whom cloud-init authorised, so a restarted operator logs in as the same user. */
-  private List<Tag> instanceTags(TrainingJob job, String user) {
-    List<Tag> t = new ArrayList<>(tags(job, operatorId));
-    t.add(Tag.builder().key(Ec2Tags.SSH_USER).value(user).build());
-    t.add(Tag.builder().key("Name").value("trainingjob/" + job.getMetadata().getNamespace() + "/" + job.getMetadata().getName()).build());
-    return t;
   }
 
   // ---- SSH, outputs, duties

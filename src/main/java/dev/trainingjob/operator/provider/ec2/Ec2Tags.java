@@ -1,5 +1,9 @@
 package dev.trainingjob.operator.provider.ec2;
 
+import dev.trainingjob.operator.api.TrainingJob;
+import java.util.List;
+import software.amazon.awssdk.services.ec2.model.Tag;
+
 /** The tags on everything the provider creates: how it finds its objects again after any restart. */
 public final class Ec2Tags {
   private Ec2Tags() {}
@@ -10,6 +14,15 @@ public final class Ec2Tags {
   public static final String MANAGED_BY = "trainingjob.dev/managed-by";
   /** On instances only: the user cloud-init authorised the job's key for. */
   public static final String SSH_USER = "trainingjob.dev/ssh-user";
+
+  /** The tags on everything made for a job. */
+  static List<Tag> forJob(TrainingJob job, String operatorId) {
+    return List.of(
+        Tag.builder().key(UID).value(job.getMetadata().getUid()).build(),
+        Tag.builder().key(NAME).value(job.getMetadata().getName()).build(),
+        Tag.builder().key(NAMESPACE).value(job.getMetadata().getNamespace()).build(),
+        Tag.builder().key(MANAGED_BY).value(operatorId).build());
+  }
 
   /** The DescribeInstances / DescribeSecurityGroups filter name for a tag key. */
   public static String filter(String key) {

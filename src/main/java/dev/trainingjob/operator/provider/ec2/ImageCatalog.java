@@ -1,9 +1,11 @@
 package dev.trainingjob.operator.provider.ec2;
 
 import dev.trainingjob.operator.reconciler.JobFailure;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Image;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -64,15 +66,15 @@ final class ImageCatalog {
   }
 
   private ResolvedImage describe(String ami) {
-    java.util.List<Image> images;
+    List<Image> images;
     try {
       images = ec2.describeImages(r -> r.imageIds(ami)).images();
-    } catch (software.amazon.awssdk.awscore.exception.AwsServiceException e) {
+    } catch (AwsServiceException e) {
       String code = Ec2Errors.code(e);
       if (code == null || !code.startsWith("InvalidAMIID")) {
         throw e;
       }
-      images = java.util.List.of();
+      images = List.of();
     }
     if (images.isEmpty()) {
       throw new JobFailure("InvalidImage", "image " + ami + " does not exist in this region or is not shared with this account");

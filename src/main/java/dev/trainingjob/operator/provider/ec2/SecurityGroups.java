@@ -137,7 +137,7 @@ final class SecurityGroups {
   }
 
   List<Tag> tags(TrainingJob job) {
-    return Ec2Provider.tags(job, operatorId);
+    return Ec2Tags.forJob(job, operatorId);
   }
 
   private static boolean has(SecurityGroup group, Rule rule) {

@@ -19,6 +19,7 @@ import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.command.CommandFactory;
+import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
 import org.apache.sshd.server.shell.InvertedShellWrapper;
 import org.apache.sshd.server.shell.ProcessShell;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
@@ -74,7 +75,7 @@ public final class LocalSshServer implements AutoCloseable {
     server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
     server.setCommandFactory(new HomeCommandFactory());
     // local forwarding lets `kubectl trainingjob tunnel` reach a port on the machine; the server listens on loopback only
-    server.setForwardingFilter(org.apache.sshd.server.forward.AcceptAllForwardingFilter.INSTANCE);
+    server.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
     server.start();
   }
 

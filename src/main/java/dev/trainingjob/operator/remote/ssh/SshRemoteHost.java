@@ -21,9 +21,12 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.util.io.output.NoCloseOutputStream;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.common.SftpConstants;
@@ -196,13 +199,13 @@ final class SshRemoteHost implements RemoteHost {
   // ---- logs and tunnels (the kubectl plugin)
 
   @Override
-  public void streamLog(JobRef job, boolean follow, OutputStream out, java.util.function.BooleanSupplier keepGoing) throws Exception {
+  public void streamLog(JobRef job, boolean follow, OutputStream out, BooleanSupplier keepGoing) throws Exception {
     String log = job.directory() + "/output.log";
     String command = "cd && if [ -f " + log + " ]; then exec tail -c +1 " + (follow ? "-F " : "") + log
         + "; else echo 'no output.log yet' >&2; exit 3; fi";
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (ChannelExec channel = pool.session(target).createExecChannel(command)) {
-      channel.setOut(new org.apache.sshd.common.util.io.output.NoCloseOutputStream(out));
+      channel.setOut(new NoCloseOutputStream(out));
       channel.setErr(err);
       channel.open().verify(pool.settings().connectTimeout());
       while (keepGoing.getAsBoolean()) {
@@ -221,8 +224,7 @@ final class SshRemoteHost implements RemoteHost {
   @Override
   public PortForward forward(int localPort, int remotePort) throws Exception {
     var tracker = pool.session(target).createLocalPortForwardingTracker(
-        new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", localPort),
-        new org.apache.sshd.common.util.net.SshdSocketAddress("127.0.0.1", remotePort));
+        new SshdSocketAddress("127.0.0.1", localPort), new SshdSocketAddress("127.0.0.1", remotePort));
     int bound = tracker.getBoundAddress().getPort();
     return new PortForward() {
       @Override

@@ -1,0 +1,75 @@
+package dev.trainingjob.operator.provider.ec2;
+
+import dev.trainingjob.operator.api.TrainingJob;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.services.ec2.model.BlockDeviceMapping;
+import software.amazon.awssdk.services.ec2.model.EbsBlockDevice;
+import software.amazon.awssdk.services.ec2.model.HttpTokensState;
+import software.amazon.awssdk.services.ec2.model.InstanceInterruptionBehavior;
+import software.amazon.awssdk.services.ec2.model.InstanceMetadataEndpointState;
+import software.amazon.awssdk.services.ec2.model.MarketType;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.ShutdownBehavior;
+import software.amazon.awssdk.services.ec2.model.SpotInstanceType;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagSpecification;
+import software.amazon.awssdk.services.ec2.model.VolumeType;
+
+/**
+ * The RunInstances request of one launch attempt: everything a job's instance is asked to be
+ * (tagged at creation, IMDSv2 only, terminated by its own shutdown, an encrypted root volume that
+ * goes with it), with a ClientToken that makes a repeated request return the same instance.
+ */
+final class LaunchRequest {
+  private LaunchRequest() {}
+
+  /** Same job, same attempt, same instance type: the same token, so EC2 launches at most one instance for it. */
+  static String clientToken(TrainingJob job, int typeIndex) {
+    Integer attempt = job.getStatus() == null || job.getStatus().attempt == null ? 1 : job.getStatus().attempt;
+    return job.getMetadata().getUid() + "-a" + attempt + "-t" + typeIndex;
+  }
+
+  static RunInstancesRequest build(TrainingJob job, Ec2Settings settings, String operatorId, ImageCatalog.ResolvedImage image,
+      String user, String type, int typeIndex, String groupId, String userData) {
+    var spec = job.getSpec().compute.ec2;
+    var b = RunInstancesRequest.builder()
+        .imageId(image.amiId())
+        .instanceType(type)
+        .minCount(1).maxCount(1)
+        .clientToken(clientToken(job, typeIndex))
+        .userData(userData)
+        .securityGroupIds(groupId)
+        .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
+        .metadataOptions(m -> m.httpTokens(HttpTokensState.REQUIRED).httpEndpoint(InstanceMetadataEndpointState.ENABLED))
+        .tagSpecifications(
+            TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(instanceTags(job, operatorId, user)).build(),
+            TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(Ec2Tags.forJob(job, operatorId)).build());
+    if (image.rootDeviceName() != null) {
+      b.blockDeviceMappings(BlockDeviceMapping.builder().deviceName(image.rootDeviceName())
+          .ebs(EbsBlockDevice.builder().volumeSize(spec.volumeSizeGiB).volumeType(VolumeType.GP3)
+              .encrypted(true).deleteOnTermination(true).build())
+          .build());
+    }
+    if (spec.subnetId != null) {
+      b.subnetId(spec.subnetId);
+    }
+    if (settings.instanceProfile() != null) {
+      b.iamInstanceProfile(p -> p.name(settings.instanceProfile()));
+    }
+    if (Boolean.TRUE.equals(spec.spot)) {
+      b.instanceMarketOptions(m -> m.marketType(MarketType.SPOT).spotOptions(s -> s
+          .spotInstanceType(SpotInstanceType.ONE_TIME).instanceInterruptionBehavior(InstanceInterruptionBehavior.TERMINATE)));
+    }
+    return b.build();
+  }
+
+  /** The instance also says whom cloud-init authorised, so a restarted operator logs in as the same user. */
+  private static List<Tag> instanceTags(TrainingJob job, String operatorId, String user) {
+    List<Tag> t = new ArrayList<>(Ec2Tags.forJob(job, operatorId));
+    t.add(Tag.builder().key(Ec2Tags.SSH_USER).value(user).build());
+    t.add(Tag.builder().key("Name").value("trainingjob/" + job.getMetadata().getNamespace() + "/" + job.getMetadata().getName()).build());
+    return t;
+  }
+}
