@@ -1,6 +1,8 @@
 package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.remote.ProbeResult;
+import java.time.Duration;
+import java.time.Instant;
 
 /** Running: probe the job, mirror what it reports into status, notice when it ends. */
 final class MonitorStep implements JobStep {
@@ -30,6 +32,25 @@ final class MonitorStep implements JobStep {
       throw new JobFailure("DriverLost", "The screen session " + ctx.ref().sessionName()
           + " ended without recording an exit code (the machine rebooted, or someone killed it)");
     }
-    return StepResult.checkAgainAfter(ctx.config().probeInterval());
+    Duration left = timeLeft(ctx);
+    if (left != null && left.isNegative()) {
+      // past spec.limits.maxRuntimeSeconds: interrupt the script (Ctrl-C, then kill after the grace) and end the job
+      ctx.remote().stop(ctx.ref());
+      throw new JobFailure("MaxRuntimeExceeded", "The script ran longer than spec.limits.maxRuntimeSeconds ("
+          + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped");
+    }
+    Duration next = ctx.config().probeInterval();
+    return StepResult.checkAgainAfter(left != null && left.compareTo(next) < 0 ? left.plusMillis(100) : next);
+  }
+
+  /** How long the script may still run, counted from its start; null without a limit. */
+  private static Duration timeLeft(JobContext ctx) {
+    var limits = ctx.job().getSpec().limits;
+    var timings = ctx.status().timings;
+    if (limits == null || limits.maxRuntimeSeconds == null || timings == null || timings.bootstrapped == null) {
+      return null;
+    }
+    Instant deadline = Instant.parse(timings.bootstrapped).plusSeconds(limits.maxRuntimeSeconds);
+    return Duration.between(ctx.now(), deadline);
   }
 }

@@ -142,6 +142,22 @@ class KubectlEndToEndTest {
   }
 
   @Test
+  void aScriptPastMaxRuntimeSecondsIsStoppedOnItsMachine() throws Exception {
+    apply("overtime", job("overtime", "import time\nprint('training', flush=True)\nwhile True: time.sleep(0.2)",
+        "  limits: {maxRuntimeSeconds: 2}"));
+    await().atMost(WAIT).until(() -> get("overtime") != null && get("overtime").getStatus() != null
+        && get("overtime").getStatus().phase == Phase.Running);
+    String session = JobRef.of(get("overtime")).sessionName();
+
+    await().atMost(WAIT).until(() -> finished("overtime"));
+    var s = get("overtime").getStatus();
+    assertThat(s.phase).isEqualTo(Phase.Failed);
+    assertThat(Conditions.find(s, Conditions.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(Screen.hasSession(session)).isFalse();
+    assertThat(kubectl.ok("describe", "trainingjob", "overtime")).contains("MaxRuntimeExceeded");
+  }
+
+  @Test
   void deletingARunningJobEndsItsSessionCleansItsDirectoryAndRemovesIt() throws Exception {
     apply("forever", job("forever", "import time\nprint('training forever', flush=True)\nwhile True: time.sleep(0.2)", ""));
     await().atMost(WAIT).until(() -> get("forever") != null && get("forever").getStatus() != null

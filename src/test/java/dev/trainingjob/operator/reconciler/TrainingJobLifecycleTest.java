@@ -198,6 +198,19 @@ class TrainingJobLifecycleTest {
   }
 
   @Test
+  void aScriptPastItsMaxRuntimeIsStoppedAndTheJobFails() {
+    remote.runningProbes = 100_000; // would run for ever
+    TrainingJob job = Jobs.simple("too-long");
+    job.getSpec().limits = new dev.trainingjob.operator.api.LimitsSpec();
+    job.getSpec().limits.maxRuntimeSeconds = 1L;
+    harness.create(job);
+    await().atMost(WAIT).until(() -> phase("too-long") == Phase.Failed && isTrue(harness.get("too-long"), Conditions.RELEASED));
+    assertThat(condition(harness.get("too-long"), Conditions.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(harness.get("too-long").getStatus().message).contains("maxRuntimeSeconds (1s)");
+    assertThat(remote.count("default/too-long", "stop")).isPositive();
+  }
+
+  @Test
   void anS3UriOnAProviderThatCannotCopyThereIsRefusedClearly() {
     TrainingJob job = Jobs.simple("s3-local");
     job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();

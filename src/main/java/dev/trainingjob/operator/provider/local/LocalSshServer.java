@@ -19,7 +19,9 @@ import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
 import org.apache.sshd.server.command.CommandFactory;
-import org.apache.sshd.server.forward.AcceptAllForwardingFilter;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.server.forward.StaticDecisionForwardingFilter;
 import org.apache.sshd.server.shell.InvertedShellWrapper;
 import org.apache.sshd.server.shell.ProcessShell;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
@@ -74,8 +76,13 @@ public final class LocalSshServer implements AutoCloseable {
     });
     server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
     server.setCommandFactory(new HomeCommandFactory());
-    // local forwarding lets `kubectl trainingjob tunnel` reach a port on the machine; the server listens on loopback only
-    server.setForwardingFilter(AcceptAllForwardingFilter.INSTANCE);
+    // `kubectl trainingjob tunnel` forwards to a port on the machine's loopback; nothing else is forwarded
+    server.setForwardingFilter(new StaticDecisionForwardingFilter(false) {
+      @Override
+      public boolean canConnect(Type type, SshdSocketAddress address, Session session) {
+        return type == Type.Direct && SshdSocketAddress.isLoopback(address.getHostName());
+      }
+    });
     server.start();
   }
 
