@@ -36,6 +36,9 @@ class KubectlEndToEndTest {
 
   @AfterAll
   static void stop() {
+    // a test that failed half-way may have left a script running: end every job's session
+    demo.api().client().resources(TrainingJob.class).inAnyNamespace().list().getItems()
+        .forEach(j -> Screen.quit(JobRef.of(j).sessionName()));
     demo.close();
   }
 

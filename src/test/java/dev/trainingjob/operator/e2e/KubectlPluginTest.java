@@ -50,6 +50,7 @@ class KubectlPluginTest {
   EmbeddedKubernetes api;
   OperatorRuntime operator;
   Path kubeconfig;
+  boolean operatorRunning = true;
 
   @BeforeEach
   void start() throws Exception {
@@ -62,8 +63,19 @@ class KubectlPluginTest {
 
   @AfterEach
   void stop() {
+    if (operatorRunning) {
+      // release every job, so no screen session outlives the test (or writes into its directory while it is deleted)
+      api.client().resources(TrainingJob.class).inNamespace("default").delete();
+      await().atMost(Duration.ofSeconds(60)).until(() -> api.client().resources(TrainingJob.class).inNamespace("default").list()
+          .getItems().isEmpty());
+    }
     operator.close();
     api.close();
+  }
+
+  private void stopOperator() {
+    operatorRunning = false;
+    operator.close();
   }
 
   private TrainingJob running(String name, String script) {
@@ -196,7 +208,7 @@ class KubectlPluginTest {
       assertThat(r.err()).contains("has finished (Succeeded)");
     });
 
-    operator.close(); // nobody reconciles what comes next
+    stopOperator(); // nobody reconciles what comes next
     api.client().resource(Jobs.simple("waiting")).inNamespace("default").create();
     assertThatThrownBy(() -> JobAccess.machine(api.client(), "default", "waiting", tmp.resolve("local")))
         .isInstanceOf(PluginException.class).hasMessageContaining("has no machine yet");

@@ -41,6 +41,7 @@ class OperatorRestartTest {
     try (EmbeddedKubernetes api = new EmbeddedKubernetes().start(0)) {
       Path kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
       Process first = operator(kubeconfig, "first");
+      String session = null;
       try {
         TrainingJob job = Jobs.inline("survivor", "train.py", Map.of("train.py", """
             import os, time
@@ -57,6 +58,7 @@ class OperatorRestartTest {
         await().atMost(Duration.ofSeconds(90)).until(() -> phase(jobs.withName("survivor").get()) == Phase.Running);
         TrainingJob running = jobs.withName("survivor").get();
         JobRef ref = JobRef.of(running);
+        session = ref.sessionName();
 
         first.destroyForcibly().waitFor();
         assertThat(Screen.hasSession(ref.sessionName())).as("the script outlives the operator").isTrue();
@@ -76,6 +78,9 @@ class OperatorRestartTest {
         }
       } finally {
         first.destroyForcibly().waitFor();
+        if (session != null) {
+          Screen.quit(session); // when the test failed half-way, the script must not run on
+        }
       }
     }
   }

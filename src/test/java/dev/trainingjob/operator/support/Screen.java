@@ -16,4 +16,14 @@ public final class Screen {
       throw new IllegalStateException(e);
     }
   }
+
+  /** Ends a session if it is there: a test that failed half-way must not leave a script running. */
+  public static void quit(String name) {
+    try {
+      new ProcessBuilder("screen", "-S", name, "-X", "quit").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }
