@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.provider.ec2;
 
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.reconciler.JobFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -95,6 +96,9 @@ final class SecurityGroups {
       if ("InvalidGroup.Duplicate".equals(Ec2Errors.code(e))) {
         // made by an earlier attempt whose answer was lost
         return find(job).map(SecurityGroup::groupId).orElseThrow(() -> e);
+      }
+      if ("VPCIdNotSpecified".equals(Ec2Errors.code(e))) {
+        throw new JobFailure("InvalidSpec", "this region of the account has no default VPC: set spec.compute.ec2.subnetId");
       }
       throw e;
     }

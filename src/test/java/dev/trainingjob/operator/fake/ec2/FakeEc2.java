@@ -74,6 +74,7 @@ public final class FakeEc2 implements AutoCloseable {
   private final Set<String> noCapacity = ConcurrentHashMap.newKeySet();
   private volatile Duration invisibleAfterLaunch = Duration.ZERO;
   private final AtomicInteger dependencyViolations = new AtomicInteger();
+  private volatile boolean defaultVpc = true;
 
   public FakeEc2(Path root) throws IOException {
     this.root = root.toAbsolutePath();
@@ -156,6 +157,11 @@ public final class FakeEc2 implements AutoCloseable {
   /** The next n DeleteSecurityGroup calls fail with DependencyViolation. */
   public void dependencyViolations(int n) {
     dependencyViolations.set(n);
+  }
+
+  /** An account (region) whose default VPC was deleted: groups and launches need a subnet. */
+  public void withoutDefaultVpc() {
+    defaultVpc = false;
   }
 
   /** Someone terminated the instance in the console. */
@@ -493,6 +499,9 @@ public final class FakeEc2 implements AutoCloseable {
 
   private String createSecurityGroup(QueryParams q) {
     String name = q.get("GroupName");
+    if (q.get("VpcId") == null && !defaultVpc) {
+      throw new Ec2Error(400, "VPCIdNotSpecified", "No default VPC for this user");
+    }
     String vpc = q.get("VpcId") == null ? "vpc-default" : q.get("VpcId");
     if (groups.values().stream().anyMatch(g -> g.name().equals(name) && g.vpcId().equals(vpc))) {
       throw new Ec2Error(400, "InvalidGroup.Duplicate", "The security group '" + name + "' already exists for VPC '" + vpc + "'");

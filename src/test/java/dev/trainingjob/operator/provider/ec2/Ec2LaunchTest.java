@@ -108,4 +108,20 @@ class Ec2LaunchTest extends WithEc2Operator {
     // no maxRuntimeSeconds: the instance still stops itself, at the configured ceiling (24 h here)
     assertThat(h.shutdownRequestLines()).containsExactly("1440 86400");
   }
+
+  @Test
+  void withoutADefaultVpcASubnetIsAskedForAndOneWorks() {
+    h.fake.withoutDefaultVpc();
+    h.create(Ec2Harness.job("no-vpc", Ec2LifecycleTest.SCRIPT));
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("no-vpc") == Phase.Failed);
+    assertThat(h.get("no-vpc").getStatus().message).contains("no default VPC").contains("subnetId");
+    assertThat(h.fake.requests("RunInstances")).isEmpty();
+
+    TrainingJob inSubnet = Ec2Harness.job("in-subnet", Ec2LifecycleTest.SCRIPT);
+    inSubnet.getSpec().compute.ec2.subnetId = "subnet-0abc";
+    h.create(inSubnet);
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("in-subnet") == Phase.Succeeded);
+    assertThat(h.fake.instances()).singleElement().satisfies(i -> assertThat(i.launchParam("SubnetId")).isEqualTo("subnet-0abc"));
+    assertThat(h.fake.requests("CreateSecurityGroup")).anySatisfy(r -> assertThat(r.params()).containsEntry("VpcId", "vpc-0abc"));
+  }
 }
