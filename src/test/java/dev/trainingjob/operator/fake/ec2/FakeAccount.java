@@ -1,0 +1,408 @@
+package dev.trainingjob.operator.fake.ec2;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the fake EC2 endpoint keeps: instances (pending → running → shutting-down → terminated with
+ * delays, booted as SSH servers), security groups, images and public parameters, the faults that
+ * shape the answers, and the actions that read and change them, answering with EC2's XML.
+ */
+final class FakeAccount {
+  record Image(String id, String name, String rootDevice, String defaultUser) {}
+
+  /** An EC2 error document: its HTTP status, code and message. */
+  static final class Ec2Error extends RuntimeException {
+    final int status;
+    final String code;
+
+    Ec2Error(int status, String code, String message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  private final Path root;
+  private final Map<String, String> bootEnv;
+  private final int sshPort;
+  private final Clock clock = Clock.systemUTC();
+  private final AtomicInteger nextAddress = new AtomicInteger(2);
+
+  final Map<String, FakeInstance> instances = new LinkedHashMap<>();
+  private final Map<String, FakeInstance> byToken = new HashMap<>();
+  final Map<String, FakeEc2.Group> groups = new LinkedHashMap<>();
+  final Map<String, String> parameters = new ConcurrentHashMap<>();
+  final Map<String, Image> images = new ConcurrentHashMap<>();
+
+  // behaviour and faults
+  volatile Duration pendingFor = Duration.ofMillis(300);
+  volatile Duration shuttingDownFor = Duration.ofMillis(300);
+  volatile int pageSize = 1000;
+  final Set<String> noCapacity = ConcurrentHashMap.newKeySet();
+  volatile Duration invisibleAfterLaunch = Duration.ZERO;
+  final AtomicInteger dependencyViolations = new AtomicInteger();
+  volatile boolean defaultVpc = true;
+
+  /**
+   * @param root where instances keep their homes
+   * @param bootEnv what every instance's commands get in their environment (PATH with the fake tools)
+   * @param sshPort the port each instance's sshd listens on, at its own address
+   */
+  FakeAccount(Path root, Map<String, String> bootEnv, int sshPort) {
+    this.root = root;
+    this.bootEnv = Map.copyOf(bootEnv);
+    this.sshPort = sshPort;
+  }
+
+  /** The body of an action's response (inside its XML element). */
+  synchronized String answer(String action, QueryParams q) {
+    advance();
+    return switch (action) {
+      case "RunInstances" -> runInstances(q);
+      case "DescribeInstances" -> describeInstances(q);
+      case "TerminateInstances" -> terminateInstances(q);
+      case "CreateSecurityGroup" -> createSecurityGroup(q);
+      case "AuthorizeSecurityGroupIngress" -> authorize(q);
+      case "DescribeSecurityGroups" -> describeSecurityGroups(q);
+      case "DeleteSecurityGroup" -> deleteSecurityGroup(q);
+      case "DescribeImages" -> describeImages(q);
+      case "DescribeSubnets" -> describeSubnets(q);
+      case "CreateTags" -> createTags(q);
+      default -> throw new Ec2Error(400, "InvalidAction", "The action " + action + " is not valid for this web service.");
+    };
+  }
+
+  synchronized List<FakeInstance> instances() {
+    advance();
+    return List.copyOf(instances.values());
+  }
+
+  synchronized FakeInstance instance(String id) {
+    advance();
+    return instances.get(id);
+  }
+
+  synchronized List<FakeEc2.Group> groups() {
+    return List.copyOf(groups.values());
+  }
+
+  synchronized void terminateFromOutside(String id) {
+    startTerminating(instances.get(id));
+  }
+
+  synchronized FakeInstance launchTagged(Map<String, String> tags, Instant launchTime) {
+    QueryParams p = QueryParams.parse("InstanceType=g5.xlarge&ImageId=" + FakeEc2.UBUNTU_AMI);
+    FakeInstance i = new FakeInstance(newId("i-"), "manual-" + UUID.randomUUID(), "", p, nextAddress(), launchTime,
+        new LinkedHashMap<>(tags), Map.of(), "ubuntu", root.resolve("instances").resolve("manual"));
+    i.state = "running";
+    i.runningAt = launchTime;
+    instances.put(i.id, i);
+    return i;
+  }
+
+  synchronized void powerOffAll() {
+    for (FakeInstance i : instances.values()) {
+      i.powerOff();
+    }
+  }
+
+  // ---- state
+
+  private void advance() {
+    Instant now = clock.instant();
+    for (FakeInstance i : instances.values()) {
+      if ("pending".equals(i.state) && !now.isBefore(i.launchTime.plus(pendingFor))) {
+        try {
+          i.boot(sshPort, bootEnv);
+        } catch (Exception e) {
+          throw new IllegalStateException("fake instance " + i.id + " could not boot at " + i.address + ":" + sshPort, e);
+        }
+        i.state = "running";
+        i.runningAt = now;
+      }
+      if ("shutting-down".equals(i.state) && !now.isBefore(i.terminateRequestedAt.plus(shuttingDownFor))) {
+        i.state = "terminated";
+      }
+    }
+  }
+
+  private void startTerminating(FakeInstance i) {
+    if (i == null || "terminated".equals(i.state) || "shutting-down".equals(i.state)) {
+      return;
+    }
+    i.powerOff();
+    i.state = "shutting-down";
+    i.terminateRequestedAt = clock.instant();
+  }
+
+  private boolean visible(FakeInstance i) {
+    return !clock.instant().isBefore(i.launchTime.plus(invisibleAfterLaunch));
+  }
+
+  private String nextAddress() {
+    return "127.0.0." + nextAddress.getAndIncrement();
+  }
+
+  private static String newId(String prefix) {
+    return prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 17);
+  }
+
+  // ---- actions
+
+  private String runInstances(QueryParams q) {
+    String token = q.get("ClientToken");
+    Map<String, String> rest = new java.util.TreeMap<>(q.all());
+    rest.remove("ClientToken");
+    String fingerprint = rest.toString();
+    if (token != null && byToken.containsKey(token)) {
+      FakeInstance same = byToken.get(token);
+      if (!same.fingerprint.equals(fingerprint)) {
+        throw new Ec2Error(400, "IdempotentParameterMismatch",
+            "The client token you have provided is associated with a resource that is already deleted or has different parameters.");
+      }
+      return reservation(same);
+    }
+    String type = q.get("InstanceType");
+    if (noCapacity.contains(type)) {
+      throw new Ec2Error(500, "InsufficientInstanceCapacity",
+          "We currently do not have sufficient " + type + " capacity in the Availability Zone you requested.");
+    }
+    Image image = images.get(q.get("ImageId"));
+    if (image == null) {
+      throw new Ec2Error(400, "InvalidAMIID.NotFound", "The image id '[" + q.get("ImageId") + "]' does not exist");
+    }
+    for (String sg : q.values("SecurityGroupId")) {
+      if (!groups.containsKey(sg)) {
+        throw new Ec2Error(400, "InvalidGroup.NotFound", "The security group '" + sg + "' does not exist");
+      }
+    }
+    String id = newId("i-");
+    FakeInstance i = new FakeInstance(id, token, fingerprint, q, nextAddress(), clock.instant(),
+        FakeInstance.tags(q, "instance"), FakeInstance.tags(q, "volume"), image.defaultUser(), root.resolve("instances").resolve(id));
+    instances.put(id, i);
+    if (token != null) {
+      byToken.put(token, i);
+    }
+    return reservation(i);
+  }
+
+  private String reservation(FakeInstance i) {
+    Xml x = new Xml().leaf("reservationId", "r-" + i.id.substring(2)).leaf("ownerId", "123456789012").open("groupSet").close("groupSet")
+        .open("instancesSet");
+    instanceXml(x, i);
+    return x.close("instancesSet").toString();
+  }
+
+  private static int stateCode(String state) {
+    return switch (state) {
+      case "pending" -> 0;
+      case "running" -> 16;
+      case "shutting-down" -> 32;
+      case "terminated" -> 48;
+      default -> 80;
+    };
+  }
+
+  private void instanceXml(Xml x, FakeInstance i) {
+    x.open("item").leaf("instanceId", i.id).leaf("imageId", i.imageId)
+        .open("instanceState").leaf("code", stateCode(i.state)).leaf("name", i.state).close("instanceState")
+        .leaf("instanceType", i.instanceType).leaf("launchTime", i.launchTime.toString())
+        .leaf("clientToken", i.clientToken);
+    if (!"terminated".equals(i.state)) {
+      x.leaf("privateIpAddress", i.address).leaf("ipAddress", i.address);
+    }
+    if ("spot".equals(i.launch.get("InstanceMarketOptions.MarketType"))) {
+      x.leaf("instanceLifecycle", "spot");
+    }
+    x.open("groupSet");
+    for (String sg : i.securityGroupIds) {
+      x.open("item").leaf("groupId", sg).close("item");
+    }
+    x.close("groupSet").open("tagSet");
+    i.tags.forEach((k, v) -> x.open("item").leaf("key", k).leaf("value", v).close("item"));
+    x.close("tagSet").open("metadataOptions").leaf("httpTokens", i.launch.get("MetadataOptions.HttpTokens")).close("metadataOptions")
+        .close("item");
+  }
+
+  private String describeInstances(QueryParams q) {
+    List<String> ids = q.values("InstanceId");
+    List<FakeInstance> matched = new ArrayList<>();
+    if (!ids.isEmpty()) {
+      for (String id : ids) {
+        FakeInstance i = instances.get(id);
+        if (i == null || !visible(i)) {
+          throw new Ec2Error(400, "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+        }
+        matched.add(i);
+      }
+    } else {
+      for (FakeInstance i : instances.values()) {
+        if (visible(i) && matches(q.list("Filter"), i.tags, Map.of("instance-state-name", i.state, "instance-id", i.id,
+            "client-token", String.valueOf(i.clientToken)))) {
+          matched.add(i);
+        }
+      }
+    }
+    int max = q.get("MaxResults") == null ? Integer.MAX_VALUE : Integer.parseInt(q.get("MaxResults"));
+    int page = Math.min(max, pageSize);
+    int from = q.get("NextToken") == null ? 0 : Integer.parseInt(q.get("NextToken"));
+    int to = Math.min(matched.size(), from + page);
+    Xml x = new Xml().open("reservationSet");
+    for (FakeInstance i : matched.subList(from, to)) {
+      x.open("item").leaf("reservationId", "r-" + i.id.substring(2)).leaf("ownerId", "123456789012").open("instancesSet");
+      instanceXml(x, i);
+      x.close("instancesSet").close("item");
+    }
+    x.close("reservationSet");
+    if (to < matched.size()) {
+      x.leaf("nextToken", to);
+    }
+    return x.toString();
+  }
+
+  private static boolean matches(List<QueryParams> filters, Map<String, String> tags, Map<String, String> fields) {
+    for (QueryParams f : filters) {
+      String name = f.get("Name");
+      List<String> values = f.values("Value");
+      String actual = name.startsWith("tag:") ? tags.get(name.substring(4)) : fields.get(name);
+      if (actual == null || !values.contains(actual)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private String terminateInstances(QueryParams q) {
+    Xml x = new Xml().open("instancesSet");
+    for (String id : q.values("InstanceId")) {
+      FakeInstance i = instances.get(id);
+      if (i == null) {
+        throw new Ec2Error(400, "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+      }
+      String before = i.state;
+      startTerminating(i);
+      x.open("item").leaf("instanceId", id)
+          .open("currentState").leaf("code", stateCode(i.state)).leaf("name", i.state).close("currentState")
+          .open("previousState").leaf("code", stateCode(before)).leaf("name", before).close("previousState").close("item");
+    }
+    return x.close("instancesSet").toString();
+  }
+
+  private String createSecurityGroup(QueryParams q) {
+    String name = q.get("GroupName");
+    if (q.get("VpcId") == null && !defaultVpc) {
+      throw new Ec2Error(400, "VPCIdNotSpecified", "No default VPC for this user");
+    }
+    String vpc = q.get("VpcId") == null ? "vpc-default" : q.get("VpcId");
+    if (groups.values().stream().anyMatch(g -> g.name().equals(name) && g.vpcId().equals(vpc))) {
+      throw new Ec2Error(400, "InvalidGroup.Duplicate", "The security group '" + name + "' already exists for VPC '" + vpc + "'");
+    }
+    String id = newId("sg-");
+    groups.put(id, new FakeEc2.Group(id, name, vpc, FakeInstance.tags(q, "security-group"), new CopyOnWriteArrayList<>()));
+    return new Xml().leaf("return", true).leaf("groupId", id).toString();
+  }
+
+  private String authorize(QueryParams q) {
+    FakeEc2.Group g = group(q.get("GroupId"));
+    for (QueryParams perm : q.list("IpPermissions")) {
+      for (QueryParams range : perm.list("IpRanges")) {
+        String[] rule = {perm.get("IpProtocol"), perm.get("FromPort"), perm.get("ToPort"), range.get("CidrIp")};
+        if (g.rules().stream().anyMatch(r -> java.util.Arrays.equals(r, rule))) {
+          throw new Ec2Error(400, "InvalidPermission.Duplicate", "the specified rule already exists");
+        }
+        g.rules().add(rule);
+      }
+    }
+    return new Xml().leaf("return", true).toString();
+  }
+
+  private FakeEc2.Group group(String id) {
+    FakeEc2.Group g = groups.get(id);
+    if (g == null) {
+      throw new Ec2Error(400, "InvalidGroup.NotFound", "The security group '" + id + "' does not exist");
+    }
+    return g;
+  }
+
+  private String describeSecurityGroups(QueryParams q) {
+    List<String> ids = q.values("GroupId");
+    Xml x = new Xml().open("securityGroupInfo");
+    for (FakeEc2.Group g : groups.values()) {
+      if (!ids.isEmpty() && !ids.contains(g.id())) {
+        continue;
+      }
+      if (!matches(q.list("Filter"), g.tags(), Map.of("group-name", g.name(), "group-id", g.id(), "vpc-id", g.vpcId()))) {
+        continue;
+      }
+      x.open("item").leaf("ownerId", "123456789012").leaf("groupId", g.id()).leaf("groupName", g.name())
+          .leaf("groupDescription", "").leaf("vpcId", g.vpcId()).open("ipPermissions");
+      for (String[] r : g.rules()) {
+        x.open("item").leaf("ipProtocol", r[0]).leaf("fromPort", r[1]).leaf("toPort", r[2])
+            .open("ipRanges").open("item").leaf("cidrIp", r[3]).close("item").close("ipRanges").close("item");
+      }
+      x.close("ipPermissions").open("tagSet");
+      g.tags().forEach((k, v) -> x.open("item").leaf("key", k).leaf("value", v).close("item"));
+      x.close("tagSet").close("item");
+    }
+    return x.close("securityGroupInfo").toString();
+  }
+
+  private String deleteSecurityGroup(QueryParams q) {
+    FakeEc2.Group g = group(q.get("GroupId"));
+    boolean inUse = instances.values().stream().anyMatch(i -> !"terminated".equals(i.state) && i.securityGroupIds.contains(g.id()));
+    if (inUse || dependencyViolations.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new Ec2Error(400, "DependencyViolation", "resource " + g.id() + " has a dependent object");
+    }
+    groups.remove(g.id());
+    return new Xml().leaf("return", true).toString();
+  }
+
+  private String describeImages(QueryParams q) {
+    Xml x = new Xml().open("imagesSet");
+    for (String id : q.values("ImageId")) {
+      Image image = images.get(id);
+      if (image == null) {
+        throw new Ec2Error(400, "InvalidAMIID.NotFound", "The image id '[" + id + "]' does not exist");
+      }
+      x.open("item").leaf("imageId", image.id()).leaf("name", image.name()).leaf("imageState", "available")
+          .leaf("rootDeviceName", image.rootDevice()).leaf("rootDeviceType", "ebs").leaf("architecture", "x86_64").close("item");
+    }
+    return x.close("imagesSet").toString();
+  }
+
+  private String describeSubnets(QueryParams q) {
+    Xml x = new Xml().open("subnetSet");
+    for (String id : q.values("SubnetId")) {
+      x.open("item").leaf("subnetId", id).leaf("vpcId", "vpc-" + id.substring(id.indexOf('-') + 1)).close("item");
+    }
+    return x.close("subnetSet").toString();
+  }
+
+  private String createTags(QueryParams q) {
+    List<String> ids = q.values("ResourceId");
+    for (String id : ids) {
+      Map<String, String> tags = instances.containsKey(id) ? instances.get(id).tags : groups.containsKey(id) ? groups.get(id).tags() : null;
+      if (tags == null) {
+        throw new Ec2Error(400, "InvalidID", "The ID '" + id + "' is not valid");
+      }
+      for (QueryParams t : q.list("Tag")) {
+        tags.put(t.get("Key"), t.get("Value"));
+      }
+    }
+    return new Xml().leaf("return", true).toString();
+  }
+
+}
