@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.fake.ec2.Ec2Harness;
+import dev.trainingjob.operator.fake.ec2.FakeEc2;
 import dev.trainingjob.operator.fake.ec2.FakeInstance;
 import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -52,10 +53,17 @@ class OrphanSweeperTest {
         Ec2Tags.NAMESPACE, "default", Ec2Tags.NAME, "x", Ec2Tags.MANAGED_BY, "another-operator"), hourAgo);
 
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    var sweeper = new OrphanSweeper(h.newProvider(), h.client(), Set.of("default"), Duration.ofMinutes(15),
+    Ec2Provider provider = h.newProvider();
+    // security groups: one of the live job, one left by a job deleted between CreateSecurityGroup and RunInstances
+    TrainingJob ghost = Ec2Harness.job("ghost", Ec2LifecycleTest.SCRIPT);
+    ghost.getMetadata().setUid(UUID.randomUUID().toString());
+    String liveGroup = provider.groups().ensure(live, null);
+    provider.groups().ensure(ghost, null);
+    var sweeper = new OrphanSweeper(provider, h.client(), Set.of("default"), Duration.ofMinutes(15),
         new KubernetesEventRecorder(h.client()), meters, Clock.systemUTC());
 
     assertThat(sweeper.sweep()).containsExactly(orphan.id);
+    assertThat(h.fake.groups()).extracting(FakeEc2.Group::id).containsExactly(liveGroup);
 
     assertThat(h.fake.instance(orphan.id).state()).isIn("shutting-down", "terminated");
     for (FakeInstance left : new FakeInstance[] {owned, young, elsewhere, otherOperator}) {
