@@ -35,6 +35,8 @@ final class StartStep implements JobStep {
     if (timings.sshReady == null) {
       timings.sshReady = ctx.nowText();
     }
+    // known as soon as SSH answers: a script that ends before any probe sees it run still has one
+    ctx.status().attachCommand = ctx.provider().attachCommand(ctx.job(), ctx.status().instance);
     ProbeResult probe = ctx.probe(remote);
     if (ProbeResult.ABSENT.equals(probe.state())) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
@@ -53,7 +55,6 @@ final class StartStep implements JobStep {
     }
     if (ProbeResult.RUNNING.equals(probe.state())) {
       timings.bootstrapped = ctx.nowText();
-      ctx.status().attachCommand = ctx.provider().attachCommand(ctx.job(), ctx.status().instance);
       ctx.moveTo(Phase.Running, "Running", "The script is running in screen session " + ctx.ref().sessionName());
       return StepResult.next();
     }

@@ -211,6 +211,14 @@ class TrainingJobLifecycleTest {
   }
 
   @Test
+  void aScriptThatEndsBeforeAnyProbeSeesItRunStillHasItsAttachCommand() {
+    remote.runningProbes = 0; // bootstrapping, then already exited
+    harness.create(Jobs.simple("quick"));
+    await().atMost(WAIT).until(() -> phase("quick") == Phase.Succeeded);
+    assertThat(harness.get("quick").getStatus().attachCommand).isNotBlank();
+  }
+
+  @Test
   void anS3UriOnAProviderThatCannotCopyThereIsRefusedClearly() {
     TrainingJob job = Jobs.simple("s3-local");
     job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
