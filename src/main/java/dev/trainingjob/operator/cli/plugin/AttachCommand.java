@@ -1,12 +1,11 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import dev.trainingjob.operator.remote.ssh.SshKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import org.apache.sshd.common.config.keys.PublicKeyEntry;
-import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
 import picocli.CommandLine.Command;
 
 @Command(name = "attach", mixinStandardHelpOptions = true,
@@ -35,13 +34,9 @@ public final class AttachCommand extends MachineVerb {
   public static List<String> sshCommand(JobAccess.Machine machine, Path dir) throws Exception {
     var t = machine.target();
     Path key = dir.resolve("key");
-    Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    try (var out = Files.newOutputStream(key)) {
-      OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(t.key(), "trainingjob", null, out);
-    }
+    SshKeys.writePrivateKeyFile(key, t.key(), "trainingjob");
     Path knownHosts = dir.resolve("known_hosts");
-    String host = t.port() == 22 ? t.host() : "[" + t.host() + "]:" + t.port();
-    Files.writeString(knownHosts, host + " " + PublicKeyEntry.toString(t.hostKey()) + "\n");
+    Files.writeString(knownHosts, SshKeys.knownHostsLine(t.host(), t.port(), t.hostKey()) + "\n");
     Files.setPosixFilePermissions(knownHosts, PosixFilePermissions.fromString("rw-------"));
     return List.of("ssh", "-i", key.toString(), "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + knownHosts,
         "-o", "StrictHostKeyChecking=yes", "-p", String.valueOf(t.port()), "-t", t.user() + "@" + t.host(),

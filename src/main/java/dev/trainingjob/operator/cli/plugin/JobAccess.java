@@ -2,22 +2,23 @@ package dev.trainingjob.operator.cli.plugin;
 
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.provider.ec2.JobKeys;
+import dev.trainingjob.operator.provider.host.HostProvider;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.remote.SshTarget;
+import dev.trainingjob.operator.remote.ssh.SshKeys;
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.util.Base64;
-import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
-import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
-import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
  * How the plugin reaches a job's machine, as the operator does: the address and user from status,
@@ -59,18 +60,17 @@ public final class JobAccess {
     try {
       if (type.equals("local")) {
         key = loadKey(Files.readString(localWorkRoot.resolve("id_operator")), "id_operator");
-        String line = Files.readString(localWorkRoot.resolve("known_hosts")).strip();
-        hostKey = publicKey(line.substring(line.indexOf(' ') + 1));
+        hostKey = knownHostsKey(Files.readString(localWorkRoot.resolve("known_hosts")));
       } else if (type.equals("host")) {
         var spec = job.getSpec().compute.host;
-        key = loadKey(secretValue(client, namespace, spec.privateKeySecret, "ssh-privatekey"), spec.privateKeySecret);
+        key = loadKey(secretValue(client, namespace, spec.privateKeySecret, HostProvider.KEY_FIELD), spec.privateKeySecret);
         hostKey = publicKey(spec.hostKey);
       } else {
-        String secret = name + "-ssh";
-        key = loadKey(secretValue(client, namespace, secret, "ssh-privatekey"), secret);
-        hostKey = publicKey(secretValue(client, namespace, secret, "host-publickey"));
+        String secret = JobKeys.secretName(job);
+        key = loadKey(secretValue(client, namespace, secret, JobKeys.LOGIN_PRIVATE), secret);
+        hostKey = publicKey(secretValue(client, namespace, secret, JobKeys.HOST_PUBLIC));
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new PluginException("cannot read the key for " + namespace + "/" + name + ": " + e.getMessage()
           + (type.equals("local") ? " (is --local-work-root the operator's?)" : ""));
     }
@@ -91,18 +91,25 @@ public final class JobAccess {
 
   private static KeyPair loadKey(String pem, String source) {
     try {
-      var keys = SecurityUtils.loadKeyPairIdentities(null, () -> source, new ByteArrayInputStream(pem.getBytes(StandardCharsets.UTF_8)), null);
-      return keys.iterator().next();
-    } catch (Exception e) {
+      return SshKeys.privateKey(pem, source);
+    } catch (IOException | GeneralSecurityException e) {
       throw new PluginException(source + " does not hold a readable private key");
     }
   }
 
   private static PublicKey publicKey(String line) {
     try {
-      return AuthorizedKeyEntry.parseAuthorizedKeyEntry(line.strip()).resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
-    } catch (Exception e) {
+      return SshKeys.publicKey(line);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new PluginException("not a public key: " + line);
+    }
+  }
+
+  private static PublicKey knownHostsKey(String line) {
+    try {
+      return SshKeys.knownHostsKey(line);
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      throw new PluginException("not a known_hosts line: " + line);
     }
   }
 }

@@ -1,13 +1,12 @@
 package dev.trainingjob.operator.provider.ec2;
 
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.remote.ssh.SshKeys;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.util.Base64;
@@ -15,10 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.config.keys.PublicKeyEntry;
-import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
-import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
  * A job's two SSH key pairs, kept in a Secret the TrainingJob owns (so Kubernetes deletes it with
@@ -27,20 +23,20 @@ import org.apache.sshd.common.util.security.SecurityUtils;
  * is written before the launch and read back on every later reconcile: a restarted operator
  * launches with exactly the same user data, which keeps RunInstances idempotent.
  */
-final class JobKeys {
-  static final String LOGIN_PRIVATE = "ssh-privatekey";
-  static final String LOGIN_PUBLIC = "ssh-publickey";
-  static final String HOST_PRIVATE = "host-privatekey";
-  static final String HOST_PUBLIC = "host-publickey";
+public final class JobKeys {
+  public static final String LOGIN_PRIVATE = "ssh-privatekey";
+  public static final String LOGIN_PUBLIC = "ssh-publickey";
+  public static final String HOST_PRIVATE = "host-privatekey";
+  public static final String HOST_PUBLIC = "host-publickey";
 
   /** Both pairs; toString never shows a private key. */
   record Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem) {
     String loginPublicLine() {
-      return PublicKeyEntry.toString(login.getPublic());
+      return SshKeys.publicLine(login.getPublic());
     }
 
     String hostPublicLine() {
-      return PublicKeyEntry.toString(host.getPublic());
+      return SshKeys.publicLine(host.getPublic());
     }
 
     @Override
@@ -57,7 +53,8 @@ final class JobKeys {
     this.client = client;
   }
 
-  static String secretName(TrainingJob job) {
+  /** The name of a job's key Secret: NAME-ssh. */
+  public static String secretName(TrainingJob job) {
     return job.getMetadata().getName() + "-ssh";
   }
 
@@ -123,10 +120,10 @@ final class JobKeys {
     KeyPair login = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
     KeyPair host = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
     Map<String, String> data = new LinkedHashMap<>();
-    data.put(LOGIN_PRIVATE, b64(privatePem(login, "trainingjob-" + job.getMetadata().getName())));
-    data.put(LOGIN_PUBLIC, b64(PublicKeyEntry.toString(login.getPublic()) + "\n"));
-    data.put(HOST_PRIVATE, b64(privatePem(host, "host")));
-    data.put(HOST_PUBLIC, b64(PublicKeyEntry.toString(host.getPublic()) + "\n"));
+    data.put(LOGIN_PRIVATE, b64(SshKeys.privateText(login, "trainingjob-" + job.getMetadata().getName())));
+    data.put(LOGIN_PUBLIC, b64(SshKeys.publicLine(login.getPublic()) + "\n"));
+    data.put(HOST_PRIVATE, b64(SshKeys.privateText(host, "host")));
+    data.put(HOST_PUBLIC, b64(SshKeys.publicLine(host.getPublic()) + "\n"));
     return new SecretBuilder()
         .withNewMetadata()
           .withName(secretName(job))
@@ -154,18 +151,7 @@ final class JobKeys {
   }
 
   private static KeyPair load(String secretName, String base64) throws Exception {
-    byte[] pem = Base64.getDecoder().decode(base64);
-    var keys = SecurityUtils.loadKeyPairIdentities(null, () -> secretName, new ByteArrayInputStream(pem), null);
-    if (keys == null || !keys.iterator().hasNext()) {
-      throw new IllegalStateException("Secret " + secretName + " holds no readable key");
-    }
-    return keys.iterator().next();
-  }
-
-  private static String privatePem(KeyPair pair, String comment) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(pair, comment, null, out);
-    return out.toString(StandardCharsets.UTF_8);
+    return SshKeys.privateKey(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8), "Secret " + secretName);
   }
 
   private static String b64(String text) {

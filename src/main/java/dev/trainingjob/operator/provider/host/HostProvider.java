@@ -12,9 +12,9 @@ import dev.trainingjob.operator.remote.HostUnreachableException;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import dev.trainingjob.operator.remote.SshTarget;
+import dev.trainingjob.operator.remote.ssh.SshKeys;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -23,9 +23,6 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
-import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
-import org.apache.sshd.common.util.security.SecurityUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,12 +99,7 @@ public final class HostProvider implements ComputeProvider {
       throw new JobFailure("InvalidSecret", "Secret " + ns + "/" + h.privateKeySecret + " has no " + KEY_FIELD + " key");
     }
     try {
-      var keys = SecurityUtils.loadKeyPairIdentities(null, () -> h.privateKeySecret,
-          new ByteArrayInputStream(pem.getBytes(StandardCharsets.UTF_8)), null);
-      if (keys == null || !keys.iterator().hasNext()) {
-        throw new JobFailure("InvalidSecret", "Secret " + ns + "/" + h.privateKeySecret + " holds no private key");
-      }
-      return keys.iterator().next();
+      return SshKeys.privateKey(pem, h.privateKeySecret);
     } catch (java.io.IOException | java.security.GeneralSecurityException e) {
       // the message names the Secret only: never its content
       throw new JobFailure("InvalidSecret", "Secret " + ns + "/" + h.privateKeySecret + " does not hold a readable, unencrypted private key");
@@ -116,7 +108,7 @@ public final class HostProvider implements ComputeProvider {
 
   private static PublicKey hostKey(ComputeSpec.HostSpec h) {
     try {
-      return AuthorizedKeyEntry.parseAuthorizedKeyEntry(h.hostKey.trim()).resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
+      return SshKeys.publicKey(h.hostKey);
     } catch (Exception e) {
       throw new JobFailure("InvalidSpec", "spec.compute.host.hostKey is not a public key this operator can read: " + e.getMessage());
     }

@@ -8,18 +8,16 @@ import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import dev.trainingjob.operator.remote.SshTarget;
+import dev.trainingjob.operator.remote.ssh.SshKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.apache.sshd.common.config.keys.PublicKeyEntry;
-import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceWriter;
 
 /**
  * The operator's own machine, through its embedded SSH server on 127.0.0.1: the same SSH path as
@@ -49,14 +47,8 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
     // the key and the host key on disk, so a person can run the attach command
     keyFile = workRoot.toAbsolutePath().resolve("id_operator");
     knownHosts = workRoot.toAbsolutePath().resolve("known_hosts");
-    Files.deleteIfExists(keyFile);
-    Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    try (var out = Files.newOutputStream(keyFile)) {
-      OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(key, "trainingjob-operator", null, out);
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IOException(e);
-    }
-    Files.writeString(knownHosts, "[127.0.0.1]:" + server.port() + " " + PublicKeyEntry.toString(server.hostKey()) + "\n");
+    SshKeys.writePrivateKeyFile(keyFile, key, "trainingjob-operator");
+    Files.writeString(knownHosts, SshKeys.knownHostsLine(server.host(), server.port(), server.hostKey()) + "\n");
   }
 
   @Override
