@@ -7,7 +7,7 @@ import dev.trainingjob.operator.provider.ec2.Ec2Provider;
 import dev.trainingjob.operator.provider.ec2.OrphanSweeper;
 import dev.trainingjob.operator.provider.host.HostProvider;
 import dev.trainingjob.operator.provider.local.LocalProvider;
-import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
+import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -5,7 +5,7 @@ import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ProviderRegistry;
 import dev.trainingjob.operator.reconciler.JobBundles;
 import dev.trainingjob.operator.reconciler.JobContext;
-import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
+import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import dev.trainingjob.operator.reconciler.Leadership;
 import dev.trainingjob.operator.reconciler.OperatorFactory;
 import dev.trainingjob.operator.remote.RemoteHosts;

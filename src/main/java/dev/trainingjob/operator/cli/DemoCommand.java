@@ -1,11 +1,13 @@
 package dev.trainingjob.operator.cli;
 
+import dev.trainingjob.operator.api.ConditionType;
+
 import ch.qos.logback.classic.Level;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.demo.Demo;
 import dev.trainingjob.operator.demo.LiveTable;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,7 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static boolean done(TrainingJob job) {
     return job.getStatus() != null && job.getStatus().phase != null && job.getStatus().phase.isFinal()
-        && Conditions.isTrue(job.getStatus(), Conditions.RELEASED);
+        && Conditions.isTrue(job.getStatus(), ConditionType.RELEASED);
   }
 
   private int summary(Demo demo, TrainingJob job, PrintWriter out) throws Exception {

@@ -1,7 +1,9 @@
 package dev.trainingjob.operator.provider;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.api.TrainingJob;
-import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.job.JobFailure;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,7 @@ public final class ProviderRegistry {
     String name = named.isEmpty() ? defaultProvider : named.get(0);
     ComputeProvider provider = providers.get(name);
     if (provider == null) {
-      throw new JobFailure("ProviderUnavailable", "provider " + name + " is not configured in this operator (available: "
+      throw new JobFailure(Reason.ProviderUnavailable, "provider " + name + " is not configured in this operator (available: "
           + providers.keySet() + ")");
     }
     return provider;

@@ -1,5 +1,9 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.job.JobFailure;
+
 import dev.trainingjob.operator.api.Phase;
 
 /** Pending: the spec passed validation; start the first launch attempt. */
@@ -9,13 +13,13 @@ final class AdmitStep implements JobStep {
     var output = ctx.job().getSpec().output;
     if (output != null && output.s3Uri != null && ctx.provider().duties(ctx.job()).outputUri() == null) {
       // only a machine made for the job has a role to copy with; elsewhere the URI would be silently ignored
-      throw new JobFailure("InvalidSpec", "spec.output.s3Uri is copied by EC2 instances only; provider " + ctx.provider().name()
+      throw new JobFailure(Reason.InvalidSpec, "spec.output.s3Uri is copied by EC2 instances only; provider " + ctx.provider().name()
           + " collects spec.output.paths to the operator's output directory instead — remove s3Uri or use compute.ec2");
     }
     if (ctx.status().attempt == null) {
       ctx.status().attempt = 1;
     }
-    ctx.moveTo(Phase.Provisioning, "Provisioning", "Asking provider " + ctx.provider().name() + " for a machine");
+    ctx.moveTo(Phase.Provisioning, Reason.Provisioning, "Asking provider " + ctx.provider().name() + " for a machine");
     return StepResult.next();
   }
 }

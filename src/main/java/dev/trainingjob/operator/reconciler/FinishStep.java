@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.remote.RemoteHost;
 import java.nio.file.Path;
@@ -63,9 +65,9 @@ final class FinishStep implements JobStep {
     }
     Integer exit = ctx.status().exitCode;
     if (exit != null && exit == 0) {
-      ctx.moveTo(Phase.Succeeded, "Succeeded", "The script exited with code 0" + collected);
+      ctx.moveTo(Phase.Succeeded, Reason.Succeeded, "The script exited with code 0" + collected);
     } else {
-      ctx.moveTo(Phase.Failed, "ScriptFailed", "The script exited with code " + exit + lastLine(ctx) + collected);
+      ctx.moveTo(Phase.Failed, Reason.ScriptFailed, "The script exited with code " + exit + lastLine(ctx) + collected);
     }
     return StepResult.next();
   }

@@ -1,5 +1,12 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.status.Conditions;
+import dev.trainingjob.operator.job.JobFailure;
+import dev.trainingjob.operator.job.EventRecorder;
+
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
@@ -82,7 +89,7 @@ public final class JobContext {
   void failIfMachineGone(Exception unreachable) throws Exception {
     var machine = provider().describe(job);
     if (machine.isPresent() && machine.get().state() == Machine.State.GONE) {
-      throw new JobFailure("InstanceLost", "Machine " + machine.get().id() + " went away while the job was on it"
+      throw new JobFailure(Reason.InstanceLost, "Machine " + machine.get().id() + " went away while the job was on it"
           + (machine.get().message() == null ? "" : " (" + machine.get().message() + ")") + "; last error: " + unreachable.getMessage());
     }
   }
@@ -117,7 +124,7 @@ public final class JobContext {
   }
 
   /** Moves to a new phase: conditions, message, an Event and a log line. */
-  public void moveTo(Phase phase, String reason, String message) {
+  public void moveTo(Phase phase, Reason reason, String message) {
     TrainingJobStatus status = status();
     Phase from = status.phase;
     status.phase = phase;
@@ -126,14 +133,14 @@ public final class JobContext {
     String now = nowText();
     switch (phase) {
       case Succeeded -> {
-        Conditions.set(status, Conditions.PROGRESSING, false, reason, message, generation, now);
-        Conditions.set(status, Conditions.COMPLETE, true, reason, message, generation, now);
+        Conditions.set(status, ConditionType.PROGRESSING, false, reason, message, generation, now);
+        Conditions.set(status, ConditionType.COMPLETE, true, reason, message, generation, now);
       }
       case Failed -> {
-        Conditions.set(status, Conditions.PROGRESSING, false, reason, message, generation, now);
-        Conditions.set(status, Conditions.FAILED, true, reason, message, generation, now);
+        Conditions.set(status, ConditionType.PROGRESSING, false, reason, message, generation, now);
+        Conditions.set(status, ConditionType.FAILED, true, reason, message, generation, now);
       }
-      default -> Conditions.set(status, Conditions.PROGRESSING, true, reason, message, generation, now);
+      default -> Conditions.set(status, ConditionType.PROGRESSING, true, reason, message, generation, now);
     }
     if (phase.isFinal() && status.finishedAt == null) {
       status.finishedAt = now;
@@ -149,7 +156,7 @@ public final class JobContext {
   }
 
   /** Ends the job in Failed. */
-  public void fail(String reason, String message) {
+  public void fail(Reason reason, String message) {
     moveTo(Phase.Failed, reason, message);
   }
 }

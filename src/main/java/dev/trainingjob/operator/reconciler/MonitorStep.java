@@ -1,5 +1,9 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.job.JobFailure;
+
 import dev.trainingjob.operator.remote.ProbeResult;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,14 +33,14 @@ final class MonitorStep implements JobStep {
     }
     if (!probe.sessionAlive()) {
       // the driver writes exit_code before its session ends, so a dead session without one means it was killed
-      throw new JobFailure("DriverLost", "The screen session " + ctx.ref().sessionName()
+      throw new JobFailure(Reason.DriverLost, "The screen session " + ctx.ref().sessionName()
           + " ended without recording an exit code (the machine rebooted, or someone killed it)");
     }
     Duration left = timeLeft(ctx);
     if (left != null && left.isNegative()) {
       // past spec.limits.maxRuntimeSeconds: interrupt the script (Ctrl-C, then kill after the grace) and end the job
       ctx.remote().stop(ctx.ref());
-      throw new JobFailure("MaxRuntimeExceeded", "The script ran longer than spec.limits.maxRuntimeSeconds ("
+      throw new JobFailure(Reason.MaxRuntimeExceeded, "The script ran longer than spec.limits.maxRuntimeSeconds ("
           + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped");
     }
     Duration next = ctx.config().probeInterval();

@@ -1,5 +1,11 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.ConditionType;
+
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.status.Conditions;
+
 import dev.trainingjob.operator.api.MachineUsage;
 import dev.trainingjob.operator.api.ProgressStatus;
 import dev.trainingjob.operator.progress.LogProgress;
@@ -26,7 +32,6 @@ class ProbeApplier {
   static final int LOG_LINE_CHARS = 500;
   static final int LOG_TAIL_BYTES = 8 * 1024;
   static final double DISK_PRESSURE_PERCENT = 90.0;
-  static final String DISK_PRESSURE = "DiskPressure";
 
   /** The values of each job's Secret-backed environment, by uid: read once per job, not per probe. */
   private final Map<String, Set<String>> secrets = new ConcurrentHashMap<>();
@@ -103,7 +108,7 @@ class ProbeApplier {
       u.diskUsedPercent = Math.round(probe.disk().usedPercent() * 10) / 10.0;
       boolean pressure = u.diskUsedPercent > DISK_PRESSURE_PERCENT;
       // a stable message: the exact figures are in status.usage, and a condition that changed each probe would be written each probe
-      Conditions.set(status, DISK_PRESSURE, pressure, pressure ? "DiskAlmostFull" : "DiskOK",
+      Conditions.set(status, ConditionType.DISK_PRESSURE, pressure, pressure ? Reason.DiskAlmostFull : Reason.DiskOK,
           (pressure ? "More" : "Less") + " than " + (int) DISK_PRESSURE_PERCENT + "% of the job's file system (" + gib(u.diskTotalBytes)
               + ") is used", ctx.job().getMetadata().getGeneration(), ctx.nowText());
     }

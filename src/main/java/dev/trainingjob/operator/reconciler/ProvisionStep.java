@@ -1,5 +1,9 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.job.JobFailure;
+
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.Timings;
@@ -12,11 +16,11 @@ final class ProvisionStep implements JobStep {
     Machine machine = ctx.provider().ensure(ctx.job());
     ctx.status().instance = toStatus(machine);
     switch (machine.state()) {
-      case GONE -> throw new JobFailure("InstanceLost", "machine " + machine.id() + " went away before the job started");
+      case GONE -> throw new JobFailure(Reason.InstanceLost, "machine " + machine.id() + " went away before the job started");
       case RUNNING -> {
         if (machine.address() != null) {
           timings(ctx).provisioned = ctx.nowText();
-          ctx.moveTo(Phase.Bootstrapping, "Bootstrapping",
+          ctx.moveTo(Phase.Bootstrapping, Reason.Bootstrapping,
               "Machine " + machine.id() + " is up at " + machine.address() + "; connecting over SSH");
           return StepResult.next();
         }

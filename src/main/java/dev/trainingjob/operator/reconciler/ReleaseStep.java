@@ -1,5 +1,10 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.status.Conditions;
+
 import dev.trainingjob.operator.api.Phase;
 
 /**
@@ -15,21 +20,21 @@ final class ReleaseStep implements JobStep {
   /** True once everything is released. */
   boolean release(JobContext ctx) throws Exception {
     var status = ctx.status();
-    if (Conditions.isTrue(status, Conditions.RELEASED)) {
+    if (Conditions.isTrue(status, ConditionType.RELEASED)) {
       return true;
     }
     Long generation = ctx.job().getMetadata().getGeneration();
     if (neverProvisioned(ctx)) {
-      Conditions.set(status, Conditions.RELEASED, true, "NothingToRelease", "No machine was ever asked for", generation, ctx.nowText());
+      Conditions.set(status, ConditionType.RELEASED, true, Reason.NothingToRelease, "No machine was ever asked for", generation, ctx.nowText());
       return true;
     }
     if (ctx.provider().release(ctx.job())) {
       ProvisionStep.timings(ctx).released = ctx.nowText();
-      Conditions.set(status, Conditions.RELEASED, true, "Released", "Everything the job held was released", generation, ctx.nowText());
-      ctx.events().normal(ctx.job(), "Released", "Released the machine" + (status.instance == null ? "" : " " + status.instance.id));
+      Conditions.set(status, ConditionType.RELEASED, true, Reason.Released, "Everything the job held was released", generation, ctx.nowText());
+      ctx.events().normal(ctx.job(), Reason.Released, "Released the machine" + (status.instance == null ? "" : " " + status.instance.id));
       return true;
     }
-    Conditions.set(status, Conditions.RELEASED, false, "Releasing", "Waiting for the machine to be released", generation, ctx.nowText());
+    Conditions.set(status, ConditionType.RELEASED, false, Reason.Releasing, "Waiting for the machine to be released", generation, ctx.nowText());
     return false;
   }
 

@@ -1,5 +1,9 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.job.JobFailure;
+
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.remote.HostKeyMismatchException;
 import dev.trainingjob.operator.remote.HostUnreachableException;
@@ -29,7 +33,7 @@ final class StartStep implements JobStep {
       ctx.failIfMachineGone(e);
       return waitForSsh(ctx, e);
     } catch (HostKeyMismatchException e) {
-      throw new JobFailure("HostKeyMismatch", e.getMessage());
+      throw new JobFailure(Reason.HostKeyMismatch, e.getMessage());
     }
     var timings = ProvisionStep.timings(ctx);
     if (timings.sshReady == null) {
@@ -42,7 +46,7 @@ final class StartStep implements JobStep {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
       remote.upload(ctx.bundles().build(ctx.job(), ctx.provider().duties(ctx.job())));
       if (startOnce(remote, ctx)) {
-        ctx.events().normal(ctx.job(), "Started", "Driver started in screen session " + ctx.ref().sessionName());
+        ctx.events().normal(ctx.job(), Reason.Started, "Driver started in screen session " + ctx.ref().sessionName());
       }
       if (ctx.status().startedAt == null) {
         ctx.status().startedAt = ctx.nowText();
@@ -55,7 +59,7 @@ final class StartStep implements JobStep {
     }
     if (ProbeResult.RUNNING.equals(probe.state())) {
       timings.bootstrapped = ctx.nowText();
-      ctx.moveTo(Phase.Running, "Running", "The script is running in screen session " + ctx.ref().sessionName());
+      ctx.moveTo(Phase.Running, Reason.Running, "The script is running in screen session " + ctx.ref().sessionName());
       return StepResult.next();
     }
     ctx.status().message = "Preparing Python (" + probe.state() + ")";
@@ -67,7 +71,7 @@ final class StartStep implements JobStep {
       return remote.startOnce(ctx.ref());
     } catch (RemoteCommandException e) {
       if (e.exitStatus() == 10) {
-        throw new JobFailure("ScreenMissing", e.getMessage());
+        throw new JobFailure(Reason.ScreenMissing, e.getMessage());
       }
       throw e;
     }
@@ -78,7 +82,7 @@ final class StartStep implements JobStep {
     Instant since = provisioned == null ? ctx.now() : Instant.parse(provisioned);
     Duration waited = Duration.between(since, ctx.now());
     if (waited.compareTo(ctx.config().sshReadyTimeout()) > 0) {
-      throw new JobFailure("SshUnreachable", "SSH at " + e.target() + " did not answer within "
+      throw new JobFailure(Reason.SshUnreachable, "SSH at " + e.target() + " did not answer within "
           + ctx.config().sshReadyTimeout().toSeconds() + "s: " + e.getMessage());
     }
     ctx.status().message = "Waiting for SSH at " + e.target() + " (" + waited.toSeconds() + "s so far): " + e.getMessage();
@@ -90,16 +94,16 @@ final class StartStep implements JobStep {
     ProvisionStep.timings(ctx).finished = ctx.nowText();
     if (probe.reason() != null && probe.reason().startsWith("bootstrap failed")) {
       // the script never ran: nothing to collect
-      ctx.fail("BootstrapFailed", "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
+      ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
           + " (exit code " + probe.exitCode() + ")");
       return StepResult.next();
     }
     if (probe.reason() != null && probe.reason().startsWith("output sync failed")) {
-      ctx.fail("OutputSyncFailed", "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
+      ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
           + probe.reason().substring("output sync failed: ".length()));
       return StepResult.next();
     }
-    ctx.moveTo(Phase.Finishing, "Finishing", "The script exited with code " + probe.exitCode() + "; collecting outputs");
+    ctx.moveTo(Phase.Finishing, Reason.Finishing, "The script exited with code " + probe.exitCode() + "; collecting outputs");
     return StepResult.next();
   }
 }

@@ -1,5 +1,9 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.job.JobFailure;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.SpecValidator;
@@ -62,7 +66,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       TrainingJobStatus before = copy(ctx.status());
       ctx.status().observedGeneration = job.getMetadata().getGeneration();
       if (ctx.status().phase == null) {
-        ctx.moveTo(Phase.Pending, "Accepted", "Waiting to be provisioned");
+        ctx.moveTo(Phase.Pending, Reason.Accepted, "Waiting to be provisioned");
       }
       StepResult result = validate(ctx) ? runSteps(ctx) : StepResult.next();
       if (result.kind() == StepResult.Kind.CONTINUE) {
@@ -88,7 +92,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       return true;
     }
     String message = "Invalid spec: " + String.join("; ", problems.stream().map(Object::toString).toList());
-    ctx.fail("InvalidSpec", message);
+    ctx.fail(Reason.InvalidSpec, message);
     return false;
   }
 
@@ -186,7 +190,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       return ErrorStatusUpdateControl.noStatusUpdate();
     }
     job.getStatus().message = message;
-    services.events().warning(job, "ReconcileError", message);
+    services.events().warning(job, Reason.ReconcileError, message);
     return ErrorStatusUpdateControl.patchStatus(job);
   }
 

@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.e2e;
 
+import dev.trainingjob.operator.api.ConditionType;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,7 +13,7 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.provider.host.HostProvider;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.SshPeer;
@@ -77,7 +79,7 @@ class HostProviderTest {
     await().atMost(Duration.ofSeconds(90)).until(() -> {
       TrainingJob j = jobs.withName(name).get();
       return j.getStatus() != null && j.getStatus().phase != null && j.getStatus().phase.isFinal()
-          && Conditions.isTrue(j.getStatus(), Conditions.RELEASED);
+          && Conditions.isTrue(j.getStatus(), ConditionType.RELEASED);
     });
     return jobs.withName(name).get();
   }
@@ -103,7 +105,7 @@ class HostProviderTest {
     TrainingJob job = awaitReleased("impostor");
 
     assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
-    var failed = Conditions.find(job.getStatus(), Conditions.FAILED);
+    var failed = Conditions.find(job.getStatus(), ConditionType.FAILED);
     assertThat(failed.reason).isEqualTo("HostKeyMismatch");
     assertThat(failed.message).contains("Refusing to connect");
     assertThat(box.home().resolve(".trainingjob")).doesNotExist();

@@ -1,12 +1,14 @@
 package dev.trainingjob.operator.e2e;
 
+import dev.trainingjob.operator.api.ConditionType;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.demo.Demo;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.support.Kubectl;
 import dev.trainingjob.operator.support.Screen;
@@ -50,7 +52,7 @@ class KubectlEndToEndTest {
   private static boolean finished(String name) {
     TrainingJob job = get(name);
     return job != null && job.getStatus() != null && job.getStatus().phase != null && job.getStatus().phase.isFinal()
-        && Conditions.isTrue(job.getStatus(), Conditions.RELEASED);
+        && Conditions.isTrue(job.getStatus(), ConditionType.RELEASED);
   }
 
   private static Path apply(String name, String yaml) throws Exception {
@@ -138,7 +140,7 @@ class KubectlEndToEndTest {
     assertThat(s.phase).isEqualTo(Phase.Failed);
     assertThat(s.exitCode).isNotZero();
     assertThat(s.message).contains("RuntimeError: CUDA out of memory (pretend)");
-    assertThat(Conditions.find(s, Conditions.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
     var events = Serialization.unmarshal(kubectl.ok("get", "events", "-o", "json"), io.fabric8.kubernetes.api.model.EventList.class);
     assertThat(events.getItems()).anyMatch(e -> "raises".equals(e.getInvolvedObject().getName()) && "ScriptFailed".equals(e.getReason())
         && "Warning".equals(e.getType()) && e.getMessage().contains("RuntimeError"));
@@ -155,7 +157,7 @@ class KubectlEndToEndTest {
     await().atMost(WAIT).until(() -> finished("overtime"));
     var s = get("overtime").getStatus();
     assertThat(s.phase).isEqualTo(Phase.Failed);
-    assertThat(Conditions.find(s, Conditions.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
     assertThat(Screen.hasSession(session)).isFalse();
     assertThat(kubectl.ok("describe", "trainingjob", "overtime")).contains("MaxRuntimeExceeded");
   }
@@ -199,7 +201,7 @@ class KubectlEndToEndTest {
 
     TrainingJob job = get("invalid");
     assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
-    var failed = Conditions.find(job.getStatus(), Conditions.FAILED);
+    var failed = Conditions.find(job.getStatus(), ConditionType.FAILED);
     assertThat(failed.reason).isEqualTo("InvalidSpec");
     assertThat(failed.message).contains("spec.script.entrypoint").contains("spec.env[0].name");
     assertThat(home(job)).doesNotExist();

@@ -1,12 +1,14 @@
 package dev.trainingjob.operator.e2e;
 
+import dev.trainingjob.operator.api.ConditionType;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.Screen;
@@ -69,7 +71,7 @@ class OperatorRestartTest {
           Files.writeString(jobDir.resolve("job/go"), "");
           await().atMost(Duration.ofSeconds(90)).until(() -> {
             TrainingJob j = jobs.withName("survivor").get();
-            return phase(j) == Phase.Succeeded && Conditions.isTrue(j.getStatus(), Conditions.RELEASED);
+            return phase(j) == Phase.Succeeded && Conditions.isTrue(j.getStatus(), ConditionType.RELEASED);
           });
           assertThat(Files.readAllLines(tmp.resolve("outputs/default/survivor/output/runs.txt"))).containsExactly("ran");
           assertThat(jobs.withName("survivor").get().getStatus().logTail).contains("finished");

@@ -10,7 +10,7 @@ import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.support.Jobs;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.nio.file.Path;

@@ -1,5 +1,8 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.status.Conditions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,7 +43,7 @@ class SshWaitTest {
       assertThat(harness.get("late").getStatus().phase).isEqualTo(Phase.Bootstrapping);
 
       await().atMost(Duration.ofSeconds(30)).until(() -> harness.get("late").getStatus().phase == Phase.Failed);
-      var failed = Conditions.find(harness.get("late").getStatus(), Conditions.FAILED);
+      var failed = Conditions.find(harness.get("late").getStatus(), ConditionType.FAILED);
       assertThat(failed.reason).isEqualTo("SshUnreachable");
       assertThat(failed.message).contains("did not answer within 4s");
     }

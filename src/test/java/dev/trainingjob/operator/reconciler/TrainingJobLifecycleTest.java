@@ -1,5 +1,8 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.status.Conditions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -42,7 +45,7 @@ class TrainingJobLifecycleTest {
     harness.create(Jobs.simple("walk"));
 
     await().atMost(WAIT).until(() -> phase("walk") == Phase.Succeeded
-        && isTrue(harness.get("walk"), Conditions.RELEASED));
+        && isTrue(harness.get("walk"), ConditionType.RELEASED));
 
     TrainingJob job = harness.get("walk");
     assertThat(job.getStatus().exitCode).isZero();
@@ -54,8 +57,8 @@ class TrainingJobLifecycleTest {
     assertThat(job.getStatus().startedAt).isNotNull();
     assertThat(job.getStatus().finishedAt).isNotNull();
     assertThat(job.getMetadata().getFinalizers()).isNotEmpty();
-    assertThat(isTrue(job, Conditions.COMPLETE)).isTrue();
-    assertThat(condition(job, Conditions.PROGRESSING).status).isEqualTo("False");
+    assertThat(isTrue(job, ConditionType.COMPLETE)).isTrue();
+    assertThat(condition(job, ConditionType.PROGRESSING).status).isEqualTo("False");
 
     // one Event per phase change, in order, each with a searchable reason
     assertThat(harness.events("walk").stream().map(Event::getReason).toList())
@@ -70,12 +73,12 @@ class TrainingJobLifecycleTest {
     remote.exitCode = 3;
     harness.create(Jobs.simple("boom"));
 
-    await().atMost(WAIT).until(() -> phase("boom") == Phase.Failed && isTrue(harness.get("boom"), Conditions.RELEASED));
+    await().atMost(WAIT).until(() -> phase("boom") == Phase.Failed && isTrue(harness.get("boom"), ConditionType.RELEASED));
 
     TrainingJob job = harness.get("boom");
     assertThat(job.getStatus().exitCode).isEqualTo(3);
     assertThat(job.getStatus().message).contains("exited with code 3").contains("ValueError: boom");
-    assertThat(condition(job, Conditions.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(condition(job, ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
     assertThat(harness.events("boom")).anyMatch(e -> "ScriptFailed".equals(e.getReason()) && "Warning".equals(e.getType()));
   }
 
@@ -84,9 +87,9 @@ class TrainingJobLifecycleTest {
     remote.screenMissing = true;
     harness.create(Jobs.simple("noscreen"));
 
-    await().atMost(WAIT).until(() -> phase("noscreen") == Phase.Failed && isTrue(harness.get("noscreen"), Conditions.RELEASED));
+    await().atMost(WAIT).until(() -> phase("noscreen") == Phase.Failed && isTrue(harness.get("noscreen"), ConditionType.RELEASED));
 
-    JobCondition failed = condition(harness.get("noscreen"), Conditions.FAILED);
+    JobCondition failed = condition(harness.get("noscreen"), ConditionType.FAILED);
     assertThat(failed.reason).isEqualTo("ScreenMissing");
     assertThat(failed.message).contains("GNU screen is not installed");
   }
@@ -103,7 +106,7 @@ class TrainingJobLifecycleTest {
     await().atMost(WAIT).until(() -> phase("bad") == Phase.Failed);
 
     TrainingJob job = harness.get("bad");
-    JobCondition failed = condition(job, Conditions.FAILED);
+    JobCondition failed = condition(job, ConditionType.FAILED);
     assertThat(failed.reason).isEqualTo("InvalidSpec");
     assertThat(failed.message).contains("spec.script.entrypoint").contains("..").contains("spec.env[0].name");
     assertThat(job.getStatus().message).isEqualTo(failed.message);
@@ -204,8 +207,8 @@ class TrainingJobLifecycleTest {
     job.getSpec().limits = new dev.trainingjob.operator.api.LimitsSpec();
     job.getSpec().limits.maxRuntimeSeconds = 1L;
     harness.create(job);
-    await().atMost(WAIT).until(() -> phase("too-long") == Phase.Failed && isTrue(harness.get("too-long"), Conditions.RELEASED));
-    assertThat(condition(harness.get("too-long"), Conditions.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    await().atMost(WAIT).until(() -> phase("too-long") == Phase.Failed && isTrue(harness.get("too-long"), ConditionType.RELEASED));
+    assertThat(condition(harness.get("too-long"), ConditionType.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
     assertThat(harness.get("too-long").getStatus().message).contains("maxRuntimeSeconds (1s)");
     assertThat(remote.count("default/too-long", "stop")).isPositive();
   }

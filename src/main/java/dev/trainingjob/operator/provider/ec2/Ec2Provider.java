@@ -1,13 +1,15 @@
 package dev.trainingjob.operator.provider.ec2;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
-import dev.trainingjob.operator.reconciler.EventRecorder;
-import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.job.EventRecorder;
+import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.SshTarget;
@@ -134,7 +136,7 @@ public final class Ec2Provider implements ComputeProvider {
         .orElseGet(() -> usable.stream().min(Comparator.comparing(InstanceView.Instance::launchTime)).orElseThrow());
     List<String> extra = usable.stream().map(InstanceView.Instance::id).filter(id -> !id.equals(keep.id())).toList();
     terminate(extra);
-    events.warning(job, "DuplicateInstance", "Terminated " + extra + ": the job keeps " + keep.id());
+    events.warning(job, Reason.DuplicateInstance, "Terminated " + extra + ": the job keeps " + keep.id());
     return keep;
   }
 
@@ -158,11 +160,11 @@ public final class Ec2Provider implements ComputeProvider {
   private InstanceView.Instance launch(TrainingJob job) throws Exception {
     ComputeSpec.Ec2Spec spec = job.getSpec().compute.ec2;
     if (settings.sshCidrs().isEmpty()) {
-      throw new JobFailure("Ec2NotConfigured", "the operator has no SSH source CIDRs (--ec2-ssh-cidrs / TRAININGJOB_EC2_SSH_CIDRS): "
+      throw new JobFailure(Reason.Ec2NotConfigured, "the operator has no SSH source CIDRs (--ec2-ssh-cidrs / TRAININGJOB_EC2_SSH_CIDRS): "
           + "it will not open SSH to the world, so it cannot launch");
     }
     if (outputUri(job) != null && settings.instanceProfile() == null) {
-      throw new JobFailure("Ec2NotConfigured", "spec.output.s3Uri needs an instance profile the instance can write with; "
+      throw new JobFailure(Reason.Ec2NotConfigured, "spec.output.s3Uri needs an instance profile the instance can write with; "
           + "the operator has none (--ec2-instance-profile / TRAININGJOB_EC2_INSTANCE_PROFILE)");
     }
     JobKeys.Keys jobKeys = keys.ensure(job);
@@ -170,7 +172,7 @@ public final class Ec2Provider implements ComputeProvider {
     String user = sshUser(spec, image);
     String vpcId = spec.subnetId == null ? null
         : ec2.describeSubnets(r -> r.subnetIds(spec.subnetId)).subnets().stream().findFirst()
-            .orElseThrow(() -> new JobFailure("InvalidSpec", "subnet " + spec.subnetId + " does not exist")).vpcId();
+            .orElseThrow(() -> new JobFailure(Reason.InvalidSpec, "subnet " + spec.subnetId + " does not exist")).vpcId();
     String groupId = groups.ensure(job, vpcId);
     String userData = CloudInit.encoded(CloudInit.userData(jobKeys, user, image.defaultUser() == null ? user : image.defaultUser()));
     List<String> types = new ArrayList<>();
@@ -188,9 +190,9 @@ public final class Ec2Provider implements ComputeProvider {
         launched.put(job.getMetadata().getUid(), instance);
         LOG.info("{}: launched {} ({}, {}) with client token {}", job.ref(), instance.id(), type, image.amiId(), request.clientToken());
         String note = refused.isEmpty() ? "" : " after " + String.join(", ", refused);
-        events.normal(job, "Launched", "Launched " + instance.id() + " (" + type + ", " + image.amiId() + ")" + note);
+        events.normal(job, Reason.Launched, "Launched " + instance.id() + " (" + type + ", " + image.amiId() + ")" + note);
         if (!refused.isEmpty()) {
-          events.warning(job, "FallbackInstanceType", "Using fallback instance type " + type + note);
+          events.warning(job, Reason.FallbackInstanceType, "Using fallback instance type " + type + note);
         }
         return instance;
       } catch (AwsServiceException e) {
@@ -206,10 +208,10 @@ public final class Ec2Provider implements ComputeProvider {
         }
         refused.add(type + " (" + code + ")");
         LOG.warn("{}: {} cannot be launched now: {}: {}", job.ref(), type, code, Ec2Errors.message(e));
-        events.warning(job, "InstanceTypeUnavailable", type + " cannot be launched now: " + code + ": " + Ec2Errors.message(e));
+        events.warning(job, Reason.InstanceTypeUnavailable, type + " cannot be launched now: " + code + ": " + Ec2Errors.message(e));
       }
     }
-    throw new JobFailure("NoCapacity", "no instance type could be launched: " + String.join(", ", refused)
+    throw new JobFailure(Reason.NoCapacity, "no instance type could be launched: " + String.join(", ", refused)
         + "; add spec.compute.ec2.fallbackInstanceTypes or try another region");
   }
 
@@ -218,7 +220,7 @@ public final class Ec2Provider implements ComputeProvider {
       return spec.sshUser;
     }
     if (image.defaultUser() == null) {
-      throw new JobFailure("UnknownSshUser", "cannot tell the SSH user of image " + image.amiId() + " (" + image.name()
+      throw new JobFailure(Reason.UnknownSshUser, "cannot tell the SSH user of image " + image.amiId() + " (" + image.name()
           + "): set spec.compute.ec2.sshUser");
     }
     return image.defaultUser();

@@ -1,6 +1,8 @@
 package dev.trainingjob.operator.provider.ec2;
 
-import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.job.Reason;
+
+import dev.trainingjob.operator.job.JobFailure;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,7 +53,7 @@ final class ImageCatalog {
     } else if (NAMED.containsKey(wanted)) {
       ami = parameter(NAMED.get(wanted), wanted);
     } else {
-      throw new JobFailure("InvalidImage", "spec.compute.ec2.image " + wanted + " is neither an AMI id (ami-...), ssm:/parameter/path, "
+      throw new JobFailure(Reason.InvalidImage, "spec.compute.ec2.image " + wanted + " is neither an AMI id (ami-...), ssm:/parameter/path, "
           + "nor one of " + NAMED.keySet().stream().sorted().toList());
     }
     return described.computeIfAbsent(ami, this::describe);
@@ -61,7 +63,7 @@ final class ImageCatalog {
     try {
       return ssm.getParameter(r -> r.name(path)).parameter().value().trim();
     } catch (ParameterNotFoundException e) {
-      throw new JobFailure("InvalidImage", "image " + wanted + ": the SSM parameter " + path + " does not exist in this region");
+      throw new JobFailure(Reason.InvalidImage, "image " + wanted + ": the SSM parameter " + path + " does not exist in this region");
     }
   }
 
@@ -77,7 +79,7 @@ final class ImageCatalog {
       images = List.of();
     }
     if (images.isEmpty()) {
-      throw new JobFailure("InvalidImage", "image " + ami + " does not exist in this region or is not shared with this account");
+      throw new JobFailure(Reason.InvalidImage, "image " + ami + " does not exist in this region or is not shared with this account");
     }
     Image image = images.get(0);
     String name = image.name() == null ? "" : image.name();

@@ -1,7 +1,9 @@
 package dev.trainingjob.operator.provider.ec2;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.api.TrainingJob;
-import dev.trainingjob.operator.reconciler.EventRecorder;
+import dev.trainingjob.operator.job.EventRecorder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Counter;
@@ -95,13 +97,13 @@ public final class OrphanSweeper implements AutoCloseable {
         orphans.add(i.id());
         LOG.warn("terminating orphaned instance {} ({}): TrainingJob {}/{} (uid {}) no longer exists", i.id(), i.type(),
             i.namespace(), i.name(), i.uid());
-        event(i, "OrphanTerminated", "its TrainingJob no longer exists");
+        event(i, Reason.OrphanTerminated, "its TrainingJob no longer exists");
       } else if (live.get(i.uid()) != null && !live.get(i.uid()).equals(i.id())) {
         // a second instance for a live job (a launch race): the job uses the one in its status
         orphans.add(i.id());
         LOG.warn("terminating instance {} ({}): TrainingJob {}/{} runs on {}", i.id(), i.type(), i.namespace(), i.name(),
             live.get(i.uid()));
-        event(i, "DuplicateInstance", "its TrainingJob runs on " + live.get(i.uid()));
+        event(i, Reason.DuplicateInstance, "its TrainingJob runs on " + live.get(i.uid()));
       }
     }
     if (!orphans.isEmpty()) {
@@ -151,7 +153,7 @@ public final class OrphanSweeper implements AutoCloseable {
   }
 
   /** An Event on the vanished job's name, so `kubectl get events` in its namespace tells what happened. */
-  private void event(InstanceView.Instance i, String reason, String why) {
+  private void event(InstanceView.Instance i, Reason reason, String why) {
     if (i.name() == null) {
       return;
     }

@@ -1,7 +1,9 @@
 package dev.trainingjob.operator.provider.ec2;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.api.TrainingJob;
-import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.job.JobFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -98,7 +100,7 @@ final class SecurityGroups {
         return find(job).map(SecurityGroup::groupId).orElseThrow(() -> e);
       }
       if ("VPCIdNotSpecified".equals(Ec2Errors.code(e))) {
-        throw new JobFailure("InvalidSpec", "this region of the account has no default VPC: set spec.compute.ec2.subnetId");
+        throw new JobFailure(Reason.InvalidSpec, "this region of the account has no default VPC: set spec.compute.ec2.subnetId");
       }
       throw e;
     }

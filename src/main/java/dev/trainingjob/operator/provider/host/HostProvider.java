@@ -1,12 +1,14 @@
 package dev.trainingjob.operator.provider.host;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
-import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.remote.HostKeyMismatchException;
 import dev.trainingjob.operator.remote.HostUnreachableException;
 import dev.trainingjob.operator.remote.JobRef;
@@ -96,13 +98,13 @@ public final class HostProvider implements ComputeProvider {
         ? new String(Base64.getDecoder().decode(secret.getData().get(KEY_FIELD)), StandardCharsets.UTF_8)
         : secret.getStringData() == null ? null : secret.getStringData().get(KEY_FIELD);
     if (pem == null) {
-      throw new JobFailure("InvalidSecret", "Secret " + ns + "/" + h.privateKeySecret + " has no " + KEY_FIELD + " key");
+      throw new JobFailure(Reason.InvalidSecret, "Secret " + ns + "/" + h.privateKeySecret + " has no " + KEY_FIELD + " key");
     }
     try {
       return SshKeys.privateKey(pem, h.privateKeySecret);
     } catch (java.io.IOException | java.security.GeneralSecurityException e) {
       // the message names the Secret only: never its content
-      throw new JobFailure("InvalidSecret", "Secret " + ns + "/" + h.privateKeySecret + " does not hold a readable, unencrypted private key");
+      throw new JobFailure(Reason.InvalidSecret, "Secret " + ns + "/" + h.privateKeySecret + " does not hold a readable, unencrypted private key");
     }
   }
 
@@ -110,7 +112,7 @@ public final class HostProvider implements ComputeProvider {
     try {
       return SshKeys.publicKey(h.hostKey);
     } catch (Exception e) {
-      throw new JobFailure("InvalidSpec", "spec.compute.host.hostKey is not a public key this operator can read: " + e.getMessage());
+      throw new JobFailure(Reason.InvalidSpec, "spec.compute.host.hostKey is not a public key this operator can read: " + e.getMessage());
     }
   }
 

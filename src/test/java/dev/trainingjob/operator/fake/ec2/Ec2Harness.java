@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.fake.ec2;
 
+import dev.trainingjob.operator.job.Reason;
+
 import dev.trainingjob.operator.OperatorRuntime;
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.TrainingJob;
@@ -9,8 +11,8 @@ import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ec2.Ec2Clients;
 import dev.trainingjob.operator.provider.ec2.Ec2Provider;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
-import dev.trainingjob.operator.reconciler.EventRecorder;
-import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
+import dev.trainingjob.operator.job.EventRecorder;
+import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
 import dev.trainingjob.operator.support.Jobs;
@@ -82,14 +84,14 @@ public final class Ec2Harness implements AutoCloseable {
     EventRecorder real = new KubernetesEventRecorder(api.client());
     EventRecorder hooked = new EventRecorder() {
       @Override
-      public void normal(TrainingJob job, String reason, String message) {
-        onProviderEvent.accept(reason, message);
+      public void normal(TrainingJob job, Reason reason, String message) {
+        onProviderEvent.accept(reason.name(), message);
         real.normal(job, reason, message);
       }
 
       @Override
-      public void warning(TrainingJob job, String reason, String message) {
-        onProviderEvent.accept(reason, message);
+      public void warning(TrainingJob job, Reason reason, String message) {
+        onProviderEvent.accept(reason.name(), message);
         real.warning(job, reason, message);
       }
     };

@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.provider.ec2;
 
+import dev.trainingjob.operator.api.ConditionType;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +9,7 @@ import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.fake.ec2.Ec2Harness;
 import dev.trainingjob.operator.fake.ec2.FakeEc2;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,7 +24,7 @@ class Ec2FaultsTest extends WithEc2Operator {
     h.fake.throttleNext(8, action -> true);
     h.create(Ec2Harness.job("throttled", Ec2LifecycleTest.SCRIPT));
     await().atMost(Duration.ofSeconds(120)).until(() -> h.phase("throttled") == Phase.Succeeded
-        && Conditions.isTrue(h.get("throttled").getStatus(), Conditions.RELEASED));
+        && Conditions.isTrue(h.get("throttled").getStatus(), ConditionType.RELEASED));
 
     List<FakeEc2.Request> throttled = h.fake.requests().stream().filter(r -> "RequestLimitExceeded".equals(r.errorCode())).toList();
     assertThat(throttled).hasSize(8);
@@ -67,7 +69,7 @@ class Ec2FaultsTest extends WithEc2Operator {
     job.getSpec().compute.ec2.fallbackInstanceTypes = List.of("g5.2xlarge");
     h.create(job);
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-capacity") == Phase.Failed
-        && Conditions.isTrue(h.get("no-capacity").getStatus(), Conditions.RELEASED));
+        && Conditions.isTrue(h.get("no-capacity").getStatus(), ConditionType.RELEASED));
 
     assertThat(h.get("no-capacity").getStatus().message).contains("g5.xlarge").contains("g5.2xlarge").contains("InsufficientInstanceCapacity");
     assertThat(h.get("no-capacity").getStatus().conditions).anyMatch(c -> "NoCapacity".equals(c.reason));
@@ -80,7 +82,7 @@ class Ec2FaultsTest extends WithEc2Operator {
     h.fake.dependencyViolations(3);
     h.create(Ec2Harness.job("detaching", Ec2LifecycleTest.SCRIPT));
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("detaching") == Phase.Succeeded
-        && Conditions.isTrue(h.get("detaching").getStatus(), Conditions.RELEASED));
+        && Conditions.isTrue(h.get("detaching").getStatus(), ConditionType.RELEASED));
 
     assertThat(h.fake.requests("DeleteSecurityGroup")).filteredOn(r -> "DependencyViolation".equals(r.errorCode())).hasSize(3);
     assertThat(h.fake.groups()).isEmpty();
@@ -94,7 +96,7 @@ class Ec2FaultsTest extends WithEc2Operator {
       h.create(Ec2Harness.job(name, Ec2LifecycleTest.SCRIPT));
     }
     await().atMost(Duration.ofSeconds(120)).until(() -> List.of("batch-a", "batch-b", "batch-c").stream()
-        .allMatch(n -> h.phase(n) == Phase.Succeeded && Conditions.isTrue(h.get(n).getStatus(), Conditions.RELEASED)));
+        .allMatch(n -> h.phase(n) == Phase.Succeeded && Conditions.isTrue(h.get(n).getStatus(), ConditionType.RELEASED)));
     Duration elapsed = Duration.between(began, Instant.now());
 
     List<FakeEc2.Request> listings = h.fake.requests("DescribeInstances").stream()

@@ -10,7 +10,7 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.fake.ec2.Ec2Harness;
 import dev.trainingjob.operator.fake.ec2.FakeEc2;
 import dev.trainingjob.operator.fake.ec2.FakeInstance;
-import dev.trainingjob.operator.reconciler.JobFailure;
+import dev.trainingjob.operator.job.JobFailure;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.provider.ec2;
 
+import dev.trainingjob.operator.api.ConditionType;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,7 +12,7 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.fake.ec2.Ec2Harness;
 import dev.trainingjob.operator.fake.ec2.FakeEc2;
 import dev.trainingjob.operator.fake.ec2.FakeInstance;
-import dev.trainingjob.operator.reconciler.Conditions;
+import dev.trainingjob.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Event;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +30,6 @@ class Ec2LifecycleTest extends WithEc2Operator {
       print("done")
       """;
 
-
   @Test
   void jobRunsOnItsInstanceAndEverythingIsGoneAfterwards() throws Exception {
     TrainingJob job = Ec2Harness.job("happy", SCRIPT);
@@ -40,7 +41,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
 
     await().atMost(Duration.ofSeconds(90)).until(() -> h.get("happy").getStatus() != null
         && h.phase("happy") == Phase.Succeeded
-        && Conditions.isTrue(h.get("happy").getStatus(), Conditions.RELEASED));
+        && Conditions.isTrue(h.get("happy").getStatus(), ConditionType.RELEASED));
     TrainingJob done = h.get("happy");
 
     // one instance, launched with the job's tags, IMDSv2, shutdown behaviour terminate, an encrypted root volume
@@ -147,13 +148,13 @@ class Ec2LifecycleTest extends WithEc2Operator {
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("half-released") == Phase.Succeeded
         && h.fake.requests("DeleteSecurityGroup").size() >= 2);
     h.stopOperator();
-    assertThat(Conditions.isTrue(h.get("half-released").getStatus(), Conditions.RELEASED)).isFalse();
+    assertThat(Conditions.isTrue(h.get("half-released").getStatus(), ConditionType.RELEASED)).isFalse();
     assertThat(h.fake.notTerminated()).isEmpty();
     assertThat(h.fake.groups()).hasSize(1);
 
     h.fake.dependencyViolations(0);
     h.startOperator();
-    await().atMost(Duration.ofSeconds(60)).until(() -> Conditions.isTrue(h.get("half-released").getStatus(), Conditions.RELEASED));
+    await().atMost(Duration.ofSeconds(60)).until(() -> Conditions.isTrue(h.get("half-released").getStatus(), ConditionType.RELEASED));
     assertThat(h.fake.groups()).isEmpty();
     assertThat(h.client().secrets().inNamespace("default").withName("half-released-ssh").get()).isNull();
   }
@@ -201,7 +202,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
     h.startOperator();
     h.create(Ec2Harness.job("no-switch", SCRIPT));
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-switch") == Phase.Failed
-        && Conditions.isTrue(h.get("no-switch").getStatus(), Conditions.RELEASED));
+        && Conditions.isTrue(h.get("no-switch").getStatus(), ConditionType.RELEASED));
     assertThat(h.get("no-switch").getStatus().conditions).anyMatch(c -> "BootstrapFailed".equals(c.reason));
     assertThat(h.get("no-switch").getStatus().message).contains("dead-man's switch");
     assertThat(h.get("no-switch").getStatus().logTail).noneMatch(l -> l.contains("training on"));
@@ -249,7 +250,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
     h.fake.terminateFromOutside(h.get("outside").getStatus().instance.id);
 
     await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("outside") == Phase.Failed
-        && Conditions.isTrue(h.get("outside").getStatus(), Conditions.RELEASED));
+        && Conditions.isTrue(h.get("outside").getStatus(), ConditionType.RELEASED));
     assertThat(h.get("outside").getStatus().conditions).anyMatch(c -> "InstanceLost".equals(c.reason));
     assertThat(h.fake.groups()).isEmpty();
     assertThat(h.client().secrets().inNamespace("default").withName("outside-ssh").get()).isNull();

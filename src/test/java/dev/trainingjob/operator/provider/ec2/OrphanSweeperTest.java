@@ -6,7 +6,7 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.fake.ec2.Ec2Harness;
 import dev.trainingjob.operator.fake.ec2.FakeEc2;
 import dev.trainingjob.operator.fake.ec2.FakeInstance;
-import dev.trainingjob.operator.reconciler.KubernetesEventRecorder;
+import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,24 +1,19 @@
-package dev.trainingjob.operator.reconciler;
+package dev.trainingjob.operator.status;
 
 import dev.trainingjob.operator.api.JobCondition;
 import dev.trainingjob.operator.api.TrainingJobStatus;
+import dev.trainingjob.operator.job.Reason;
 import java.util.ArrayList;
 import java.util.Objects;
 
-/** Sets Kubernetes-style conditions, keeping lastTransitionTime unless the status flips. */
+/**
+ * Sets and reads Kubernetes-style conditions (types in {@link dev.trainingjob.operator.api.ConditionType}),
+ * keeping lastTransitionTime unless the status flips.
+ */
 public final class Conditions {
-  /** True while the job moves toward its end; reason = the phase. */
-  public static final String PROGRESSING = "Progressing";
-  /** True once the job Succeeded. */
-  public static final String COMPLETE = "Complete";
-  /** True once the job Failed; reason says why (InvalidSpec, ScriptFailed, ...). */
-  public static final String FAILED = "Failed";
-  /** True once nothing the job held is left running (instance terminated, session stopped). */
-  public static final String RELEASED = "Released";
-
   private Conditions() {}
 
-  public static void set(TrainingJobStatus status, String type, boolean value, String reason, String message,
+  public static void set(TrainingJobStatus status, String type, boolean value, Reason reason, String message,
       Long generation, String now) {
     if (status.conditions == null) {
       status.conditions = new ArrayList<>();
@@ -34,7 +29,7 @@ public final class Conditions {
       c.lastTransitionTime = now;
     }
     c.status = text;
-    c.reason = reason;
+    c.reason = reason.name();
     c.message = message;
     c.observedGeneration = generation;
   }

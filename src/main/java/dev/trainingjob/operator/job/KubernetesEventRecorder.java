@@ -1,4 +1,4 @@
-package dev.trainingjob.operator.reconciler;
+package dev.trainingjob.operator.job;
 
 import dev.trainingjob.operator.api.TrainingJob;
 import io.fabric8.kubernetes.api.model.EventBuilder;
@@ -20,16 +20,16 @@ public final class KubernetesEventRecorder implements EventRecorder {
   }
 
   @Override
-  public void normal(TrainingJob job, String reason, String message) {
+  public void normal(TrainingJob job, Reason reason, String message) {
     record(job, "Normal", reason, message);
   }
 
   @Override
-  public void warning(TrainingJob job, String reason, String message) {
+  public void warning(TrainingJob job, Reason reason, String message) {
     record(job, "Warning", reason, message);
   }
 
-  private void record(TrainingJob job, String type, String reason, String message) {
+  private void record(TrainingJob job, String type, Reason reason, String message) {
     String now = Instant.now().toString();
     var meta = job.getMetadata();
     var event = new EventBuilder()
@@ -41,7 +41,7 @@ public final class KubernetesEventRecorder implements EventRecorder {
             .withApiVersion(job.getApiVersion()).withKind(job.getKind())
             .withName(meta.getName()).withNamespace(meta.getNamespace())
             .withUid(meta.getUid()).withResourceVersion(meta.getResourceVersion()).build())
-        .withType(type).withReason(reason).withMessage(message)
+        .withType(type).withReason(reason.name()).withMessage(message)
         .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
         .withNewSource().withComponent(COMPONENT).endSource()
         .withReportingComponent(COMPONENT)

@@ -1,0 +1,17 @@
+package dev.trainingjob.operator.api;
+
+/** The condition types a TrainingJob's status carries (status.conditions[].type). */
+public final class ConditionType {
+  /** True while the job moves toward its end; reason = the phase. */
+  public static final String PROGRESSING = "Progressing";
+  /** True once the job Succeeded. */
+  public static final String COMPLETE = "Complete";
+  /** True once the job Failed; reason says why (InvalidSpec, ScriptFailed, ...). */
+  public static final String FAILED = "Failed";
+  /** True once nothing the job held is left running (instance terminated, session stopped). */
+  public static final String RELEASED = "Released";
+  /** True while more than 90% of the job's file system is used. */
+  public static final String DISK_PRESSURE = "DiskPressure";
+
+  private ConditionType() {}
+}

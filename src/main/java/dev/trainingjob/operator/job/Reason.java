@@ -1,0 +1,67 @@
+package dev.trainingjob.operator.job;
+
+/**
+ * Every reason word the operator writes into conditions, Events and phase changes, each with what
+ * it means. The word is the constant's name: users see it in {@code kubectl describe}, alerts and
+ * Argo CD match on it, so a word once shipped is never renamed.
+ */
+public enum Reason {
+  // --- the way through the phases
+  Accepted("the job was admitted and waits for a machine"),
+  Provisioning("the provider is asked for a machine"),
+  Launched("an EC2 instance was launched for the job"),
+  Bootstrapping("the machine is up; the operator connects, uploads and prepares Python"),
+  Started("the driver was started in the job's screen session"),
+  Running("the script runs"),
+  Finishing("the script exited; its outputs are collected"),
+  Succeeded("the script exited with code 0 and its outputs were collected"),
+
+  // --- endings that are the script's or the spec's
+  ScriptFailed("the script exited with a code other than 0"),
+  BootstrapFailed("preparing Python (or cloning the job's files) failed before the script ran"),
+  OutputSyncFailed("the script exited, but its outputs could not be copied to spec.output.s3Uri"),
+  MaxRuntimeExceeded("the script ran longer than spec.limits.maxRuntimeSeconds and was stopped"),
+  InvalidSpec("the spec can never work as written; the message names the field"),
+  InvalidSecret("a Secret the spec names does not hold what the job needs"),
+  InvalidImage("spec.compute.ec2.image does not resolve to an image in this region"),
+  UnknownSshUser("the SSH user of the image cannot be told; set spec.compute.ec2.sshUser"),
+  ProviderUnavailable("the provider the spec names is not configured in this operator"),
+  Ec2NotConfigured("the operator lacks an EC2 setting the job needs (SSH source CIDRs, an instance profile)"),
+
+  // --- endings that are the machine's
+  InstanceLost("the machine went away (terminated from outside, a spot interruption)"),
+  DriverLost("the screen session ended without recording an exit code"),
+  SshUnreachable("SSH on the machine did not answer within the operator's SSH-ready timeout"),
+  HostKeyMismatch("the machine presented a host key other than the one expected"),
+  ScreenMissing("GNU screen is not on the machine and could not be installed"),
+  NoCapacity("no instance type the spec allows could be launched"),
+
+  // --- EC2 notes on the way
+  FallbackInstanceType("the first instance type had no capacity; a fallback type was launched"),
+  InstanceTypeUnavailable("an instance type was refused (capacity or support); the next is tried"),
+  DuplicateInstance("a second instance of the same job was found and terminated"),
+  OrphanTerminated("an instance of this install whose job no longer exists was terminated"),
+
+  // --- release
+  Released("everything the job held was released"),
+  Releasing("the operator waits for the machine to be released"),
+  NothingToRelease("the job ended before any machine was asked for"),
+
+  // --- live conditions
+  DiskAlmostFull("more than 90% of the job's file system is used"),
+  DiskOK("the job's file system has room"),
+
+  // --- retried errors
+  ReconcileError("an error that retrying may fix; the operator retries with backoff");
+
+  private final String meaning;
+
+  Reason(String meaning) {
+    this.meaning = meaning;
+  }
+
+  /** One line on what the reason means, for docs and tests. */
+  public String meaning() {
+    return meaning;
+  }
+}
