@@ -2,8 +2,8 @@ package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.job.Reason;
 
-import dev.trainingjob.operator.api.ConditionType;
-import dev.trainingjob.operator.status.Conditions;
+import dev.trainingjob.operator.status.Lifecycle;
+import dev.trainingjob.operator.api.Timings;
 import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.EventRecorder;
 
@@ -123,29 +123,10 @@ public final class JobContext {
     return services.prices();
   }
 
-  /** Moves to a new phase: conditions, message, an Event and a log line. */
+  /** Moves to a new phase: status (phase, conditions, message), and on a change an Event and a log line. */
   public void moveTo(Phase phase, Reason reason, String message) {
-    TrainingJobStatus status = status();
-    Phase from = status.phase;
-    status.phase = phase;
-    status.message = message;
-    Long generation = job.getMetadata().getGeneration();
-    String now = nowText();
-    switch (phase) {
-      case Succeeded -> {
-        Conditions.set(status, ConditionType.PROGRESSING, false, reason, message, generation, now);
-        Conditions.set(status, ConditionType.COMPLETE, true, reason, message, generation, now);
-      }
-      case Failed -> {
-        Conditions.set(status, ConditionType.PROGRESSING, false, reason, message, generation, now);
-        Conditions.set(status, ConditionType.FAILED, true, reason, message, generation, now);
-      }
-      default -> Conditions.set(status, ConditionType.PROGRESSING, true, reason, message, generation, now);
-    }
-    if (phase.isFinal() && status.finishedAt == null) {
-      status.finishedAt = now;
-    }
-    if (from != phase) {
+    Phase from = status().phase;
+    if (Lifecycle.moveTo(status(), phase, reason, message, job.getMetadata().getGeneration(), now())) {
       LOG.info("{}: {} -> {} ({}): {}", job.ref(), from, phase, reason, message);
       if (phase == Phase.Failed) {
         events().warning(job, reason, message);
@@ -153,6 +134,11 @@ public final class JobContext {
         events().normal(job, reason, message);
       }
     }
+  }
+
+  /** The status's timings, made on first use. */
+  public Timings timings() {
+    return Lifecycle.timings(status());
   }
 
   /** Ends the job in Failed. */

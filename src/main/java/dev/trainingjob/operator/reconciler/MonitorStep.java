@@ -29,7 +29,7 @@ final class MonitorStep implements JobStep {
     }
     probes.apply(ctx, probe);
     if (probe.exited()) {
-      return StartStep.toFinishing(ctx, probe);
+      return ScriptEnded.decide(ctx, probe);
     }
     if (!probe.sessionAlive()) {
       // the driver writes exit_code before its session ends, so a dead session without one means it was killed

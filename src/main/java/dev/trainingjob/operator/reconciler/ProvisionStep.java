@@ -6,7 +6,6 @@ import dev.trainingjob.operator.job.JobFailure;
 
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.Phase;
-import dev.trainingjob.operator.api.Timings;
 import dev.trainingjob.operator.provider.Machine;
 
 /** Provisioning: ensure the job has a machine, and wait until it is up. */
@@ -19,7 +18,7 @@ final class ProvisionStep implements JobStep {
       case GONE -> throw new JobFailure(Reason.InstanceLost, "machine " + machine.id() + " went away before the job started");
       case RUNNING -> {
         if (machine.address() != null) {
-          timings(ctx).provisioned = ctx.nowText();
+          ctx.timings().provisioned = ctx.nowText();
           ctx.moveTo(Phase.Bootstrapping, Reason.Bootstrapping,
               "Machine " + machine.id() + " is up at " + machine.address() + "; connecting over SSH");
           return StepResult.next();
@@ -41,12 +40,5 @@ final class ProvisionStep implements JobStep {
     s.launchedAt = machine.launchedAt();
     s.spot = machine.spot() ? Boolean.TRUE : null;
     return s;
-  }
-
-  static Timings timings(JobContext ctx) {
-    if (ctx.status().timings == null) {
-      ctx.status().timings = new Timings();
-    }
-    return ctx.status().timings;
   }
 }

@@ -4,6 +4,7 @@ import dev.trainingjob.operator.job.Reason;
 
 import dev.trainingjob.operator.api.ConditionType;
 import dev.trainingjob.operator.status.Conditions;
+import dev.trainingjob.operator.status.Lifecycle;
 
 import dev.trainingjob.operator.api.Phase;
 
@@ -25,16 +26,15 @@ final class ReleaseStep implements JobStep {
     }
     Long generation = ctx.job().getMetadata().getGeneration();
     if (neverProvisioned(ctx)) {
-      Conditions.set(status, ConditionType.RELEASED, true, Reason.NothingToRelease, "No machine was ever asked for", generation, ctx.nowText());
+      Lifecycle.released(status, true, Reason.NothingToRelease, "No machine was ever asked for", generation, ctx.now());
       return true;
     }
     if (ctx.provider().release(ctx.job())) {
-      ProvisionStep.timings(ctx).released = ctx.nowText();
-      Conditions.set(status, ConditionType.RELEASED, true, Reason.Released, "Everything the job held was released", generation, ctx.nowText());
+      Lifecycle.released(status, true, Reason.Released, "Everything the job held was released", generation, ctx.now());
       ctx.events().normal(ctx.job(), Reason.Released, "Released the machine" + (status.instance == null ? "" : " " + status.instance.id));
       return true;
     }
-    Conditions.set(status, ConditionType.RELEASED, false, Reason.Releasing, "Waiting for the machine to be released", generation, ctx.nowText());
+    Lifecycle.released(status, false, Reason.Releasing, "Waiting for the machine to be released", generation, ctx.now());
     return false;
   }
 

@@ -35,7 +35,7 @@ final class StartStep implements JobStep {
     } catch (HostKeyMismatchException e) {
       throw new JobFailure(Reason.HostKeyMismatch, e.getMessage());
     }
-    var timings = ProvisionStep.timings(ctx);
+    var timings = ctx.timings();
     if (timings.sshReady == null) {
       timings.sshReady = ctx.nowText();
     }
@@ -55,7 +55,7 @@ final class StartStep implements JobStep {
     }
     probes.apply(ctx, probe);
     if (probe.exited()) {
-      return toFinishing(ctx, probe);
+      return ScriptEnded.decide(ctx, probe);
     }
     if (ProbeResult.RUNNING.equals(probe.state())) {
       timings.bootstrapped = ctx.nowText();
@@ -78,7 +78,7 @@ final class StartStep implements JobStep {
   }
 
   private StepResult waitForSsh(JobContext ctx, HostUnreachableException e) {
-    var provisioned = ProvisionStep.timings(ctx).provisioned;
+    var provisioned = ctx.timings().provisioned;
     Instant since = provisioned == null ? ctx.now() : Instant.parse(provisioned);
     Duration waited = Duration.between(since, ctx.now());
     if (waited.compareTo(ctx.config().sshReadyTimeout()) > 0) {
@@ -87,23 +87,5 @@ final class StartStep implements JobStep {
     }
     ctx.status().message = "Waiting for SSH at " + e.target() + " (" + waited.toSeconds() + "s so far): " + e.getMessage();
     return StepResult.checkAgainAfter(ctx.config().pollInterval());
-  }
-
-  static StepResult toFinishing(JobContext ctx, ProbeResult probe) {
-    ctx.status().exitCode = probe.exitCode();
-    ProvisionStep.timings(ctx).finished = ctx.nowText();
-    if (probe.reason() != null && probe.reason().startsWith("bootstrap failed")) {
-      // the script never ran: nothing to collect
-      ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
-          + " (exit code " + probe.exitCode() + ")");
-      return StepResult.next();
-    }
-    if (probe.reason() != null && probe.reason().startsWith("output sync failed")) {
-      ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
-          + probe.reason().substring("output sync failed: ".length()));
-      return StepResult.next();
-    }
-    ctx.moveTo(Phase.Finishing, Reason.Finishing, "The script exited with code " + probe.exitCode() + "; collecting outputs");
-    return StepResult.next();
   }
 }

@@ -4,11 +4,12 @@ import dev.trainingjob.operator.job.Reason;
 
 import dev.trainingjob.operator.job.JobFailure;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.SpecValidator;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
+import dev.trainingjob.operator.status.CostEstimate;
+import dev.trainingjob.operator.status.StatusRecorder;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -16,9 +17,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import java.time.Instant;
 import java.util.EnumMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +33,6 @@ import org.slf4j.LoggerFactory;
 public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
   public static final String NAME = "trainingjob";
   private static final Logger LOG = LoggerFactory.getLogger(TrainingJobReconciler.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** More transitions than the phases there are means a bug, not a job. */
   private static final int MAX_STEPS_PER_RECONCILE = Phase.values().length + 1;
 
@@ -43,11 +41,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final ReleaseStep release = new ReleaseStep();
   private final ProbeApplier probes = new ProbeApplier();
   private final FinishStep finish = new FinishStep();
-  /** When each job's status was last written, by uid: the write-economy clock. */
-  private final Map<String, Instant> lastWrites = new ConcurrentHashMap<>();
+  private final StatusRecorder recorder;
 
   public TrainingJobReconciler(JobContext.Services services) {
     this.services = services;
+    this.recorder = new StatusRecorder(services.config().progressWriteInterval());
     steps.put(Phase.Pending, new AdmitStep());
     steps.put(Phase.Provisioning, new ProvisionStep());
     steps.put(Phase.Bootstrapping, new StartStep(probes));
@@ -63,7 +61,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     String outcome = "error";
     try {
       JobContext ctx = new JobContext(job, services);
-      TrainingJobStatus before = copy(ctx.status());
+      TrainingJobStatus before = StatusRecorder.snapshot(ctx.status());
       ctx.status().observedGeneration = job.getMetadata().getGeneration();
       if (ctx.status().phase == null) {
         ctx.moveTo(Phase.Pending, Reason.Accepted, "Waiting to be provisioned");
@@ -73,7 +71,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         // validation failed just now: release whatever an earlier, valid spec had started
         result = steps.get(Phase.Failed).run(ctx);
       }
-      MachineCost.apply(ctx);
+      CostEstimate.apply(ctx.status(), services.prices(), ctx.now()).ifPresent(billed ->
+          services.metrics().instanceTime(job.getMetadata().getUid(), billed.instanceType(), billed.from(), billed.until(),
+              services.prices().hourly(billed.instanceType()).orElse(null)));
       services.metrics().phase(job.getMetadata().getUid(), ctx.status().phase);
       UpdateControl<TrainingJob> control = control(job, before, result);
       outcome = "ok";
@@ -114,43 +114,14 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     throw new IllegalStateException("job " + ctx.job().ref() + " changed phase too often in one reconcile");
   }
 
-  /**
-   * Writes status only when it changed, and a change of progress, log tail, usage or cost alone
-   * at most once per progress-write interval per job; anything else (a phase, a condition, a
-   * message) is written at once.
-   */
+  /** Status is written when the recorder says so; the step's requeue is kept either way. */
   private UpdateControl<TrainingJob> control(TrainingJob job, TrainingJobStatus before, StepResult result) {
-    String uid = job.getMetadata().getUid();
-    Instant now = services.clock().instant();
-    boolean write;
-    if (sameStatus(before, job.getStatus())) {
-      write = false;
-    } else if (sameStatus(withoutLiveFields(before), withoutLiveFields(job.getStatus()))) {
-      Instant last = lastWrites.get(uid);
-      write = last == null || !now.isBefore(last.plus(services.config().progressWriteInterval()));
-    } else {
-      write = true;
-    }
+    boolean write = recorder.shouldWrite(job.getMetadata().getUid(), before, job.getStatus(), services.clock().instant());
     UpdateControl<TrainingJob> control = write ? UpdateControl.patchStatus(job) : UpdateControl.noUpdate();
-    if (write) {
-      lastWrites.put(uid, now);
-    }
     if (result.kind() == StepResult.Kind.REQUEUE) {
       control.rescheduleAfter(result.after());
     }
     return control;
-  }
-
-  /** The status without what changes by itself while a job runs. */
-  private static TrainingJobStatus withoutLiveFields(TrainingJobStatus status) {
-    TrainingJobStatus s = copy(status);
-    if (s != null) {
-      s.progress = null;
-      s.logTail = null;
-      s.usage = null;
-      s.cost = null;
-    }
-    return s;
   }
 
   @Override
@@ -172,7 +143,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   private void forget(TrainingJob job) {
     String uid = job.getMetadata().getUid();
-    lastWrites.remove(uid);
+    recorder.forget(uid);
     probes.forget(uid);
     finish.forget(uid);
     services.metrics().forget(uid);
@@ -201,13 +172,5 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       t = t.getCause();
     }
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  static TrainingJobStatus copy(TrainingJobStatus status) {
-    return status == null ? null : JSON.convertValue(status, TrainingJobStatus.class);
-  }
-
-  static boolean sameStatus(TrainingJobStatus a, TrainingJobStatus b) {
-    return Objects.equals(JSON.valueToTree(a), JSON.valueToTree(b));
   }
 }

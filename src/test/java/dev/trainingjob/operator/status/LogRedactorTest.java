@@ -1,4 +1,4 @@
-package dev.trainingjob.operator.reconciler;
+package dev.trainingjob.operator.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

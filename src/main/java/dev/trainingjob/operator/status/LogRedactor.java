@@ -1,4 +1,4 @@
-package dev.trainingjob.operator.reconciler;
+package dev.trainingjob.operator.status;
 
 import java.util.ArrayList;
 import java.util.Collection;
