@@ -1,0 +1,202 @@
+package dev.trainingjob.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.api.LimitsSpec;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.metrics.OperatorMetrics;
+import dev.trainingjob.operator.provider.ProviderRegistry;
+import dev.trainingjob.operator.remote.HostUnreachableException;
+import dev.trainingjob.operator.remote.RemoteHost;
+import dev.trainingjob.operator.remote.RemoteHosts;
+import dev.trainingjob.operator.remote.SshTarget;
+import dev.trainingjob.operator.status.Conditions;
+import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.RecordingEvents;
+import dev.trainingjob.operator.support.RecordingProvider;
+import dev.trainingjob.operator.support.ScriptedRemoteHosts;
+import dev.trainingjob.operator.support.TestClock;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The reconciler's decisions, called synchronously with a clock that moves only when the test says
+ * so: no API server, no waiting. What JOSDK would do with each answer (write status, look again
+ * after) is read off the returned control.
+ */
+class ReconcilerDecisionsTest {
+  private final OperatorConfig config = OperatorConfig.defaults();
+  private final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
+  private final RecordingProvider provider = new RecordingProvider("local");
+  private final ScriptedRemoteHosts remote = new ScriptedRemoteHosts();
+  private final RecordingEvents events = new RecordingEvents();
+
+  private TrainingJobReconciler reconciler(RemoteHosts hosts) {
+    var services = new JobContext.Services(config, new ProviderRegistry("local", List.of(provider)), hosts,
+        new JobBundles(null), events, clock, PriceList.bundled(), OperatorMetrics.discarding());
+    return new TrainingJobReconciler(services);
+  }
+
+  private static TrainingJob job(String name) {
+    TrainingJob job = Jobs.simple(name);
+    job.getMetadata().setUid(UUID.randomUUID().toString());
+    job.getMetadata().setGeneration(1L);
+    return job;
+  }
+
+  private static long delayMillis(UpdateControl<TrainingJob> control) {
+    return control.getScheduleDelay().orElseThrow();
+  }
+
+  @Test
+  void eachReconcileTakesTheNextStepAndSaysWhenToLookAgain() throws Exception {
+    var reconciler = reconciler(remote);
+    TrainingJob job = job("walk");
+
+    var first = reconciler.reconcile(job, null);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Provisioning);
+    assertThat(first.isPatchStatus()).isTrue();
+    assertThat(delayMillis(first)).isEqualTo(config.pollInterval().toMillis());
+
+    var second = reconciler.reconcile(job, null);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Bootstrapping);
+    assertThat(delayMillis(second)).isEqualTo(config.probeInterval().toMillis());
+    assertThat(remote.count("default/walk", "upload")).isEqualTo(1);
+    assertThat(job.getStatus().attachCommand).isNotNull();
+
+    List<Phase> seen = new ArrayList<>();
+    for (int i = 0; i < 10 && !Conditions.isTrue(job.getStatus(), ConditionType.RELEASED); i++) {
+      reconciler.reconcile(job, null);
+      seen.add(job.getStatus().phase);
+    }
+    assertThat(seen).containsSubsequence(Phase.Running, Phase.Succeeded);
+    assertThat(Conditions.isTrue(job.getStatus(), ConditionType.RELEASED)).isTrue();
+    assertThat(remote.count("default/walk", "startOnce")).isEqualTo(1);
+    assertThat(events.reasons("default/walk")).containsSubsequence(Reason.Provisioning,
+        Reason.Bootstrapping, Reason.Started, Reason.Running, Reason.Finishing, Reason.Succeeded, Reason.Released);
+
+    // once released, a finished job rests: nothing more to do until the resource changes
+    var rest = reconciler.reconcile(job, null);
+    assertThat(rest.getScheduleDelay()).isEmpty();
+    assertThat(rest.isNoUpdate()).isTrue();
+  }
+
+  @Test
+  void progressAloneIsWrittenAtMostOncePerIntervalButAPhaseChangeAtOnce() throws Exception {
+    remote.runningProbes = 50;
+    var reconciler = reconciler(remote);
+    TrainingJob job = job("economy");
+    while (job.getStatus() == null || job.getStatus().phase != Phase.Running) {
+      reconciler.reconcile(job, null);
+    }
+    Double before = job.getStatus().progress.epoch;
+
+    var sameInstant = reconciler.reconcile(job, null);
+    assertThat(job.getStatus().progress.epoch).isGreaterThan(before);
+    assertThat(sameInstant.isPatchStatus()).as("new progress within the write interval").isFalse();
+
+    clock.advance(config.progressWriteInterval());
+    assertThat(reconciler.reconcile(job, null).isPatchStatus()).as("new progress after the interval").isTrue();
+
+    remote.runningProbes = 0; // the script exits on the next probe
+    assertThat(reconciler.reconcile(job, null).isPatchStatus()).as("a phase change").isTrue();
+    assertThat(job.getStatus().phase).isIn(Phase.Succeeded, Phase.Finishing);
+  }
+
+  @Test
+  void maxRuntimeIsCheckedAtTheDeadlineAndStopsTheScript() throws Exception {
+    remote.runningProbes = 1000;
+    var reconciler = reconciler(remote);
+    TrainingJob job = job("too-long");
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.maxRuntimeSeconds = 60L;
+    while (job.getStatus() == null || job.getStatus().phase != Phase.Running) {
+      reconciler.reconcile(job, null);
+    }
+
+    clock.advance(Duration.ofSeconds(58));
+    var nearDeadline = reconciler.reconcile(job, null);
+    // the next look is at the deadline, not a whole probe interval after it
+    assertThat(delayMillis(nearDeadline)).isLessThan(config.probeInterval().toMillis()).isGreaterThanOrEqualTo(2000);
+    assertThat(remote.count("default/too-long", "stop")).isZero();
+
+    clock.advance(Duration.ofSeconds(3));
+    reconciler.reconcile(job, null);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.MaxRuntimeExceeded.name());
+    assertThat(remote.count("default/too-long", "stop")).isEqualTo(1);
+  }
+
+  @Test
+  void sshThatNeverAnswersEndsTheJobAtTheSshReadyTimeoutAndReleasesTheMachine() throws Exception {
+    RemoteHosts silent = new RemoteHosts() {
+      @Override
+      public RemoteHost connect(SshTarget target) throws HostUnreachableException {
+        throw new HostUnreachableException(target.host() + ":" + target.port(), "Connection refused", new ConnectException());
+      }
+
+      @Override
+      public void close() {}
+    };
+    var reconciler = reconciler(silent);
+    TrainingJob job = job("late");
+    reconciler.reconcile(job, null);
+    var waiting = reconciler.reconcile(job, null);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Bootstrapping);
+    assertThat(job.getStatus().message).startsWith("Waiting for SSH");
+    assertThat(delayMillis(waiting)).isEqualTo(config.pollInterval().toMillis());
+
+    clock.advance(config.sshReadyTimeout().plusSeconds(1));
+    reconciler.reconcile(job, null);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.SshUnreachable.name());
+    reconciler.reconcile(job, null);
+    assertThat(Conditions.isTrue(job.getStatus(), ConditionType.RELEASED)).isTrue();
+  }
+
+  @Test
+  void anInvalidSpecEndsTheJobWithoutAskingForAMachine() throws Exception {
+    var reconciler = reconciler(remote);
+    TrainingJob job = job("bad");
+    job.getSpec().script.entrypoint = "/etc/passwd";
+
+    var control = reconciler.reconcile(job, null);
+
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
+    var failed = Conditions.find(job.getStatus(), ConditionType.FAILED);
+    assertThat(failed.reason).isEqualTo(Reason.InvalidSpec.name());
+    assertThat(failed.message).contains("spec.script.entrypoint");
+    assertThat(Conditions.find(job.getStatus(), ConditionType.RELEASED).reason).isEqualTo(Reason.NothingToRelease.name());
+    assertThat(provider.count("default/bad", "ensure")).isZero();
+    assertThat(control.getScheduleDelay()).isEmpty();
+  }
+
+  @Test
+  void deletionKeepsTheFinalizerUntilTheProviderHasReleasedEverything() throws Exception {
+    var reconciler = reconciler(remote);
+    TrainingJob job = job("deleted");
+    while (job.getStatus() == null || job.getStatus().phase != Phase.Running) {
+      reconciler.reconcile(job, null);
+    }
+
+    DeleteControl first = reconciler.cleanup(job, null);
+    assertThat(first.isRemoveFinalizer()).isFalse();
+    assertThat(first.getScheduleDelay()).contains(config.pollInterval().toMillis());
+
+    DeleteControl second = reconciler.cleanup(job, null);
+    assertThat(second.isRemoveFinalizer()).isTrue();
+    assertThat(provider.count("default/deleted", "release")).isEqualTo(2);
+  }
+}
