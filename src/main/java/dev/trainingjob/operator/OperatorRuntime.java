@@ -80,8 +80,7 @@ public final class OperatorRuntime implements AutoCloseable {
     }
     if (config.metricsPort() >= 0) {
       try {
-        runtime.own(new HealthServer(config.metricsPort(), meters, () -> !runtime.closed,
-            () -> !runtime.closed && operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy()));
+        runtime.own(new HealthServer(config.metricsPort(), meters, () -> !runtime.closed, runtime::isHealthy));
       } catch (IOException e) {
         runtime.close();
         throw new UncheckedIOException("cannot serve metrics and health on port " + config.metricsPort(), e);
@@ -97,6 +96,11 @@ public final class OperatorRuntime implements AutoCloseable {
   /** The port of /metrics, /healthz and /readyz; -1 when not served. */
   public synchronized int metricsPort() {
     return owned.stream().filter(HealthServer.class::isInstance).map(h -> ((HealthServer) h).port()).findFirst().orElse(-1);
+  }
+
+  /** Whether the operator reconciles: started, not closed, and every informer watching (what /readyz answers). */
+  public boolean isHealthy() {
+    return !closed && operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
   }
 
   /** Whether this replica leads, and what to start and stop with the lead. */

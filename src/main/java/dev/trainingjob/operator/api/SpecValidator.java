@@ -33,6 +33,13 @@ public final class SpecValidator {
       out.add(new Violation("spec", "is missing"));
       return out;
     }
+    if (spec.unreadable != null) {
+      // the message names the field already ("spec.compute.gcp: ...")
+      int colon = spec.unreadable.indexOf(": ");
+      out.add(colon > 0 ? new Violation(spec.unreadable.substring(0, colon), spec.unreadable.substring(colon + 2))
+          : new Violation("spec", spec.unreadable));
+      return out;
+    }
     script(spec.script, out);
     python(spec.python, out);
     compute(spec.compute, out);

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.api;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crdv2.generator.v1.SchemaCustomizer;
 import io.fabric8.kubernetes.api.model.Namespaced;
@@ -21,6 +22,20 @@ import io.fabric8.kubernetes.model.annotation.Version;
 public class TrainingJob extends CustomResource<TrainingJobSpec, TrainingJobStatus> implements Namespaced {
   public static final String GROUP = "trainingjob.dev";
   public static final String VERSION = "v1alpha1";
+
+  /** Never throws: an unreadable spec would stop the informer, and the operator, for every job. */
+  @Override
+  @JsonDeserialize(using = TolerantReaders.Spec.class)
+  public void setSpec(TrainingJobSpec spec) {
+    super.setSpec(spec);
+  }
+
+  /** Never throws: fields a newer operator wrote are skipped. */
+  @Override
+  @JsonDeserialize(using = TolerantReaders.Status.class)
+  public void setStatus(TrainingJobStatus status) {
+    super.setStatus(status);
+  }
 
   /** "namespace/name", the way every log line and message names a job. */
   public String ref() {

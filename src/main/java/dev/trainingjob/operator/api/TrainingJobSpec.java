@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crdv2.generator.v1.SchemaCustomizer;
@@ -30,4 +31,12 @@ public class TrainingJobSpec {
 
   @JsonPropertyDescription("Limits that stop a job that runs too long.")
   public LimitsSpec limits;
+
+  /**
+   * Set instead of the fields when the stored spec could not be read (see {@link TolerantReaders}):
+   * which field, and why. Never stored; the job ends InvalidSpec with it.
+   */
+  @JsonIgnore
+  public String unreadable;
+
 }

@@ -1,9 +1,12 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.Cloner;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
@@ -28,6 +31,18 @@ public final class OperatorFactory {
         .withUseSSAToPatchPrimaryResource(false)
         .checkingCRDAndValidateLocalModel(false)
         .withCloseClientOnStop(false)
+        .withResourceCloner(new Cloner() {
+          @Override
+          public <R extends HasMetadata> R clone(R object) {
+            R copy = client.getKubernetesSerialization().clone(object);
+            // an unreadable spec keeps what was wrong with it: a JSON copy would be an empty spec,
+            // failing the job for the wrong reason ("spec.script: is missing") instead of naming the field
+            if (object instanceof TrainingJob job && job.getSpec() != null && job.getSpec().unreadable != null) {
+              ((TrainingJob) copy).setSpec(job.getSpec());
+            }
+            return copy;
+          }
+        })
         .withConcurrentReconciliationThreads(config.reconcileThreads())
         // JOSDK's own reconciliation metrics, in the registry /metrics serves (no per-resource series)
         .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(services.metrics().registry()));
