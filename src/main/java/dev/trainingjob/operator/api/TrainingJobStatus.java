@@ -21,6 +21,9 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("The metadata.generation of the spec this status describes.")
   public Long observedGeneration;
 
+  @JsonPropertyDescription("The provider that holds the job's machine (ec2, host or local), recorded when the job was admitted: the machine is always released through it, whatever spec.compute says later.")
+  public String provider;
+
   @JsonPropertyDescription("The machine the job runs on.")
   public InstanceStatus instance;
 

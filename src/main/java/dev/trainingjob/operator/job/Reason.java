@@ -39,6 +39,7 @@ public enum Reason {
   // --- EC2 notes on the way
   FallbackInstanceType("the first instance type had no capacity; a fallback type was launched"),
   InstanceTypeUnavailable("an instance type was refused (capacity or support); the next is tried"),
+  ComputeChangeIgnored("spec.compute changed after admission; the job stays on the provider that holds it"),
   DuplicateInstance("a second instance of the same job was found and terminated"),
   OrphanTerminated("an instance of this install whose job no longer exists was terminated"),
 
@@ -46,6 +47,7 @@ public enum Reason {
   Released("everything the job held was released"),
   Releasing("the operator waits for the machine to be released"),
   NothingToRelease("the job ended before any machine was asked for"),
+  ReleaseBlocked("what the job holds cannot be released without a person (its provider or key is gone); the message says how to let go"),
 
   // --- live conditions
   DiskAlmostFull("more than 90% of the job's file system is used"),

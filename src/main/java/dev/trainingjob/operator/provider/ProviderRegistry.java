@@ -7,6 +7,7 @@ import dev.trainingjob.operator.job.JobFailure;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** The providers this operator has, and which one a job uses. */
 public final class ProviderRegistry {
@@ -18,17 +19,27 @@ public final class ProviderRegistry {
     available.forEach(p -> providers.put(p.name(), p));
   }
 
-  /** The provider named in spec.compute, or the default one. */
-  public ComputeProvider forJob(TrainingJob job) {
+  /** The provider the spec asks for: the one named in spec.compute, or the default one. */
+  public String requested(TrainingJob job) {
     var compute = job.getSpec() == null ? null : job.getSpec().compute;
     List<String> named = compute == null ? List.of() : compute.named();
-    String name = named.isEmpty() ? defaultProvider : named.get(0);
-    ComputeProvider provider = providers.get(name);
-    if (provider == null) {
-      throw new JobFailure(Reason.ProviderUnavailable, "provider " + name + " is not configured in this operator (available: "
-          + providers.keySet() + ")");
-    }
-    return provider;
+    return named.isEmpty() ? defaultProvider : named.get(0);
+  }
+
+  /**
+   * The provider that holds the job: the one recorded in status at admission, so that an edited
+   * spec.compute never sends a release to a provider that launched nothing; before admission, the
+   * one the spec asks for.
+   */
+  public ComputeProvider forJob(TrainingJob job) {
+    var status = job.getStatus();
+    String name = status != null && status.provider != null ? status.provider : requested(job);
+    return named(name).orElseThrow(() -> new JobFailure(Reason.ProviderUnavailable, "provider " + name
+        + " is not configured in this operator (available: " + String.join(", ", providers.keySet()) + ")"));
+  }
+
+  public Optional<ComputeProvider> named(String name) {
+    return Optional.ofNullable(providers.get(name));
   }
 
   public String defaultProvider() {

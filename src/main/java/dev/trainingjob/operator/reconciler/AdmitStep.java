@@ -10,16 +10,19 @@ import dev.trainingjob.operator.api.Phase;
 final class AdmitStep implements JobStep {
   @Override
   public StepResult run(JobContext ctx) {
+    var provider = ctx.provider(); // a provider this operator lacks ends the job here, before anything is held
     var output = ctx.job().getSpec().output;
-    if (output != null && output.s3Uri != null && ctx.provider().duties(ctx.job()).outputUri() == null) {
+    if (output != null && output.s3Uri != null && provider.duties(ctx.job()).outputUri() == null) {
       // only a machine made for the job has a role to copy with; elsewhere the URI would be silently ignored
-      throw new JobFailure(Reason.InvalidSpec, "spec.output.s3Uri is copied by EC2 instances only; provider " + ctx.provider().name()
+      throw new JobFailure(Reason.InvalidSpec, "spec.output.s3Uri is copied by EC2 instances only; provider " + provider.name()
           + " collects spec.output.paths to the operator's output directory instead — remove s3Uri or use compute.ec2");
     }
     if (ctx.status().attempt == null) {
       ctx.status().attempt = 1;
     }
-    ctx.moveTo(Phase.Provisioning, Reason.Provisioning, "Asking provider " + ctx.provider().name() + " for a machine");
+    // from here on the job is this provider's, whatever spec.compute says later: release goes there
+    ctx.status().provider = provider.name();
+    ctx.moveTo(Phase.Provisioning, Reason.Provisioning, "Asking provider " + provider.name() + " for a machine");
     return StepResult.next();
   }
 }

@@ -66,6 +66,11 @@ public final class JobContext {
     return services.providers().forJob(job);
   }
 
+  /** The name of the provider that holds the job (or, before admission, the one its spec asks for). */
+  public String providerName() {
+    return status().provider != null ? status().provider : services.providers().requested(job);
+  }
+
   public JobBundles bundles() {
     return services.bundles();
   }

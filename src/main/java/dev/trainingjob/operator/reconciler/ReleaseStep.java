@@ -1,16 +1,16 @@
 package dev.trainingjob.operator.reconciler;
 
-import dev.trainingjob.operator.job.Reason;
-
 import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.job.JobFailure;
+import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.status.Lifecycle;
-
-import dev.trainingjob.operator.api.Phase;
+import java.util.Objects;
 
 /**
- * Succeeded, Failed, and deletion: release what the job holds until the provider says nothing is
- * left. A job that failed before any machine was asked for (an invalid spec) has nothing to release.
+ * Succeeded, Failed, and deletion: release what the job holds, through the provider that holds it,
+ * until that provider says nothing is left. A job no provider was ever asked about (an invalid
+ * spec, a provider this operator does not have) has nothing to release.
  */
 final class ReleaseStep implements JobStep {
   @Override
@@ -25,11 +25,20 @@ final class ReleaseStep implements JobStep {
       return true;
     }
     Long generation = ctx.job().getMetadata().getGeneration();
-    if (neverProvisioned(ctx)) {
+    if (neverAdmitted(ctx)) {
       Lifecycle.released(status, true, Reason.NothingToRelease, "No machine was ever asked for", generation, ctx.now());
       return true;
     }
-    if (ctx.provider().release(ctx.job())) {
+    boolean released;
+    try {
+      released = ctx.provider().release(ctx.job());
+    } catch (JobFailure blocked) {
+      // retrying cannot help (the provider is gone from this operator, a key was deleted): say what is
+      // held and how to let go, and look again now and then in case the cause is put right
+      blocked(ctx, blocked.getMessage());
+      return false;
+    }
+    if (released) {
       Lifecycle.released(status, true, Reason.Released, "Everything the job held was released", generation, ctx.now());
       ctx.events().normal(ctx.job(), Reason.Released, "Released the machine" + (status.instance == null ? "" : " " + status.instance.id));
       return true;
@@ -38,8 +47,24 @@ final class ReleaseStep implements JobStep {
     return false;
   }
 
-  /** Failed before a launch attempt was even numbered: only validation ends a job there. */
-  private static boolean neverProvisioned(JobContext ctx) {
-    return ctx.status().attempt == null && ctx.status().phase == Phase.Failed;
+  private static void blocked(JobContext ctx, String cause) {
+    var status = ctx.status();
+    String held = status.instance == null || status.instance.id == null
+        ? "whatever provider " + ctx.providerName() + " may have started for it (no machine id was recorded)"
+        : "machine " + status.instance.id + (status.instance.address == null ? "" : " at " + status.instance.address);
+    String message = "Cannot release " + held + ": " + cause + ". Put that right, or release it by hand and then let the job go: "
+        + "kubectl patch trainingjob " + ctx.job().getMetadata().getName() + " -n " + ctx.job().getMetadata().getNamespace()
+        + " --type=merge -p '{\"metadata\":{\"finalizers\":null}}'";
+    var before = Conditions.find(status, ConditionType.RELEASED);
+    Lifecycle.released(status, false, Reason.ReleaseBlocked, message, ctx.job().getMetadata().getGeneration(), ctx.now());
+    if (before == null || !Objects.equals(before.message, message)) {
+      ctx.events().warning(ctx.job(), Reason.ReleaseBlocked, message);
+    }
+  }
+
+  /** No provider was ever asked for a machine: validation or admission ended the job first. */
+  private static boolean neverAdmitted(JobContext ctx) {
+    // jobs admitted by an older operator have an attempt but no recorded provider
+    return ctx.status().provider == null && ctx.status().attempt == null;
   }
 }

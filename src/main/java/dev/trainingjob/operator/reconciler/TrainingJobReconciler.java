@@ -62,6 +62,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     try {
       JobContext ctx = new JobContext(job, services);
       TrainingJobStatus before = StatusRecorder.snapshot(ctx.status());
+      noticeComputeChange(ctx);
       ctx.status().observedGeneration = job.getMetadata().getGeneration();
       if (ctx.status().phase == null) {
         ctx.moveTo(Phase.Pending, Reason.Accepted, "Waiting to be provisioned");
@@ -80,6 +81,21 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       return control;
     } finally {
       services.metrics().reconcileFinished(timer, outcome);
+    }
+  }
+
+  /** An edit of spec.compute after admission moves nothing: say so once, when the edit is first seen. */
+  private void noticeComputeChange(JobContext ctx) {
+    var status = ctx.status();
+    Long generation = ctx.job().getMetadata().getGeneration();
+    if (status.provider == null || status.phase == null || status.phase.isFinal() || Objects.equals(status.observedGeneration, generation)) {
+      return;
+    }
+    String requested = services.providers().requested(ctx.job());
+    if (!requested.equals(status.provider)) {
+      services.events().warning(ctx.job(), Reason.ComputeChangeIgnored, "spec.compute now asks for " + requested
+          + ", but the job already holds a machine on " + status.provider + " and stays there until it ends; "
+          + "to move it, delete the job and create it again");
     }
   }
 
@@ -127,8 +143,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) throws Exception {
     JobContext ctx = new JobContext(job, services);
-    if (ctx.status().attempt == null && !SpecValidator.validate(job.getSpec()).isEmpty()) {
-      LOG.info("{}: deleted before anything was started", job.ref());
+    if (ctx.status().provider == null && ctx.status().attempt == null) {
+      LOG.info("{}: deleted before any provider was asked for a machine", job.ref());
       forget(job);
       return DeleteControl.defaultDelete();
     }

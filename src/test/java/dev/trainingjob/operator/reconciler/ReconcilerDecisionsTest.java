@@ -7,28 +7,20 @@ import dev.trainingjob.operator.api.LimitsSpec;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
-import dev.trainingjob.operator.cost.PriceList;
 import dev.trainingjob.operator.job.Reason;
-import dev.trainingjob.operator.metrics.OperatorMetrics;
-import dev.trainingjob.operator.provider.ProviderRegistry;
 import dev.trainingjob.operator.remote.HostUnreachableException;
 import dev.trainingjob.operator.remote.RemoteHost;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import dev.trainingjob.operator.remote.SshTarget;
 import dev.trainingjob.operator.status.Conditions;
-import dev.trainingjob.operator.support.Jobs;
-import dev.trainingjob.operator.support.RecordingEvents;
 import dev.trainingjob.operator.support.RecordingProvider;
 import dev.trainingjob.operator.support.ScriptedRemoteHosts;
-import dev.trainingjob.operator.support.TestClock;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.net.ConnectException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,22 +30,17 @@ import org.junit.jupiter.api.Test;
  */
 class ReconcilerDecisionsTest {
   private final OperatorConfig config = OperatorConfig.defaults();
-  private final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final RecordingProvider provider = new RecordingProvider("local");
   private final ScriptedRemoteHosts remote = new ScriptedRemoteHosts();
-  private final RecordingEvents events = new RecordingEvents();
+  private SyncOperator operator;
 
   private TrainingJobReconciler reconciler(RemoteHosts hosts) {
-    var services = new JobContext.Services(config, new ProviderRegistry("local", List.of(provider)), hosts,
-        new JobBundles(null), events, clock, PriceList.bundled(), OperatorMetrics.discarding());
-    return new TrainingJobReconciler(services);
+    operator = new SyncOperator(config, "local", List.of(provider), hosts);
+    return operator.reconciler;
   }
 
   private static TrainingJob job(String name) {
-    TrainingJob job = Jobs.simple(name);
-    job.getMetadata().setUid(UUID.randomUUID().toString());
-    job.getMetadata().setGeneration(1L);
-    return job;
+    return SyncOperator.job(name);
   }
 
   private static long delayMillis(UpdateControl<TrainingJob> control) {
@@ -84,7 +71,7 @@ class ReconcilerDecisionsTest {
     assertThat(seen).containsSubsequence(Phase.Running, Phase.Succeeded);
     assertThat(Conditions.isTrue(job.getStatus(), ConditionType.RELEASED)).isTrue();
     assertThat(remote.count("default/walk", "startOnce")).isEqualTo(1);
-    assertThat(events.reasons("default/walk")).containsSubsequence(Reason.Provisioning,
+    assertThat(operator.events.reasons("default/walk")).containsSubsequence(Reason.Provisioning,
         Reason.Bootstrapping, Reason.Started, Reason.Running, Reason.Finishing, Reason.Succeeded, Reason.Released);
 
     // once released, a finished job rests: nothing more to do until the resource changes
@@ -107,7 +94,7 @@ class ReconcilerDecisionsTest {
     assertThat(job.getStatus().progress.epoch).isGreaterThan(before);
     assertThat(sameInstant.isPatchStatus()).as("new progress within the write interval").isFalse();
 
-    clock.advance(config.progressWriteInterval());
+    operator.clock.advance(config.progressWriteInterval());
     assertThat(reconciler.reconcile(job, null).isPatchStatus()).as("new progress after the interval").isTrue();
 
     remote.runningProbes = 0; // the script exits on the next probe
@@ -126,13 +113,13 @@ class ReconcilerDecisionsTest {
       reconciler.reconcile(job, null);
     }
 
-    clock.advance(Duration.ofSeconds(58));
+    operator.clock.advance(Duration.ofSeconds(58));
     var nearDeadline = reconciler.reconcile(job, null);
     // the next look is at the deadline, not a whole probe interval after it
     assertThat(delayMillis(nearDeadline)).isLessThan(config.probeInterval().toMillis()).isGreaterThanOrEqualTo(2000);
     assertThat(remote.count("default/too-long", "stop")).isZero();
 
-    clock.advance(Duration.ofSeconds(3));
+    operator.clock.advance(Duration.ofSeconds(3));
     reconciler.reconcile(job, null);
     assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
     assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.MaxRuntimeExceeded.name());
@@ -158,7 +145,7 @@ class ReconcilerDecisionsTest {
     assertThat(job.getStatus().message).startsWith("Waiting for SSH");
     assertThat(delayMillis(waiting)).isEqualTo(config.pollInterval().toMillis());
 
-    clock.advance(config.sshReadyTimeout().plusSeconds(1));
+    operator.clock.advance(config.sshReadyTimeout().plusSeconds(1));
     reconciler.reconcile(job, null);
     assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
     assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.SshUnreachable.name());

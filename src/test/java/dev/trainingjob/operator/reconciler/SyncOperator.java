@@ -1,0 +1,63 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.metrics.OperatorMetrics;
+import dev.trainingjob.operator.provider.ComputeProvider;
+import dev.trainingjob.operator.provider.ProviderRegistry;
+import dev.trainingjob.operator.remote.RemoteHosts;
+import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.RecordingEvents;
+import dev.trainingjob.operator.support.TestClock;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The reconciler called directly, as JOSDK would call it, with a clock that moves only when the
+ * test says so and Events kept in memory: reconcile decisions tested synchronously.
+ */
+final class SyncOperator {
+  final OperatorConfig config;
+  final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final RecordingEvents events = new RecordingEvents();
+  final TrainingJobReconciler reconciler;
+
+  SyncOperator(OperatorConfig config, String defaultProvider, List<ComputeProvider> providers, RemoteHosts hosts) {
+    this.config = config;
+    var services = new JobContext.Services(config, new ProviderRegistry(defaultProvider, providers), hosts,
+        new JobBundles(null), events, clock, PriceList.bundled(), OperatorMetrics.discarding());
+    reconciler = new TrainingJobReconciler(services);
+  }
+
+  /** A job as the API server would hand it over: with a uid and a generation. */
+  static TrainingJob job(String name) {
+    TrainingJob job = Jobs.simple(name);
+    job.getMetadata().setUid(UUID.randomUUID().toString());
+    job.getMetadata().setGeneration(1L);
+    return job;
+  }
+
+  UpdateControl<TrainingJob> reconcile(TrainingJob job) throws Exception {
+    return reconciler.reconcile(job, null);
+  }
+
+  DeleteControl delete(TrainingJob job) throws Exception {
+    return reconciler.cleanup(job, null);
+  }
+
+  /** Reconciles until the job reaches the phase (at most a few dozen times). */
+  void reconcileUntil(TrainingJob job, Phase phase) throws Exception {
+    for (int i = 0; i < 50; i++) {
+      if (job.getStatus() != null && job.getStatus().phase == phase) {
+        return;
+      }
+      reconcile(job);
+    }
+    throw new AssertionError(job.ref() + " never reached " + phase + "; it is " + job.getStatus().phase);
+  }
+}
