@@ -1,9 +1,7 @@
 package dev.trainingjob.operator.provider;
 
-import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.remote.MachineDuties;
-import dev.trainingjob.operator.remote.SshTarget;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -11,7 +9,7 @@ import java.util.Optional;
  * Where jobs run: ec2, host or local. Every method is idempotent and safe to call again after the
  * operator was killed at any line: the provider finds what it made before by the job's uid.
  */
-public interface ComputeProvider {
+public interface ComputeProvider extends MachineAccessResolver {
   /** The name users write under spec.compute (ec2, host, local). */
   String name();
 
@@ -21,9 +19,6 @@ public interface ComputeProvider {
   /** The job's machine as the provider sees it now, if it has one. */
   Optional<Machine> describe(TrainingJob job) throws Exception;
 
-  /** How to reach the machine over SSH, with the host key to expect. */
-  SshTarget sshTarget(TrainingJob job, InstanceStatus instance) throws Exception;
-
   /** What the driver does for the machine itself (shut it down at a deadline, copy outputs off it). */
   default MachineDuties duties(TrainingJob job) {
     return MachineDuties.NONE;
@@ -31,9 +26,6 @@ public interface ComputeProvider {
 
   /** Where collected outputs are written, when the provider collects them to this side. */
   Optional<Path> outputDirectory(TrainingJob job);
-
-  /** The command that attaches a terminal to the job's screen session (shown in status). */
-  String attachCommand(TrainingJob job, InstanceStatus instance);
 
   /**
    * Lets go of everything the job holds: terminates a launched instance, deletes what was created

@@ -4,11 +4,13 @@ import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.PythonSpec;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobSpec;
+import dev.trainingjob.operator.job.JobFailure;
+import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.kube.Secrets;
 import dev.trainingjob.operator.remote.JobBundle;
 import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.JobRef;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -85,17 +87,15 @@ public class JobBundles {
   }
 
   private String secretValue(String ns, EnvVarSpec.SecretKeyRef ref) {
-    Secret secret = client.secrets().inNamespace(ns).withName(ref.name).get();
-    if (secret == null) {
-      throw new IllegalStateException("Secret " + ns + "/" + ref.name + " named in spec.env does not exist");
+    try {
+      return Secrets.value(client, ns, ref.name, ref.key);
+    } catch (Secrets.Unavailable e) {
+      if (e.problem() == Secrets.Problem.NO_KEY) {
+        throw new JobFailure(Reason.InvalidSecret, e.getMessage() + " (spec.env)");
+      }
+      // a Secret not there yet may still be created: worth retrying
+      throw new IllegalStateException(e.getMessage() + " (spec.env)", e);
     }
-    if (secret.getData() != null && secret.getData().containsKey(ref.key)) {
-      return new String(Base64.getDecoder().decode(secret.getData().get(ref.key)), StandardCharsets.UTF_8);
-    }
-    if (secret.getStringData() != null && secret.getStringData().containsKey(ref.key)) {
-      return secret.getStringData().get(ref.key);
-    }
-    throw new IllegalStateException("Secret " + ns + "/" + ref.name + " has no key " + ref.key);
   }
 
   private static String nullToEmpty(String s) {

@@ -105,10 +105,14 @@ public final class JobContext {
     if (instance == null) {
       throw new IllegalStateException("the job has no machine yet");
     }
-    var target = provider().sshTarget(job, instance);
-    instance.sshPort = target.port();
+    var access = provider().access(job, instance);
+    instance.sshPort = access.target().port();
     try {
-      return services.remoteHosts().connect(target);
+      RemoteHost remote = services.remoteHosts().connect(access.target());
+      // once SSH answers (a script that ends before any probe still has one), and from the same access as the port,
+      // so the two agree after an operator restart moved the port
+      status().attachCommand = access.attachCommand();
+      return remote;
     } catch (HostUnreachableException e) {
       services.metrics().sshConnectFailure(provider().name());
       throw e;

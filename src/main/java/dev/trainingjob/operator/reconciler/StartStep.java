@@ -39,8 +39,6 @@ final class StartStep implements JobStep {
     if (timings.sshReady == null) {
       timings.sshReady = ctx.nowText();
     }
-    // known as soon as SSH answers: a script that ends before any probe sees it run still has one
-    ctx.status().attachCommand = ctx.provider().attachCommand(ctx.job(), ctx.status().instance);
     ProbeResult probe = ctx.probe(remote);
     if (ProbeResult.ABSENT.equals(probe.state())) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again

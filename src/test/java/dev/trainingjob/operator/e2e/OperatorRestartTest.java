@@ -87,6 +87,66 @@ class OperatorRestartTest {
     }
   }
 
+  /**
+   * The restarted operator's SSH server listens on a new port: the attach command in status names
+   * that port, as status.instance.sshPort does, and the plugin reaches the machine there too.
+   */
+  @Test
+  void afterARestartTheAttachCommandNamesThePortTheMachineAnswersOn() throws Exception {
+    try (EmbeddedKubernetes api = new EmbeddedKubernetes().start(0)) {
+      Path kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
+      Path knownHosts = tmp.resolve("local/known_hosts");
+      Process first = operator(kubeconfig, "first");
+      String session = null;
+      try {
+        TrainingJob job = Jobs.inline("moved", "train.py", Map.of("train.py", """
+            import os, time
+            while not os.path.exists("go"):
+                time.sleep(0.1)
+            """));
+        var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+        jobs.resource(job).create();
+        await().atMost(Duration.ofSeconds(90)).until(() -> phase(jobs.withName("moved").get()) == Phase.Running
+            && jobs.withName("moved").get().getStatus().attachCommand != null);
+        TrainingJob running = jobs.withName("moved").get();
+        JobRef ref = JobRef.of(running);
+        session = ref.sessionName();
+        String firstServer = Files.readString(knownHosts);
+
+        first.destroyForcibly().waitFor();
+        Process second = operator(kubeconfig, "second");
+        try {
+          // the second operator's server writes its own known_hosts line (a new host key, most often a new port)
+          await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(knownHosts)
+              && !Files.readString(knownHosts).equals(firstServer) && Files.readString(knownHosts).endsWith("\n"));
+          String line = Files.readString(knownHosts).strip();
+          int port = Integer.parseInt(line.substring(line.indexOf("]:") + 2, line.indexOf(' ')));
+          await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            var status = jobs.withName("moved").get().getStatus();
+            assertThat(status.instance.sshPort).isEqualTo(port);
+            assertThat(status.attachCommand).contains(" -p " + port + " ");
+          });
+          var machine = dev.trainingjob.operator.cli.plugin.JobAccess.machine(api.client(), "default", "moved", tmp.resolve("local"));
+          assertThat(machine.target().port()).isEqualTo(port);
+          assertThat(machine.access().attachCommand()).isEqualTo(jobs.withName("moved").get().getStatus().attachCommand);
+
+          Files.writeString(tmp.resolve("local/homes/tj-" + ref.uid()).resolve(ref.directory()).resolve("job/go"), "");
+          await().atMost(Duration.ofSeconds(90)).until(() -> {
+            TrainingJob j = jobs.withName("moved").get();
+            return phase(j) == Phase.Succeeded && Conditions.isTrue(j.getStatus(), ConditionType.RELEASED);
+          });
+        } finally {
+          second.destroyForcibly().waitFor();
+        }
+      } finally {
+        first.destroyForcibly().waitFor();
+        if (session != null) {
+          Screen.quit(session);
+        }
+      }
+    }
+  }
+
   private static Phase phase(TrainingJob job) {
     return job == null || job.getStatus() == null ? null : job.getStatus().phase;
   }

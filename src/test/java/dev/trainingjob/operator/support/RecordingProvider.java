@@ -4,6 +4,7 @@ import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.Machine;
+import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.SshTarget;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -57,19 +58,15 @@ public final class RecordingProvider implements ComputeProvider {
   }
 
   @Override
-  public SshTarget sshTarget(TrainingJob job, InstanceStatus instance) {
-    calls.add(new Call("sshTarget", job.ref()));
-    return new SshTarget(instance.address, sshPort, instance.sshUser, null, null, true);
+  public MachineAccess access(TrainingJob job, InstanceStatus instance) {
+    calls.add(new Call("access", job.ref()));
+    return new MachineAccess(new SshTarget(instance.address, sshPort, instance.sshUser, null, null, true),
+        "ssh " + instance.sshUser + "@" + instance.address + " -t screen -r x");
   }
 
   @Override
   public Optional<Path> outputDirectory(TrainingJob job) {
     return Optional.of(Path.of("/tmp/trainingjob-test-outputs", job.getMetadata().getUid()));
-  }
-
-  @Override
-  public String attachCommand(TrainingJob job, InstanceStatus instance) {
-    return "ssh " + instance.sshUser + "@" + instance.address + " -t screen -r x";
   }
 
   @Override

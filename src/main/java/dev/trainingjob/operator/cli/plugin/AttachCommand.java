@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.ssh.SshKeys;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,8 +39,7 @@ public final class AttachCommand extends MachineVerb {
     Path knownHosts = dir.resolve("known_hosts");
     Files.writeString(knownHosts, SshKeys.knownHostsLine(t.host(), t.port(), t.hostKey()) + "\n");
     Files.setPosixFilePermissions(knownHosts, PosixFilePermissions.fromString("rw-------"));
-    return List.of("ssh", "-i", key.toString(), "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + knownHosts,
-        "-o", "StrictHostKeyChecking=yes", "-p", String.valueOf(t.port()), "-t", t.user() + "@" + t.host(),
-        "screen", "-r", machine.ref().sessionName());
+    return MachineAccess.attachArgv(t.user(), t.host(), t.port(), machine.ref().sessionName(),
+        MachineAccess.KeyHint.files(key, knownHosts));
   }
 }

@@ -2,34 +2,36 @@ package dev.trainingjob.operator.cli.plugin;
 
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
-import dev.trainingjob.operator.provider.ec2.JobKeys;
-import dev.trainingjob.operator.provider.host.HostProvider;
+import dev.trainingjob.operator.job.JobFailure;
+import dev.trainingjob.operator.kube.Secrets;
+import dev.trainingjob.operator.provider.MachineAccessResolver;
+import dev.trainingjob.operator.provider.ec2.Ec2Access;
+import dev.trainingjob.operator.provider.host.HostAccess;
+import dev.trainingjob.operator.provider.local.LocalAccess;
 import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.remote.SshTarget;
-import dev.trainingjob.operator.remote.ssh.SshKeys;
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.PublicKey;
-import java.util.Base64;
 
 /**
- * How the plugin reaches a job's machine, as the operator does: the address and user from status,
- * the login key and host key from where the job's provider keeps them (ec2: the job's NAME-ssh
- * Secret; host: the spec's Secret and host key; local: the operator's working root on this machine).
+ * How the plugin reaches a job's machine: through the same resolution as the operator's provider
+ * (ec2: the job's NAME-ssh Secret; host: the spec's Secret and host key; local: the operator's
+ * working root on this machine), picked by the provider status names.
  */
 public final class JobAccess {
   private JobAccess() {}
 
   /** What a verb needs: a job whose machine is up. */
-  public record Machine(TrainingJob job, SshTarget target, JobRef ref) {}
+  public record Machine(TrainingJob job, MachineAccess access, JobRef ref) {
+    public SshTarget target() {
+      return access.target();
+    }
+  }
 
   public static TrainingJob find(KubernetesClient client, String namespace, String name) {
     TrainingJob job = client.resources(TrainingJob.class).inNamespace(namespace).withName(name).get();
@@ -53,63 +55,32 @@ public final class JobAccess {
       throw new PluginException(namespace + "/" + name + " has no machine yet (phase " + (phase == null ? "none" : phase)
           + "); try again once it is Running");
     }
-    var instance = status.instance;
-    KeyPair key;
-    PublicKey hostKey;
-    String type = instance.type == null ? "" : instance.type;
+    boolean local = "local".equals(status.instance.type);
     try {
-      if (type.equals("local")) {
-        key = loadKey(Files.readString(localWorkRoot.resolve("id_operator")), "id_operator");
-        hostKey = knownHostsKey(Files.readString(localWorkRoot.resolve("known_hosts")));
-      } else if (type.equals("host")) {
-        var spec = job.getSpec().compute.host;
-        key = loadKey(secretValue(client, namespace, spec.privateKeySecret, HostProvider.KEY_FIELD), spec.privateKeySecret);
-        hostKey = publicKey(spec.hostKey);
-      } else {
-        String secret = JobKeys.secretName(job);
-        key = loadKey(secretValue(client, namespace, secret, JobKeys.LOGIN_PRIVATE), secret);
-        hostKey = publicKey(secretValue(client, namespace, secret, JobKeys.HOST_PUBLIC));
-      }
+      return new Machine(job, resolver(client, status.instance.type, localWorkRoot).access(job, status.instance), JobRef.of(job));
+    } catch (Secrets.Unavailable | JobFailure | IllegalStateException e) {
+      throw new PluginException("cannot reach the machine of " + namespace + "/" + name + ": " + e.getMessage());
     } catch (IOException e) {
-      throw new PluginException("cannot read the key for " + namespace + "/" + name + ": " + e.getMessage()
-          + (type.equals("local") ? " (is --local-work-root the operator's?)" : ""));
+      String why = e instanceof NoSuchFileException ? "there is no " + e.getMessage() : e.getMessage();
+      throw new PluginException("cannot read the key for " + namespace + "/" + name + ": " + why
+          + (local ? " (is --local-work-root the operator's?)" : ""));
+    } catch (PluginException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new PluginException("cannot reach the machine of " + namespace + "/" + name + ": " + e);
     }
-    return new Machine(job, new SshTarget(instance.address, instance.sshPort, instance.sshUser, key, hostKey, false), JobRef.of(job));
+  }
+
+  /** The provider's resolver, by the machine type status records (the instance type for ec2). */
+  private static MachineAccessResolver resolver(KubernetesClient client, String type, Path localWorkRoot) throws IOException {
+    return switch (type == null ? "" : type) {
+      case "local" -> LocalAccess.read(localWorkRoot);
+      case "host" -> new HostAccess(client);
+      default -> Ec2Access.fromStatus(client);
+    };
   }
 
   public static SshRemoteHosts ssh() {
     return new SshRemoteHosts(RemoteSettings.defaults());
-  }
-
-  private static String secretValue(KubernetesClient client, String namespace, String name, String key) {
-    Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
-    if (secret == null || secret.getData() == null || !secret.getData().containsKey(key)) {
-      throw new PluginException("Secret " + namespace + "/" + name + " with " + key + " is not there (or you may not read it)");
-    }
-    return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
-  }
-
-  private static KeyPair loadKey(String pem, String source) {
-    try {
-      return SshKeys.privateKey(pem, source);
-    } catch (IOException | GeneralSecurityException e) {
-      throw new PluginException(source + " does not hold a readable private key");
-    }
-  }
-
-  private static PublicKey publicKey(String line) {
-    try {
-      return SshKeys.publicKey(line);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      throw new PluginException("not a public key: " + line);
-    }
-  }
-
-  private static PublicKey knownHostsKey(String line) {
-    try {
-      return SshKeys.knownHostsKey(line);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      throw new PluginException("not a known_hosts line: " + line);
-    }
   }
 }

@@ -10,9 +10,8 @@ import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.job.EventRecorder;
 import dev.trainingjob.operator.job.JobFailure;
-import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.MachineDuties;
-import dev.trainingjob.operator.remote.SshTarget;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +49,7 @@ public final class Ec2Provider implements ComputeProvider {
   private final ImageCatalog images;
   private final SecurityGroups groups;
   private final JobKeys keys;
+  private final Ec2Access access;
   private final EventRecorder events;
   private final Path outputRoot;
   private final Clock clock;
@@ -67,6 +67,7 @@ public final class Ec2Provider implements ComputeProvider {
     this.images = new ImageCatalog(ec2, clients.ssm());
     this.groups = new SecurityGroups(ec2, settings, operatorId);
     this.keys = new JobKeys(kubernetes);
+    this.access = new Ec2Access(keys, settings.sshPort());
     this.events = events;
     this.outputRoot = outputRoot.toAbsolutePath();
     this.clock = clock;
@@ -229,15 +230,8 @@ public final class Ec2Provider implements ComputeProvider {
   // ---- SSH, outputs, duties
 
   @Override
-  public SshTarget sshTarget(TrainingJob job, InstanceStatus instance) throws Exception {
-    if (instance == null || instance.address == null) {
-      throw new IllegalStateException("instance of " + job.ref() + " has no address yet");
-    }
-    JobKeys.Keys k = keys.existing(job);
-    if (instance.sshUser == null) {
-      throw new IllegalStateException("instance " + instance.id + " does not say which user to log in as (tag " + Ec2Tags.SSH_USER + ")");
-    }
-    return new SshTarget(instance.address, settings.sshPort(), instance.sshUser, k.login(), k.host().getPublic(), false);
+  public MachineAccess access(TrainingJob job, InstanceStatus instance) throws Exception {
+    return access.access(job, instance);
   }
 
   @Override
@@ -257,15 +251,6 @@ public final class Ec2Provider implements ComputeProvider {
 
   private static String outputUri(TrainingJob job) {
     return job.getSpec().output == null ? null : job.getSpec().output.s3Uri;
-  }
-
-  @Override
-  public String attachCommand(TrainingJob job, InstanceStatus instance) {
-    String ns = job.getMetadata().getNamespace();
-    String key = job.getMetadata().getName() + ".key";
-    return "kubectl -n " + ns + " get secret " + JobKeys.secretName(job) + " -o jsonpath='{.data.ssh-privatekey}' | base64 -d > "
-        + key + " && chmod 600 " + key + " && ssh -i " + key + " -p " + settings.sshPort() + " " + instance.sshUser + "@"
-        + instance.address + " -t screen -r " + JobRef.of(job).sessionName();
   }
 
   // ---- release

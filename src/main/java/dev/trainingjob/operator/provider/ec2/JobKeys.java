@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.provider.ec2;
 
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.kube.Secrets;
 import dev.trainingjob.operator.remote.ssh.SshKeys;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -141,17 +142,13 @@ public final class JobKeys {
   }
 
   private static Keys parse(Secret secret) throws Exception {
-    Map<String, String> data = secret.getData();
     String name = secret.getMetadata().getName();
-    if (data == null || !data.containsKey(LOGIN_PRIVATE) || !data.containsKey(HOST_PRIVATE)) {
-      throw new IllegalStateException("Secret " + name + " lacks " + LOGIN_PRIVATE + " or " + HOST_PRIVATE);
-    }
-    String hostPem = new String(Base64.getDecoder().decode(data.get(HOST_PRIVATE)), StandardCharsets.UTF_8);
-    return new Keys(name, load(name, data.get(LOGIN_PRIVATE)), load(name, data.get(HOST_PRIVATE)), hostPem);
+    String hostPem = Secrets.value(secret, HOST_PRIVATE);
+    return new Keys(name, load(name, Secrets.value(secret, LOGIN_PRIVATE)), load(name, hostPem), hostPem);
   }
 
-  private static KeyPair load(String secretName, String base64) throws Exception {
-    return SshKeys.privateKey(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8), "Secret " + secretName);
+  private static KeyPair load(String secretName, String pem) throws Exception {
+    return SshKeys.privateKey(pem, "Secret " + secretName);
   }
 
   private static String b64(String text) {

@@ -5,10 +5,8 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
-import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.RemoteHosts;
-import dev.trainingjob.operator.remote.SshTarget;
-import dev.trainingjob.operator.remote.ssh.SshKeys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,16 +24,15 @@ import java.util.stream.Stream;
  */
 public final class LocalProvider implements ComputeProvider, AutoCloseable {
   private final LocalSshServer server;
-  private final KeyPair key;
   private final RemoteHosts remoteHosts;
   private final Path outputRoot;
-  private final Path keyFile;
-  private final Path knownHosts;
+  private final LocalAccess access;
 
   public LocalProvider(Path workRoot, Path outputRoot, RemoteHosts remoteHosts) throws IOException {
     this.outputRoot = outputRoot.toAbsolutePath();
     this.remoteHosts = remoteHosts;
     server = new LocalSshServer(workRoot.resolve("homes"));
+    KeyPair key;
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
       g.initialize(2048);
@@ -44,11 +41,8 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
       throw new IllegalStateException(e);
     }
     server.authorize(key.getPublic());
-    // the key and the host key on disk, so a person can run the attach command
-    keyFile = workRoot.toAbsolutePath().resolve("id_operator");
-    knownHosts = workRoot.toAbsolutePath().resolve("known_hosts");
-    SshKeys.writePrivateKeyFile(keyFile, key, "trainingjob-operator");
-    Files.writeString(knownHosts, SshKeys.knownHostsLine(server.host(), server.port(), server.hostKey()) + "\n");
+    // on disk, so a person can run the attach command and the plugin can connect as the operator does
+    access = LocalAccess.write(workRoot, key, server);
   }
 
   @Override
@@ -57,7 +51,7 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
   }
 
   private static String user(TrainingJob job) {
-    return "tj-" + job.getMetadata().getUid();
+    return LocalAccess.user(job);
   }
 
   private Machine machine(TrainingJob job) {
@@ -76,8 +70,8 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
   }
 
   @Override
-  public SshTarget sshTarget(TrainingJob job, InstanceStatus instance) {
-    return new SshTarget(server.host(), server.port(), user(job), key, server.hostKey(), false);
+  public MachineAccess access(TrainingJob job, InstanceStatus instance) {
+    return access.access(job, instance);
   }
 
   @Override
@@ -86,14 +80,8 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
   }
 
   @Override
-  public String attachCommand(TrainingJob job, InstanceStatus instance) {
-    return "ssh -i " + keyFile + " -o UserKnownHostsFile=" + knownHosts + " -p " + server.port() + " " + user(job) + "@"
-        + server.host() + " -t screen -r " + JobRef.of(job).sessionName();
-  }
-
-  @Override
   public boolean release(TrainingJob job) throws Exception {
-    ExistingMachines.stopAndClean(remoteHosts, sshTarget(job, null), job);
+    ExistingMachines.stopAndClean(remoteHosts, access(job, null).target(), job);
     Path home = server.home(user(job));
     try (Stream<Path> files = Files.walk(home)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
