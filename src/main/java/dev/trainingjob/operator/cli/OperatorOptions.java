@@ -1,8 +1,6 @@
 package dev.trainingjob.operator.cli;
 
-import dev.trainingjob.operator.config.LeaderElection;
 import dev.trainingjob.operator.config.OperatorConfig;
-import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
 import java.net.URI;
 import java.nio.file.Path;
@@ -138,22 +136,46 @@ public final class OperatorOptions {
   String leaderIdentity;
 
   public OperatorConfig toConfig() {
+    OperatorConfig.Builder c = OperatorConfig.builder();
+    c.operatorId = operatorId;
+    c.defaultProvider = defaultProvider;
     Set<String> ns = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ns::add);
     }
-    var remote = RemoteSettings.defaults().withMiniforge(miniforgeUrl, miniforgeSha256).withStopGrace(stopGrace);
-    var ec2 = Ec2Settings.defaults()
-        .withAccount(blankToNull(ec2Region), ec2Endpoint)
-        .withSsh(ec2SshCidrs == null ? List.of() : ec2SshCidrs.stream().map(String::trim).filter(c -> !c.isEmpty()).toList(),
-            ec2SshPort, ec2PrivateAddress)
-        .withInstanceProfile(blankToNull(ec2InstanceProfile))
-        .withSweep(ec2SweepInterval, ec2OrphanGrace)
-        .withShutdown(ec2ShutdownGrace, ec2ShutdownCeiling,
-            ec2ShutdownCommand == null || ec2ShutdownCommand.isBlank() ? Ec2Settings.DEFAULT_SHUTDOWN_COMMAND : ec2ShutdownCommand);
-    return new OperatorConfig(operatorId, defaultProvider, ns, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads,
-        outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList,
-        leaderElection ? LeaderElection.off().on(blankToNull(leaseNamespace), blankToNull(leaderIdentity)) : LeaderElection.off());
+    c.namespaces = ns;
+    c.pollInterval = pollInterval;
+    c.probeInterval = probeInterval;
+    c.sshReadyTimeout = sshReadyTimeout;
+    c.reconcileThreads = reconcileThreads;
+    c.outputDir = outputDir;
+    c.localWorkRoot = localWorkRoot;
+    c.remote.miniforgeUrl = miniforgeUrl;
+    c.remote.miniforgeSha256 = miniforgeSha256;
+    c.remote.stopGrace = stopGrace;
+    c.ec2.region = blankToNull(ec2Region);
+    c.ec2.endpoint = ec2Endpoint;
+    c.ec2.sshCidrs = ec2SshCidrs == null ? List.of() : ec2SshCidrs.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    c.ec2.sshPort = ec2SshPort;
+    c.ec2.privateAddress = ec2PrivateAddress;
+    c.ec2.instanceProfile = blankToNull(ec2InstanceProfile);
+    c.ec2.sweepInterval = ec2SweepInterval;
+    c.ec2.orphanGrace = ec2OrphanGrace;
+    c.ec2.shutdownGrace = ec2ShutdownGrace;
+    c.ec2.shutdownCeiling = ec2ShutdownCeiling;
+    // a blank variable (one a manifest sets to "") must not schedule an empty command; the builder keeps the default
+    if (blankToNull(ec2ShutdownCommand) != null) {
+      c.ec2.shutdownCommand = ec2ShutdownCommand;
+    }
+    c.progressWriteInterval = progressWriteInterval;
+    c.metricsPort = metricsPort;
+    c.priceList = priceList;
+    c.leaderElection.enabled = leaderElection;
+    if (leaderElection) {
+      c.leaderElection.leaseNamespace = blankToNull(leaseNamespace);
+      c.leaderElection.identity = blankToNull(leaderIdentity);
+    }
+    return c.build();
   }
 
   private static String blankToNull(String s) {
