@@ -26,4 +26,19 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
       throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such as 500ms, 10s, 5m or 1h");
     }
   }
+
+  /** The text that convert reads back as d, in the largest whole unit (10s, 5m, 24h), as --help shows defaults. */
+  static String format(Duration d) {
+    if (d.isZero() || d.isNegative() || d.getNano() % 1_000_000 != 0) {
+      return d.toString();
+    }
+    long ms = d.toMillis();
+    if (ms % 3_600_000 == 0) {
+      return ms / 3_600_000 + "h";
+    }
+    if (ms % 60_000 == 0) {
+      return ms / 60_000 + "m";
+    }
+    return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+  }
 }

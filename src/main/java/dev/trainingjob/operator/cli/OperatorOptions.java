@@ -1,8 +1,6 @@
 package dev.trainingjob.operator.cli;
 
-import dev.trainingjob.operator.config.LeaderElection;
 import dev.trainingjob.operator.config.OperatorConfig;
-import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
 import java.net.URI;
 import java.nio.file.Path;
@@ -10,153 +8,202 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Option;
 
-/** The operator's settings as flags; each has an environment variable of the same meaning. */
+/**
+ * The operator's settings as flags; each has an environment variable of the same meaning. A flag's default is its field's
+ * initial value, taken from {@link OperatorConfig#defaults()}, so the annotations name only the environment variable.
+ */
+@Command(defaultValueProvider = OperatorOptions.InitialValues.class)
 public final class OperatorOptions {
-  @Option(names = "--default-provider", defaultValue = "${env:TRAININGJOB_DEFAULT_PROVIDER:-local}",
+  private static final OperatorConfig DEFAULTS = OperatorConfig.defaults();
+
+  @Option(names = "--default-provider", defaultValue = "${env:TRAININGJOB_DEFAULT_PROVIDER}",
       description = "Provider for jobs whose spec.compute names none: ec2, host or local. Env: TRAININGJOB_DEFAULT_PROVIDER. Default: ${DEFAULT-VALUE}.")
-  String defaultProvider;
+  String defaultProvider = DEFAULTS.defaultProvider();
 
   @Option(names = "--namespaces", split = ",", defaultValue = "${env:TRAININGJOB_NAMESPACES}",
       description = "Comma-separated namespaces to watch; all when empty. Env: TRAININGJOB_NAMESPACES.")
   List<String> namespaces;
 
-  @Option(names = "--operator-id", defaultValue = "${env:TRAININGJOB_OPERATOR_ID:-trainingjob-operator}",
+  @Option(names = "--operator-id", defaultValue = "${env:TRAININGJOB_OPERATOR_ID}",
       description = "Names this operator on what it creates (the managed-by tag). Env: TRAININGJOB_OPERATOR_ID. Default: ${DEFAULT-VALUE}.")
-  String operatorId;
+  String operatorId = DEFAULTS.operatorId();
 
-  @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_POLL_INTERVAL:-10s}",
+  @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_POLL_INTERVAL}",
       description = "How often a machine that is not ready is looked at again. Env: TRAININGJOB_POLL_INTERVAL. Default: ${DEFAULT-VALUE}.")
-  Duration pollInterval;
+  Duration pollInterval = DEFAULTS.pollInterval();
 
-  @Option(names = "--probe-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_PROBE_INTERVAL:-5s}",
+  @Option(names = "--probe-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_PROBE_INTERVAL}",
       description = "How often a running job is probed over SSH. Env: TRAININGJOB_PROBE_INTERVAL. Default: ${DEFAULT-VALUE}.")
-  Duration probeInterval;
+  Duration probeInterval = DEFAULTS.probeInterval();
 
-  @Option(names = "--ssh-ready-timeout", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_SSH_READY_TIMEOUT:-10m}",
+  @Option(names = "--ssh-ready-timeout", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_SSH_READY_TIMEOUT}",
       description = "How long a new machine may take before SSH answers. Env: TRAININGJOB_SSH_READY_TIMEOUT. Default: ${DEFAULT-VALUE}.")
-  Duration sshReadyTimeout;
+  Duration sshReadyTimeout = DEFAULTS.sshReadyTimeout();
 
-  @Option(names = "--reconcile-threads", defaultValue = "${env:TRAININGJOB_RECONCILE_THREADS:-10}",
+  @Option(names = "--reconcile-threads", defaultValue = "${env:TRAININGJOB_RECONCILE_THREADS}",
       description = "How many jobs are reconciled at once. Env: TRAININGJOB_RECONCILE_THREADS. Default: ${DEFAULT-VALUE}.")
-  int reconcileThreads;
+  int reconcileThreads = DEFAULTS.reconcileThreads();
 
-  @Option(names = "--output-dir", defaultValue = "${env:TRAININGJOB_COLLECT_DIR:-trainingjob-outputs}",
+  @Option(names = "--output-dir", defaultValue = "${env:TRAININGJOB_COLLECT_DIR}",
       description = "Where the local and host providers collect outputs, one folder per namespace/name. Env: TRAININGJOB_COLLECT_DIR. Default: ${DEFAULT-VALUE}.")
-  Path outputDir;
+  Path outputDir = DEFAULTS.outputDir();
 
-  @Option(names = "--local-work-root", defaultValue = "${env:TRAININGJOB_LOCAL_WORK_ROOT:-${sys:java.io.tmpdir}/trainingjob-local}",
+  @Option(names = "--local-work-root", defaultValue = "${env:TRAININGJOB_LOCAL_WORK_ROOT}",
       description = "The local provider's working root: one home per job. Env: TRAININGJOB_LOCAL_WORK_ROOT. Default: ${DEFAULT-VALUE}.")
-  Path localWorkRoot;
+  Path localWorkRoot = DEFAULTS.localWorkRoot();
 
   @Option(names = "--miniforge-url", defaultValue = "${env:TRAININGJOB_MINIFORGE_URL}",
       description = "Where machines download the Miniforge installer for bootstrap: conda. Env: TRAININGJOB_MINIFORGE_URL.")
-  String miniforgeUrl;
+  String miniforgeUrl = DEFAULTS.remote().miniforgeUrl();
 
   @Option(names = "--miniforge-sha256", defaultValue = "${env:TRAININGJOB_MINIFORGE_SHA256}",
       description = "The installer's SHA-256; conda jobs fail with a clear message without it. Env: TRAININGJOB_MINIFORGE_SHA256.")
-  String miniforgeSha256;
+  String miniforgeSha256 = DEFAULTS.remote().miniforgeSha256();
 
-  @Option(names = "--stop-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_STOP_GRACE:-10s}",
+  @Option(names = "--stop-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_STOP_GRACE}",
       description = "How long a script has after Ctrl-C before it is killed. Env: TRAININGJOB_STOP_GRACE. Default: ${DEFAULT-VALUE}.")
-  Duration stopGrace;
+  Duration stopGrace = DEFAULTS.remote().stopGrace();
 
   @Option(names = "--ec2-region", defaultValue = "${env:TRAININGJOB_EC2_REGION}",
       description = "AWS region for the ec2 provider; the SDK's default chain (AWS_REGION, profile) when empty. Env: TRAININGJOB_EC2_REGION.")
-  String ec2Region;
+  String ec2Region = DEFAULTS.ec2().region();
 
   @Option(names = "--ec2-endpoint", defaultValue = "${env:TRAININGJOB_EC2_ENDPOINT}",
       description = "An EC2 and SSM endpoint URL to use instead of AWS's public one (a VPC endpoint). Env: TRAININGJOB_EC2_ENDPOINT.")
-  URI ec2Endpoint;
+  URI ec2Endpoint = DEFAULTS.ec2().endpoint();
 
   @Option(names = "--ec2-ssh-cidrs", split = ",", converter = CidrConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SSH_CIDRS}",
       description = "Comma-separated CIDRs the operator's SSH connections come from; port 22 of each instance is opened to these only. "
           + "Required to launch. Env: TRAININGJOB_EC2_SSH_CIDRS.")
   List<String> ec2SshCidrs;
 
-  @Option(names = "--ec2-ssh-port", defaultValue = "${env:TRAININGJOB_EC2_SSH_PORT:-22}",
+  @Option(names = "--ec2-ssh-port", defaultValue = "${env:TRAININGJOB_EC2_SSH_PORT}",
       description = "The port sshd listens on in the images used. Env: TRAININGJOB_EC2_SSH_PORT. Default: ${DEFAULT-VALUE}.")
-  int ec2SshPort;
+  int ec2SshPort = DEFAULTS.ec2().sshPort();
 
-  @Option(names = "--ec2-private-address", defaultValue = "${env:TRAININGJOB_EC2_PRIVATE_ADDRESS:-false}",
+  @Option(names = "--ec2-private-address", defaultValue = "${env:TRAININGJOB_EC2_PRIVATE_ADDRESS}",
       description = "Connect to instances' private addresses (operator in the same VPC). Env: TRAININGJOB_EC2_PRIVATE_ADDRESS. Default: ${DEFAULT-VALUE}.")
-  boolean ec2PrivateAddress;
+  boolean ec2PrivateAddress = DEFAULTS.ec2().privateAddress();
 
   @Option(names = "--ec2-instance-profile", defaultValue = "${env:TRAININGJOB_EC2_INSTANCE_PROFILE}",
       description = "IAM instance profile the instances run with; needed for spec.output.s3Uri. Env: TRAININGJOB_EC2_INSTANCE_PROFILE.")
-  String ec2InstanceProfile;
+  String ec2InstanceProfile = DEFAULTS.ec2().instanceProfile();
 
-  @Option(names = "--ec2-sweep-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SWEEP_INTERVAL:-5m}",
+  @Option(names = "--ec2-sweep-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SWEEP_INTERVAL}",
       description = "How often instances without a TrainingJob are looked for. Env: TRAININGJOB_EC2_SWEEP_INTERVAL. Default: ${DEFAULT-VALUE}.")
-  Duration ec2SweepInterval;
+  Duration ec2SweepInterval = DEFAULTS.ec2().sweepInterval();
 
-  @Option(names = "--ec2-orphan-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_ORPHAN_GRACE:-15m}",
+  @Option(names = "--ec2-orphan-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_ORPHAN_GRACE}",
       description = "How old an instance without a TrainingJob must be before it is terminated. Env: TRAININGJOB_EC2_ORPHAN_GRACE. Default: ${DEFAULT-VALUE}.")
-  Duration ec2OrphanGrace;
+  Duration ec2OrphanGrace = DEFAULTS.ec2().orphanGrace();
 
-  @Option(names = "--ec2-shutdown-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_GRACE:-15m}",
+  @Option(names = "--ec2-shutdown-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_GRACE}",
       description = "Added to spec.limits.maxRuntimeSeconds for the instance's own shutdown. Env: TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
-  Duration ec2ShutdownGrace;
+  Duration ec2ShutdownGrace = DEFAULTS.ec2().shutdownGrace();
 
-  @Option(names = "--ec2-shutdown-ceiling", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_CEILING:-24h}",
+  @Option(names = "--ec2-shutdown-ceiling", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_CEILING}",
       description = "When an instance shuts itself down if its job sets no maxRuntimeSeconds. Env: TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: ${DEFAULT-VALUE}.")
-  Duration ec2ShutdownCeiling;
+  Duration ec2ShutdownCeiling = DEFAULTS.ec2().shutdownCeiling();
 
+  // the constant rather than ${DEFAULT-VALUE}: a blank variable still means this command (see toConfig), not ""
   @Option(names = "--ec2-shutdown-command", defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_COMMAND}",
       description = "The command the driver runs on the instance to schedule its shutdown, with $1 = minutes and $2 = seconds. "
           + "Env: TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + Ec2Settings.DEFAULT_SHUTDOWN_COMMAND)
-  String ec2ShutdownCommand;
+  String ec2ShutdownCommand = DEFAULTS.ec2().shutdownCommand();
 
   @Option(names = "--progress-write-interval", converter = DurationConverter.class,
-      defaultValue = "${env:TRAININGJOB_PROGRESS_WRITE_INTERVAL:-15s}",
+      defaultValue = "${env:TRAININGJOB_PROGRESS_WRITE_INTERVAL}",
       description = "The least time between two status writes of a job that change only progress, log tail, usage or cost; "
           + "phase changes are written at once. Env: TRAININGJOB_PROGRESS_WRITE_INTERVAL. Default: ${DEFAULT-VALUE}.")
-  Duration progressWriteInterval;
+  Duration progressWriteInterval = DEFAULTS.progressWriteInterval();
 
-  @Option(names = "--metrics-port", defaultValue = "${env:TRAININGJOB_METRICS_PORT:-8080}",
+  @Option(names = "--metrics-port", defaultValue = "${env:TRAININGJOB_METRICS_PORT}",
       description = "Port of /metrics (Prometheus), /healthz and /readyz; negative for none. Env: TRAININGJOB_METRICS_PORT. "
           + "Default: ${DEFAULT-VALUE}.")
-  int metricsPort;
+  int metricsPort = DEFAULTS.metricsPort();
 
   @Option(names = "--price-list", defaultValue = "${env:TRAININGJOB_PRICE_LIST}",
       description = "A properties file of instance-type=USD-per-hour over the bundled on-demand list, for status.cost. "
           + "Env: TRAININGJOB_PRICE_LIST.")
-  Path priceList;
+  Path priceList = DEFAULTS.priceList();
 
-  @Option(names = "--leader-election", defaultValue = "${env:TRAININGJOB_LEADER_ELECTION:-false}",
+  @Option(names = "--leader-election", defaultValue = "${env:TRAININGJOB_LEADER_ELECTION}",
       description = "Elect one replica through a Lease to reconcile and sweep; the others wait to take over. "
           + "Env: TRAININGJOB_LEADER_ELECTION. Default: ${DEFAULT-VALUE}.")
-  boolean leaderElection;
+  boolean leaderElection = DEFAULTS.leaderElection().enabled();
 
   @Option(names = "--lease-namespace", defaultValue = "${env:TRAININGJOB_LEASE_NAMESPACE}",
       description = "The namespace of the Lease (the operator's own). Env: TRAININGJOB_LEASE_NAMESPACE.")
-  String leaseNamespace;
+  String leaseNamespace = DEFAULTS.leaderElection().leaseNamespace();
 
   @Option(names = "--leader-identity", defaultValue = "${env:TRAININGJOB_LEADER_IDENTITY}",
       description = "This replica's name in the Lease (the pod's name). Env: TRAININGJOB_LEADER_IDENTITY.")
-  String leaderIdentity;
+  String leaderIdentity = DEFAULTS.leaderElection().identity();
 
   public OperatorConfig toConfig() {
+    OperatorConfig.Builder c = OperatorConfig.builder();
+    c.operatorId = operatorId;
+    c.defaultProvider = defaultProvider;
     Set<String> ns = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ns::add);
     }
-    var remote = RemoteSettings.defaults().withMiniforge(miniforgeUrl, miniforgeSha256).withStopGrace(stopGrace);
-    var ec2 = Ec2Settings.defaults()
-        .withAccount(blankToNull(ec2Region), ec2Endpoint)
-        .withSsh(ec2SshCidrs == null ? List.of() : ec2SshCidrs.stream().map(String::trim).filter(c -> !c.isEmpty()).toList(),
-            ec2SshPort, ec2PrivateAddress)
-        .withInstanceProfile(blankToNull(ec2InstanceProfile))
-        .withSweep(ec2SweepInterval, ec2OrphanGrace)
-        .withShutdown(ec2ShutdownGrace, ec2ShutdownCeiling,
-            ec2ShutdownCommand == null || ec2ShutdownCommand.isBlank() ? Ec2Settings.DEFAULT_SHUTDOWN_COMMAND : ec2ShutdownCommand);
-    return new OperatorConfig(operatorId, defaultProvider, ns, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads,
-        outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList,
-        leaderElection ? LeaderElection.off().on(blankToNull(leaseNamespace), blankToNull(leaderIdentity)) : LeaderElection.off());
+    c.namespaces = ns;
+    c.pollInterval = pollInterval;
+    c.probeInterval = probeInterval;
+    c.sshReadyTimeout = sshReadyTimeout;
+    c.reconcileThreads = reconcileThreads;
+    c.outputDir = outputDir;
+    c.localWorkRoot = localWorkRoot;
+    c.remote.miniforgeUrl = miniforgeUrl;
+    c.remote.miniforgeSha256 = miniforgeSha256;
+    c.remote.stopGrace = stopGrace;
+    c.ec2.region = blankToNull(ec2Region);
+    c.ec2.endpoint = ec2Endpoint;
+    c.ec2.sshCidrs = ec2SshCidrs == null ? List.of() : ec2SshCidrs.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    c.ec2.sshPort = ec2SshPort;
+    c.ec2.privateAddress = ec2PrivateAddress;
+    c.ec2.instanceProfile = blankToNull(ec2InstanceProfile);
+    c.ec2.sweepInterval = ec2SweepInterval;
+    c.ec2.orphanGrace = ec2OrphanGrace;
+    c.ec2.shutdownGrace = ec2ShutdownGrace;
+    c.ec2.shutdownCeiling = ec2ShutdownCeiling;
+    // a blank variable (one a manifest sets to "") must not schedule an empty command; the builder keeps the default
+    if (blankToNull(ec2ShutdownCommand) != null) {
+      c.ec2.shutdownCommand = ec2ShutdownCommand;
+    }
+    c.progressWriteInterval = progressWriteInterval;
+    c.metricsPort = metricsPort;
+    c.priceList = priceList;
+    c.leaderElection.enabled = leaderElection;
+    if (leaderElection) {
+      c.leaderElection.leaseNamespace = blankToNull(leaseNamespace);
+      c.leaderElection.identity = blankToNull(leaderIdentity);
+    }
+    return c.build();
   }
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  /**
+   * Gives picocli each field's initial value as the option's default where its environment variable is unset: without it
+   * --help would print "Default: null", since an annotation's defaultValue that resolves to nothing hides the initial value.
+   * Durations are written as the flags take them (10s, not PT10S).
+   */
+  static final class InitialValues implements IDefaultValueProvider {
+    @Override
+    public String defaultValue(ArgSpec arg) {
+      if (arg.defaultValue() != null || arg.initialValue() == null) {
+        return null;
+      }
+      return arg.initialValue() instanceof Duration d ? DurationConverter.format(d) : String.valueOf(arg.initialValue());
+    }
   }
 }

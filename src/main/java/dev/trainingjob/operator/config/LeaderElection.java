@@ -17,16 +17,40 @@ import java.time.Duration;
  */
 public record LeaderElection(boolean enabled, String leaseName, String leaseNamespace, String identity, Duration leaseDuration,
     Duration renewDeadline, Duration retryPeriod, boolean exitOnStopLeading) {
-  public static LeaderElection off() {
-    return new LeaderElection(false, "trainingjob-operator", null, null, Duration.ofSeconds(15), Duration.ofSeconds(10),
-        Duration.ofSeconds(2), true);
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public LeaderElection on(String namespace, String identity) {
-    return new LeaderElection(true, leaseName, namespace, identity, leaseDuration, renewDeadline, retryPeriod, exitOnStopLeading);
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.enabled = enabled;
+    b.leaseName = leaseName;
+    b.leaseNamespace = leaseNamespace;
+    b.identity = identity;
+    b.leaseDuration = leaseDuration;
+    b.renewDeadline = renewDeadline;
+    b.retryPeriod = retryPeriod;
+    b.exitOnStopLeading = exitOnStopLeading;
+    return b;
   }
 
-  public LeaderElection withTimings(Duration lease, Duration renew, Duration retry, boolean exitOnStop) {
-    return new LeaderElection(enabled, leaseName, leaseNamespace, identity, lease, renew, retry, exitOnStop);
+  /** The one place the defaults are written (see OperatorConfig.Builder). */
+  public static final class Builder {
+    public boolean enabled = false;
+    public String leaseName = "trainingjob-operator";
+    public String leaseNamespace;
+    public String identity;
+    public Duration leaseDuration = Duration.ofSeconds(15);
+    public Duration renewDeadline = Duration.ofSeconds(10);
+    public Duration retryPeriod = Duration.ofSeconds(2);
+    public boolean exitOnStopLeading = true;
+
+    private Builder() {
+    }
+
+    public LeaderElection build() {
+      return new LeaderElection(enabled, leaseName, leaseNamespace, identity, leaseDuration, renewDeadline, retryPeriod,
+          exitOnStopLeading);
+    }
   }
 }

@@ -5,6 +5,7 @@ import dev.trainingjob.operator.remote.RemoteSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The operator's settings (from `run` flags or their environment variables).
@@ -42,55 +43,70 @@ public record OperatorConfig(
     Path priceList,
     LeaderElection leaderElection) {
 
+  /** What `run` does with no flags and no environment variables set. */
   public static OperatorConfig defaults() {
-    return new OperatorConfig("trainingjob-operator", "local", Set.of(), Duration.ofSeconds(10), Duration.ofSeconds(5),
-        Duration.ofMinutes(10), 10, Path.of("trainingjob-outputs"),
-        Path.of(System.getProperty("java.io.tmpdir"), "trainingjob-local"), RemoteSettings.defaults(),
-        Ec2Settings.defaults(), Duration.ofSeconds(15), -1, null, LeaderElection.off());
+    return builder().build();
   }
 
-  public OperatorConfig withDefaultProvider(String provider) {
-    return new OperatorConfig(operatorId, provider, namespaces, pollInterval, probeInterval, sshReadyTimeout, reconcileThreads,
-        outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList, leaderElection);
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public OperatorConfig withIntervals(Duration poll, Duration probe) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, poll, probe, sshReadyTimeout, reconcileThreads,
-        outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList, leaderElection);
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.operatorId = operatorId;
+    b.defaultProvider = defaultProvider;
+    b.namespaces = namespaces;
+    b.pollInterval = pollInterval;
+    b.probeInterval = probeInterval;
+    b.sshReadyTimeout = sshReadyTimeout;
+    b.reconcileThreads = reconcileThreads;
+    b.outputDir = outputDir;
+    b.localWorkRoot = localWorkRoot;
+    b.remote = remote.toBuilder();
+    b.ec2 = ec2.toBuilder();
+    b.progressWriteInterval = progressWriteInterval;
+    b.metricsPort = metricsPort;
+    b.priceList = priceList;
+    b.leaderElection = leaderElection.toBuilder();
+    return b;
   }
 
-  public OperatorConfig withSshReadyTimeout(Duration timeout) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, timeout, reconcileThreads,
-        outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList, leaderElection);
+  /** This configuration with what change sets, e.g. {@code config.with(c -> c.ec2.instanceProfile = "p")}. */
+  public OperatorConfig with(Consumer<Builder> change) {
+    Builder b = toBuilder();
+    change.accept(b);
+    return b.build();
   }
 
-  public OperatorConfig withDirectories(Path outputs, Path localRoot) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-        reconcileThreads, outputs, localRoot, remote, ec2, progressWriteInterval, metricsPort, priceList, leaderElection);
-  }
+  /**
+   * The one place the defaults are written: the `run` flags take theirs from here (and show them in --help), so a
+   * default changed here changes both. Embedded uses (the demo, tests) set metricsPort to -1 to serve nothing.
+   */
+  public static final class Builder {
+    public String operatorId = "trainingjob-operator";
+    public String defaultProvider = "local";
+    public Set<String> namespaces = Set.of();
+    public Duration pollInterval = Duration.ofSeconds(10);
+    public Duration probeInterval = Duration.ofSeconds(5);
+    public Duration sshReadyTimeout = Duration.ofMinutes(10);
+    public int reconcileThreads = 10;
+    public Path outputDir = Path.of("trainingjob-outputs");
+    public Path localWorkRoot = Path.of(System.getProperty("java.io.tmpdir"), "trainingjob-local");
+    public RemoteSettings.Builder remote = RemoteSettings.builder();
+    public Ec2Settings.Builder ec2 = Ec2Settings.builder();
+    public Duration progressWriteInterval = Duration.ofSeconds(15);
+    public int metricsPort = 8080;
+    public Path priceList;
+    public LeaderElection.Builder leaderElection = LeaderElection.builder();
 
-  public OperatorConfig withRemote(RemoteSettings settings) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-        reconcileThreads, outputDir, localWorkRoot, settings, ec2, progressWriteInterval, metricsPort, priceList, leaderElection);
-  }
+    private Builder() {
+    }
 
-  public OperatorConfig withEc2(Ec2Settings settings) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-        reconcileThreads, outputDir, localWorkRoot, remote, settings, progressWriteInterval, metricsPort, priceList, leaderElection);
-  }
-
-  public OperatorConfig withOperatorId(String id) {
-    return new OperatorConfig(id, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-        reconcileThreads, outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList, leaderElection);
-  }
-
-  public OperatorConfig withObservability(Duration progressWrites, int port, Path prices) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-        reconcileThreads, outputDir, localWorkRoot, remote, ec2, progressWrites, port, prices, leaderElection);
-  }
-
-  public OperatorConfig withLeaderElection(LeaderElection election) {
-    return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-        reconcileThreads, outputDir, localWorkRoot, remote, ec2, progressWriteInterval, metricsPort, priceList, election);
+    public OperatorConfig build() {
+      return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
+          reconcileThreads, outputDir, localWorkRoot, remote.build(), ec2.build(), progressWriteInterval, metricsPort, priceList,
+          leaderElection.build());
+    }
   }
 }

@@ -26,12 +26,16 @@ public final class Demo implements AutoCloseable {
 
   /** Starts the API on 127.0.0.1:port (0: any free port) and the operator, with state under workDir. */
   public static Demo start(int port, Path workDir) {
-    OperatorConfig config = OperatorConfig.defaults()
-        .withDefaultProvider("local")
-        .withIntervals(Duration.ofSeconds(1), Duration.ofSeconds(1))
-        // one short job on a screen: progress is worth writing every second (no metrics port: a laptop runs it)
-        .withObservability(Duration.ofSeconds(1), -1, null)
-        .withDirectories(workDir.resolve("outputs"), workDir.resolve("local"));
+    OperatorConfig config = OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = Duration.ofSeconds(1);
+      c.probeInterval = Duration.ofSeconds(1);
+      // one short job on a screen: progress is worth writing every second (no metrics port: a laptop runs it)
+      c.progressWriteInterval = Duration.ofSeconds(1);
+      c.metricsPort = -1;
+      c.outputDir = workDir.resolve("outputs");
+      c.localWorkRoot = workDir.resolve("local");
+    });
     EmbeddedKubernetes api = new EmbeddedKubernetes().start(port);
     try {
       return new Demo(api, Assembly.start(api.client(), config), config);

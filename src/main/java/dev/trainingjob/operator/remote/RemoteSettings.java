@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.remote;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * How the operator works on machines.
@@ -14,14 +15,43 @@ import java.time.Duration;
 public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Duration connectTimeout, Duration commandTimeout,
     Duration stopGrace) {
   public static RemoteSettings defaults() {
-    return new RemoteSettings(null, null, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(10));
+    return builder().build();
   }
 
-  public RemoteSettings withMiniforge(String url, String sha256) {
-    return new RemoteSettings(url, sha256, connectTimeout, commandTimeout, stopGrace);
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public RemoteSettings withStopGrace(Duration grace) {
-    return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, grace);
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.miniforgeUrl = miniforgeUrl;
+    b.miniforgeSha256 = miniforgeSha256;
+    b.connectTimeout = connectTimeout;
+    b.commandTimeout = commandTimeout;
+    b.stopGrace = stopGrace;
+    return b;
+  }
+
+  /** These settings with what change sets, e.g. {@code settings.with(r -> r.stopGrace = Duration.ofSeconds(1))}. */
+  public RemoteSettings with(Consumer<Builder> change) {
+    Builder b = toBuilder();
+    change.accept(b);
+    return b.build();
+  }
+
+  /** The one place the defaults are written (see OperatorConfig.Builder). */
+  public static final class Builder {
+    public String miniforgeUrl;
+    public String miniforgeSha256;
+    public Duration connectTimeout = Duration.ofSeconds(10);
+    public Duration commandTimeout = Duration.ofSeconds(60);
+    public Duration stopGrace = Duration.ofSeconds(10);
+
+    private Builder() {
+    }
+
+    public RemoteSettings build() {
+      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace);
+    }
   }
 }

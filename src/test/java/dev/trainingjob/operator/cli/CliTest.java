@@ -2,10 +2,21 @@ package dev.trainingjob.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trainingjob.operator.config.OperatorConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
 class CliTest {
   private record Result(int code, String out, String err) {}
@@ -81,5 +92,77 @@ class CliTest {
     assertThat(election.leaseNamespace()).isEqualTo("trainingjob-system");
     assertThat(election.identity()).isEqualTo("pod-a");
     assertThat(election.leaseName()).isEqualTo("trainingjob-operator");
+  }
+
+  @Test
+  void runWithNoFlagsIsTheDefaultConfiguration() {
+    OperatorOptions options = new OperatorOptions();
+    new CommandLine(options).parseArgs();
+    assertThat(options.toConfig()).isEqualTo(OperatorConfig.defaults());
+  }
+
+  @Test
+  void runHelpShowsTheConfigurationsDefaultsAsTheFlagsTakeThem() {
+    String help = run("run", "--help").out().replaceAll("\\s+", " ");
+    OperatorConfig defaults = OperatorConfig.defaults();
+    assertThat(help).contains(
+        "TRAININGJOB_DEFAULT_PROVIDER. Default: local.",
+        "TRAININGJOB_OPERATOR_ID. Default: trainingjob-operator.",
+        "TRAININGJOB_POLL_INTERVAL. Default: 10s.",
+        "TRAININGJOB_PROBE_INTERVAL. Default: 5s.",
+        "TRAININGJOB_SSH_READY_TIMEOUT. Default: 10m.",
+        "TRAININGJOB_RECONCILE_THREADS. Default: 10.",
+        "TRAININGJOB_COLLECT_DIR. Default: trainingjob-outputs.",
+        "TRAININGJOB_LOCAL_WORK_ROOT. Default: " + defaults.localWorkRoot() + ".",
+        "TRAININGJOB_STOP_GRACE. Default: 10s.",
+        "TRAININGJOB_EC2_SSH_PORT. Default: 22.",
+        "TRAININGJOB_EC2_PRIVATE_ADDRESS. Default: false.",
+        "TRAININGJOB_EC2_SWEEP_INTERVAL. Default: 5m.",
+        "TRAININGJOB_EC2_ORPHAN_GRACE. Default: 15m.",
+        "TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: 15m.",
+        "TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: 24h.",
+        "TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + defaults.ec2().shutdownCommand(),
+        "TRAININGJOB_PROGRESS_WRITE_INTERVAL. Default: 15s.",
+        "TRAININGJOB_METRICS_PORT. Default: 8080.",
+        "TRAININGJOB_LEADER_ELECTION. Default: false.");
+    assertThat(help).doesNotContain("Default: null");
+  }
+
+  @Test
+  void aFlagsAnnotationNamesOnlyItsEnvironmentVariableSoTheConfigurationHoldsEveryDefault() {
+    List<Option> options = Stream.of(OperatorOptions.class.getDeclaredFields())
+        .map(f -> f.getAnnotation(Option.class)).filter(Objects::nonNull).toList();
+    assertThat(options).hasSizeGreaterThan(20);
+    for (Option option : options) {
+      Matcher env = Pattern.compile("Env: (TRAININGJOB_[A-Z0-9_]+)").matcher(String.join(" ", option.description()));
+      assertThat(env.find()).as(option.names()[0]).isTrue();
+      assertThat(option.defaultValue()).as(option.names()[0]).isEqualTo("${env:" + env.group(1) + "}");
+    }
+  }
+
+  @Test
+  void environmentVariablesOverrideTheConfigurationsDefaults() throws Exception {
+    // picocli reads the process environment, so only a new process can have one set
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--help").redirectErrorStream(true);
+    pb.environment().put("TRAININGJOB_POLL_INTERVAL", "30s");
+    pb.environment().put("TRAININGJOB_METRICS_PORT", "9090");
+    pb.environment().put("TRAININGJOB_EC2_SHUTDOWN_CEILING", "2h");
+    Process p = pb.start();
+    String help = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(help).contains("TRAININGJOB_POLL_INTERVAL. Default: 30s.", "TRAININGJOB_METRICS_PORT. Default: 9090.",
+        "TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: 2h.", "TRAININGJOB_PROBE_INTERVAL. Default: 5s.");
+  }
+
+  @Test
+  void aDurationIsShownAsTheFlagsReadIt() {
+    DurationConverter converter = new DurationConverter();
+    for (Duration d : List.of(Duration.ofMillis(1500), Duration.ofSeconds(10), Duration.ofMinutes(90), Duration.ofHours(24),
+        Duration.ZERO, Duration.ofNanos(1500))) {
+      assertThat(converter.convert(DurationConverter.format(d))).isEqualTo(d);
+    }
+    assertThat(DurationConverter.format(Duration.ofMinutes(90))).isEqualTo("90m");
+    assertThat(DurationConverter.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
   }
 }

@@ -48,9 +48,13 @@ class HostProviderTest {
     OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(box.clientKey, "me@laptop", null, pem);
     api.client().secrets().inNamespace("default").resource(new SecretBuilder().withNewMetadata().withName("box-key").endMetadata()
         .withType("kubernetes.io/ssh-auth").addToStringData(HostProvider.KEY_FIELD, pem.toString(StandardCharsets.UTF_8)).build()).create();
-    operator = Assembly.start(api.client(), OperatorConfig.defaults().withDefaultProvider("local")
-        .withIntervals(Duration.ofMillis(500), Duration.ofMillis(500))
-        .withDirectories(tmp.resolve("outputs"), tmp.resolve("local")));
+    operator = Assembly.start(api.client(), OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(500);
+      c.metricsPort = -1;
+      c.outputDir = tmp.resolve("outputs");
+      c.localWorkRoot = tmp.resolve("local");
+    }));
   }
 
   @AfterEach

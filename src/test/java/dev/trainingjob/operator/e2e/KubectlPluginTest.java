@@ -56,9 +56,13 @@ class KubectlPluginTest {
   void start() throws Exception {
     api = new EmbeddedKubernetes().start(0);
     kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
-    operator = Assembly.start(api.client(), OperatorConfig.defaults().withDefaultProvider("local")
-        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200))
-        .withDirectories(tmp.resolve("outputs"), tmp.resolve("local")));
+    operator = Assembly.start(api.client(), OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(200);
+      c.metricsPort = -1;
+      c.outputDir = tmp.resolve("outputs");
+      c.localWorkRoot = tmp.resolve("local");
+    }));
   }
 
   @AfterEach

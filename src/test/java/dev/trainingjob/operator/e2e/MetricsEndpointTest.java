@@ -48,10 +48,14 @@ class MetricsEndpointTest {
   @BeforeEach
   void start() {
     api = new EmbeddedKubernetes().start(0);
-    OperatorConfig config = OperatorConfig.defaults().withDefaultProvider("local")
-        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200))
-        .withDirectories(tmp.resolve("outputs"), tmp.resolve("local"))
-        .withObservability(Duration.ofMillis(500), 0, null);
+    OperatorConfig config = OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(200);
+      c.outputDir = tmp.resolve("outputs");
+      c.localWorkRoot = tmp.resolve("local");
+      c.progressWriteInterval = Duration.ofMillis(500);
+      c.metricsPort = 0;
+    });
     operator = Assembly.start(api.client(), config);
   }
 

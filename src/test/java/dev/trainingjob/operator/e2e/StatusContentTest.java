@@ -43,9 +43,14 @@ class StatusContentTest {
   @BeforeEach
   void start() {
     api = new EmbeddedKubernetes().start(0);
-    operator = Assembly.start(api.client(), OperatorConfig.defaults().withDefaultProvider("local")
-        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200)).withObservability(Duration.ofMillis(300), -1, null)
-        .withDirectories(tmp.resolve("outputs"), tmp.resolve("local")));
+    operator = Assembly.start(api.client(), OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(200);
+      c.progressWriteInterval = Duration.ofMillis(300);
+      c.metricsPort = -1;
+      c.outputDir = tmp.resolve("outputs");
+      c.localWorkRoot = tmp.resolve("local");
+    }));
   }
 
   @AfterEach

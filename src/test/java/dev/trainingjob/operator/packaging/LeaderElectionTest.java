@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.trainingjob.operator.OperatorRuntime;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
-import dev.trainingjob.operator.config.LeaderElection;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.support.Jobs;
@@ -27,10 +26,18 @@ class LeaderElectionTest {
   record Replica(String name, RecordingProvider provider, OperatorRuntime runtime) {}
 
   Replica start(String name) {
-    OperatorConfig config = OperatorConfig.defaults().withDefaultProvider("local")
-        .withIntervals(Duration.ofMillis(200), Duration.ofMillis(200))
-        .withLeaderElection(LeaderElection.off().on("default", name)
-            .withTimings(Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(500), false));
+    OperatorConfig config = OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(200);
+      c.metricsPort = -1;
+      c.leaderElection.enabled = true;
+      c.leaderElection.leaseNamespace = "default";
+      c.leaderElection.identity = name;
+      c.leaderElection.leaseDuration = Duration.ofSeconds(3);
+      c.leaderElection.renewDeadline = Duration.ofSeconds(2);
+      c.leaderElection.retryPeriod = Duration.ofMillis(500);
+      c.leaderElection.exitOnStopLeading = false;
+    });
     RecordingProvider provider = new RecordingProvider("local");
     return new Replica(name, provider, OperatorRuntime.start(api.client(), config, List.of(provider), new ScriptedRemoteHosts(), List.of()));
   }

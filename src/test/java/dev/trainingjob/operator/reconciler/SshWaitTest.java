@@ -31,8 +31,11 @@ class SshWaitTest {
     RecordingProvider provider = new RecordingProvider("local");
     provider.looksBeforeRunning = 1;
     provider.sshPort = closedPort;
-    OperatorConfig config = OperatorConfig.defaults().withIntervals(Duration.ofMillis(300), Duration.ofMillis(300))
-        .withSshReadyTimeout(Duration.ofSeconds(4));
+    OperatorConfig config = OperatorConfig.defaults().with(c -> {
+      c.pollInterval = c.probeInterval = Duration.ofMillis(300);
+      c.sshReadyTimeout = Duration.ofSeconds(4);
+      c.metricsPort = -1;
+    });
     try (var harness = new OperatorHarness(config, List.of(provider), new SshRemoteHosts(RemoteSettings.defaults()))) {
       harness.create(Jobs.simple("late"));
 

@@ -165,9 +165,12 @@ class TrainingJobLifecycleTest {
     remote = new ScriptedRemoteHosts();
     remote.runningProbes = 40; // forty different progress records, one per probe
     Duration interval = Duration.ofSeconds(2);
-    harness = new OperatorHarness(dev.trainingjob.operator.config.OperatorConfig.defaults().withDefaultProvider("local")
-        .withIntervals(Duration.ofMillis(100), Duration.ofMillis(100)).withObservability(interval, -1, null),
-        List.of(provider), remote);
+    harness = new OperatorHarness(dev.trainingjob.operator.config.OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(100);
+      c.progressWriteInterval = interval;
+      c.metricsPort = -1;
+    }), List.of(provider), remote);
     java.time.Instant began = java.time.Instant.now();
     harness.create(Jobs.simple("chatty"));
     await().atMost(WAIT).until(() -> phase("chatty") == Phase.Succeeded);

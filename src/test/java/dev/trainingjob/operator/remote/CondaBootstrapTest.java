@@ -77,7 +77,10 @@ class CondaBootstrapTest {
   void installsMinforgeOnceCreatesTheEnvironmentAndRunsTheScriptInIt() throws Exception {
     String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(installer));
     try (SshPeer.Mina peer = new SshPeer.Mina(tmp.resolve("host"));
-         var hosts = new SshRemoteHosts(RemoteSettings.defaults().withMiniforge(url(), sha.toUpperCase()))) {
+         var hosts = new SshRemoteHosts(RemoteSettings.defaults().with(r -> {
+           r.miniforgeUrl = url();
+           r.miniforgeSha256 = sha.toUpperCase();
+         }))) {
       RemoteHost remote = hosts.connect(peer.target());
       String script = "import sys\nprint('prefix', sys.prefix)\nprint('specs', open(sys.prefix + '/conda-specs.txt').read().split())\n";
 
@@ -100,7 +103,10 @@ class CondaBootstrapTest {
   void aWrongSha256FailsClearlyAndInstallsNothing() throws Exception {
     String wrong = "0".repeat(64);
     try (SshPeer.Mina peer = new SshPeer.Mina(tmp.resolve("host"));
-         var hosts = new SshRemoteHosts(RemoteSettings.defaults().withMiniforge(url(), wrong))) {
+         var hosts = new SshRemoteHosts(RemoteSettings.defaults().with(r -> {
+           r.miniforgeUrl = url();
+           r.miniforgeSha256 = wrong;
+         }))) {
       RemoteHost remote = hosts.connect(peer.target());
       ProbeResult end = run(remote, job("print('never')\n"));
 

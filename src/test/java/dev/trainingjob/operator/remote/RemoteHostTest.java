@@ -35,7 +35,7 @@ class RemoteHostTest {
   private static SshPeer mina;
   private static SshPeer openssh;
   private final List<Runnable> cleanups = new ArrayList<>();
-  private final RemoteSettings settings = RemoteSettings.defaults().withStopGrace(Duration.ofSeconds(3));
+  private final RemoteSettings settings = RemoteSettings.defaults().with(r -> r.stopGrace = Duration.ofSeconds(3));
   private SshRemoteHosts hosts = new SshRemoteHosts(settings);
 
   @BeforeAll

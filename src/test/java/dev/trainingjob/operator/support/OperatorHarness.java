@@ -18,8 +18,11 @@ public final class OperatorHarness implements AutoCloseable {
   public final OperatorRuntime operator;
 
   public OperatorHarness(String defaultProvider, List<ComputeProvider> providers, RemoteHosts remote) {
-    this(OperatorConfig.defaults().withDefaultProvider(defaultProvider).withIntervals(Duration.ofMillis(200), Duration.ofMillis(200)),
-        providers, remote);
+    this(OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = defaultProvider;
+      c.pollInterval = c.probeInterval = Duration.ofMillis(200);
+      c.metricsPort = -1;
+    }), providers, remote);
   }
 
   public OperatorHarness(OperatorConfig config, List<ComputeProvider> providers, RemoteHosts remote) {

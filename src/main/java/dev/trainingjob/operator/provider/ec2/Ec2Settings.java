@@ -35,33 +35,46 @@ public record Ec2Settings(
   /** Schedules a power-off, which an instance launched with shutdown behaviour terminate turns into termination. */
   public static final String DEFAULT_SHUTDOWN_COMMAND = "sudo -n shutdown -h +\"$1\"";
 
-  public static Ec2Settings defaults() {
-    return new Ec2Settings(null, null, List.of(), 22, false, null, Duration.ofMinutes(5), Duration.ofMinutes(15),
-        Duration.ofMinutes(15), Duration.ofHours(24), DEFAULT_SHUTDOWN_COMMAND);
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public Ec2Settings withAccount(String region, URI endpoint) {
-    return new Ec2Settings(region, endpoint, sshCidrs, sshPort, privateAddress, instanceProfile, sweepInterval, orphanGrace,
-        shutdownGrace, shutdownCeiling, shutdownCommand);
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.region = region;
+    b.endpoint = endpoint;
+    b.sshCidrs = sshCidrs;
+    b.sshPort = sshPort;
+    b.privateAddress = privateAddress;
+    b.instanceProfile = instanceProfile;
+    b.sweepInterval = sweepInterval;
+    b.orphanGrace = orphanGrace;
+    b.shutdownGrace = shutdownGrace;
+    b.shutdownCeiling = shutdownCeiling;
+    b.shutdownCommand = shutdownCommand;
+    return b;
   }
 
-  public Ec2Settings withSsh(List<String> cidrs, int port, boolean usePrivateAddress) {
-    return new Ec2Settings(region, endpoint, List.copyOf(cidrs), port, usePrivateAddress, instanceProfile, sweepInterval,
-        orphanGrace, shutdownGrace, shutdownCeiling, shutdownCommand);
-  }
+  /** The one place the defaults are written (see OperatorConfig.Builder). */
+  public static final class Builder {
+    public String region;
+    public URI endpoint;
+    public List<String> sshCidrs = List.of();
+    public int sshPort = 22;
+    public boolean privateAddress = false;
+    public String instanceProfile;
+    public Duration sweepInterval = Duration.ofMinutes(5);
+    public Duration orphanGrace = Duration.ofMinutes(15);
+    public Duration shutdownGrace = Duration.ofMinutes(15);
+    public Duration shutdownCeiling = Duration.ofHours(24);
+    public String shutdownCommand = DEFAULT_SHUTDOWN_COMMAND;
 
-  public Ec2Settings withInstanceProfile(String profile) {
-    return new Ec2Settings(region, endpoint, sshCidrs, sshPort, privateAddress, profile, sweepInterval, orphanGrace,
-        shutdownGrace, shutdownCeiling, shutdownCommand);
-  }
+    private Builder() {
+    }
 
-  public Ec2Settings withSweep(Duration interval, Duration grace) {
-    return new Ec2Settings(region, endpoint, sshCidrs, sshPort, privateAddress, instanceProfile, interval, grace,
-        shutdownGrace, shutdownCeiling, shutdownCommand);
-  }
-
-  public Ec2Settings withShutdown(Duration grace, Duration ceiling, String command) {
-    return new Ec2Settings(region, endpoint, sshCidrs, sshPort, privateAddress, instanceProfile, sweepInterval, orphanGrace,
-        grace, ceiling, command);
+    public Ec2Settings build() {
+      return new Ec2Settings(region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
+          orphanGrace, shutdownGrace, shutdownCeiling, shutdownCommand);
+    }
   }
 }

@@ -10,10 +10,8 @@ import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ec2.Ec2Clients;
 import dev.trainingjob.operator.provider.ec2.Ec2Provider;
-import dev.trainingjob.operator.provider.ec2.Ec2Settings;
 import dev.trainingjob.operator.job.EventRecorder;
 import dev.trainingjob.operator.job.KubernetesEventRecorder;
-import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
 import dev.trainingjob.operator.support.Jobs;
 import io.fabric8.kubernetes.api.model.Event;
@@ -52,14 +50,20 @@ public final class Ec2Harness implements AutoCloseable {
   public Ec2Harness(Path root) throws IOException {
     this.root = root;
     fake = new FakeEc2(root.resolve("fake"));
-    Ec2Settings ec2 = Ec2Settings.defaults()
-        .withAccount("us-east-1", fake.endpoint())
-        .withSsh(List.of(OPERATOR_CIDR), fake.sshPort(), false)
-        .withShutdown(Duration.ofMinutes(15), Duration.ofHours(24),
-            "printf '%s %s\\n' \"$1\" \"$2\" >> '" + shutdownRequests() + "'");
-    config = OperatorConfig.defaults().withDefaultProvider("ec2").withIntervals(Duration.ofMillis(250), Duration.ofMillis(250))
-        .withSshReadyTimeout(Duration.ofSeconds(60)).withDirectories(root.resolve("outputs"), root.resolve("local"))
-        .withRemote(RemoteSettings.defaults().withStopGrace(Duration.ofSeconds(1))).withEc2(ec2);
+    config = OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "ec2";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(250);
+      c.sshReadyTimeout = Duration.ofSeconds(60);
+      c.metricsPort = -1;
+      c.outputDir = root.resolve("outputs");
+      c.localWorkRoot = root.resolve("local");
+      c.remote.stopGrace = Duration.ofSeconds(1);
+      c.ec2.region = "us-east-1";
+      c.ec2.endpoint = fake.endpoint();
+      c.ec2.sshCidrs = List.of(OPERATOR_CIDR);
+      c.ec2.sshPort = fake.sshPort();
+      c.ec2.shutdownCommand = "printf '%s %s\\n' \"$1\" \"$2\" >> '" + shutdownRequests() + "'";
+    });
   }
 
   public Path shutdownRequests() {

@@ -162,7 +162,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
   @Test
   void outputsGoToS3FromTheInstanceBeforeTheJobCountsAsFinished() throws Exception {
     h.stopOperator();
-    h.config = h.config.withEc2(h.config.ec2().withInstanceProfile("trainingjob-instance"));
+    h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
     h.startOperator();
     TrainingJob job = Ec2Harness.job("to-s3", SCRIPT);
     job.getSpec().output = new OutputSpec();
@@ -179,7 +179,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
   @Test
   void aFailedCopyToS3FailsTheJob() throws Exception {
     h.stopOperator();
-    h.config = h.config.withEc2(h.config.ec2().withInstanceProfile("trainingjob-instance"));
+    h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
     h.startOperator();
     Files.writeString(h.fake.s3Root().resolve("fail"), "deny");
     TrainingJob job = Ec2Harness.job("s3-denied", SCRIPT);
@@ -197,8 +197,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
   @Test
   void aDeadMansSwitchThatCannotBeScheduledFailsTheJobBeforeTheScriptRuns() {
     h.stopOperator();
-    h.config = h.config.withEc2(h.config.ec2().withShutdown(Duration.ofMinutes(15), Duration.ofHours(24),
-        "echo 'sudo: a password is required' >&2; exit 1"));
+    h.config = h.config.with(c -> c.ec2.shutdownCommand = "echo 'sudo: a password is required' >&2; exit 1");
     h.startOperator();
     h.create(Ec2Harness.job("no-switch", SCRIPT));
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-switch") == Phase.Failed
