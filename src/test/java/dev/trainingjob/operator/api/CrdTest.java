@@ -21,12 +21,15 @@ class CrdTest {
     return YAML.readTree(GENERATED.toFile()).at("/spec/versions/0/schema/openAPIV3Schema");
   }
 
-  /** Run with -Dcrd.write=true to rewrite crds/ from the model. */
+  /** Run with -Dcrd.write=true to rewrite crds/ from the model, and its copies in the chart and deploy/. */
   @Test
   void theCommittedCrdIsWhatTheBuildGeneratesWithColumnsInOrder() throws Exception {
     JsonNode expected = PrinterColumns.reorder(YAML.readTree(GENERATED.toFile()));
     if (Boolean.getBoolean("crd.write")) {
       Files.writeString(COMMITTED, YAML.writeValueAsString(expected));
+      for (String copy : List.of("helm/trainingjob-operator/crds", "deploy/crd")) {
+        Files.copy(COMMITTED, Path.of(copy).resolve(COMMITTED.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
     }
     assertThat(YAML.readTree(COMMITTED.toFile()))
         .as("crds/ is stale: the model changed. Regenerate with: mvn -q test -Dtest=CrdTest -Dcrd.write=true")
