@@ -42,7 +42,7 @@ final class StartStep implements JobStep {
     // known as soon as SSH answers: a script that ends before any probe sees it run still has one
     ctx.status().attachCommand = ctx.provider().attachCommand(ctx.job(), ctx.status().instance);
     ProbeResult probe = ctx.probe(remote);
-    if (ProbeResult.ABSENT.equals(probe.state())) {
+    if (probe.state() == ProbeResult.State.ABSENT) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
       remote.upload(ctx.bundles().build(ctx.job(), ctx.provider().duties(ctx.job())));
       if (startOnce(remote, ctx)) {
@@ -57,12 +57,12 @@ final class StartStep implements JobStep {
     if (probe.exited()) {
       return toFinishing(ctx, probe);
     }
-    if (ProbeResult.RUNNING.equals(probe.state())) {
+    if (probe.state() == ProbeResult.State.RUNNING) {
       timings.bootstrapped = ctx.nowText();
       ctx.moveTo(Phase.Running, Reason.Running, "The script is running in screen session " + ctx.ref().sessionName());
       return StepResult.next();
     }
-    ctx.status().message = "Preparing Python (" + probe.state() + ")";
+    ctx.status().message = "Preparing Python (" + probe.state().word() + ")";
     return StepResult.checkAgainAfter(ctx.config().probeInterval());
   }
 
@@ -92,16 +92,20 @@ final class StartStep implements JobStep {
   static StepResult toFinishing(JobContext ctx, ProbeResult probe) {
     ctx.status().exitCode = probe.exitCode();
     ProvisionStep.timings(ctx).finished = ctx.nowText();
-    if (probe.reason() != null && probe.reason().startsWith("bootstrap failed")) {
-      // the script never ran: nothing to collect
-      ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
-          + " (exit code " + probe.exitCode() + ")");
-      return StepResult.next();
-    }
-    if (probe.reason() != null && probe.reason().startsWith("output sync failed")) {
-      ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
-          + probe.reason().substring("output sync failed: ".length()));
-      return StepResult.next();
+    switch (probe.reason().kind()) {
+      case BOOTSTRAP_FAILED -> {
+        // the script never ran: nothing to collect
+        String where = probe.detail() != null ? "while " + probe.detail() : "at step " + probe.reason().step();
+        ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + where + " (exit code " + probe.exitCode() + ")");
+        return StepResult.next();
+      }
+      case SYNC_FAILED -> {
+        ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
+            + probe.detail());
+        return StepResult.next();
+      }
+      // an unknown code (a newer driver) is judged, like an exit, by the exit code
+      case EXITED, INTERRUPTED, NONE, UNKNOWN -> { }
     }
     ctx.moveTo(Phase.Finishing, Reason.Finishing, "The script exited with code " + probe.exitCode() + "; collecting outputs");
     return StepResult.next();
