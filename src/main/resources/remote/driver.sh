@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
 # The job's driver, started once by start.sh inside a detached screen session.
 # Bootstraps Python once, runs the entrypoint once, and records the result in files that
-# probe.sh reads: state (bootstrapping, running, syncing, exited), exit_code (written once), reason.
-# Every input is read from files under config/, never interpolated into a command line.
+# probe.sh reports. Every input is read from files under config/, never interpolated into a command line.
+#
+# The protocol with the operator (ProbeResult's javadoc is the other half). Each file is written
+# whole and renamed into place, so a probe never sees half of one.
+#   state        one word, rewritten as the driver goes on: bootstrapping, running, syncing, exited
+#                (probe.sh adds absent and starting for before the driver wrote one)
+#   reason_code  one word, why the driver finished:
+#                  exited                 the script ran and exited by itself
+#                  interrupted            the script ran and was interrupted (Ctrl-C from stop.sh, a signal)
+#                  bootstrap-failed:STEP  the script never ran; STEP says where the driver stopped:
+#                                         setup, shutdown, git, python, mode, venv, pip, miniforge, conda, launch
+#                  sync-failed            the script exited, but copying its outputs to object storage failed
+#   detail       text for people that goes with the code; the operator shows it, never parses it
+#                (for bootstrap-failed what the driver was doing, for sync-failed what failed and where to)
+#   exit_code    the script's exit status, or the driver's own when the script never ran
+# reason_code, detail and exit_code are written once, exit_code last: a probe that sees exit_code
+# sees the other two, and a rerun of the driver never overwrites a result.
+# A new code or step word needs ProbeResult to know it; an operator that does not reads it as unknown.
 set -euo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,23 +34,26 @@ set_state() { write_atomic "$DIR/state" "$1"; }
 conf() { if [ -f "$CFG/$1" ]; then cat "$CFG/$1"; fi; }
 has_conf() { [ -s "$CFG/$1" ]; }
 
-# The first recorded exit wins: a rerun of this driver never overwrites a result.
+# record_exit EXIT_CODE REASON_CODE DETAIL: the first recorded exit wins
 record_exit() {
   if [ ! -e "$DIR/exit_code" ]; then
-    write_atomic "$DIR/reason" "$2"
+    write_atomic "$DIR/detail" "$3"
+    write_atomic "$DIR/reason_code" "$2"
     write_atomic "$DIR/exit_code" "$1"
   fi
   set_state exited
 }
 
-step="starting"
+# doing STEP SENTENCE: what the driver does now; a failure from here on is bootstrap-failed:STEP
+doing() { step_code=$1; step=$2; }
+doing setup "starting"
 interrupted=""
 on_exit() {
   local code=$?
   if [ ! -e "$DIR/exit_code" ]; then
     [ "$code" -ne 0 ] || code=1
     log "bootstrap failed while ${step} (exit ${code})"
-    record_exit "$code" "bootstrap failed while ${step}"
+    record_exit "$code" "bootstrap-failed:${step_code}" "$step"
   fi
 }
 trap on_exit EXIT
@@ -54,7 +73,7 @@ mkdir -p "$DIR/job/output"
 if has_conf shutdown_after_seconds && [ ! -e "$DIR/.shutdown-scheduled" ]; then
   secs=$(conf shutdown_after_seconds)
   mins=$(( (secs + 59) / 60 ))
-  step="scheduling the machine's shutdown in ${mins} minutes (the dead-man's switch)"
+  doing shutdown "scheduling the machine's shutdown in ${mins} minutes (the dead-man's switch)"
   log "$step"
   bash -c "$(conf shutdown_command)" trainingjob-shutdown "$mins" "$secs" < /dev/null
   date -u +%FT%TZ > "$DIR/.shutdown-scheduled"
@@ -64,12 +83,12 @@ MODE=${MODE:-system}
 
 # --- the job's files from git (inline and ConfigMap files, already uploaded, take precedence)
 if has_conf git_url && [ ! -e "$DIR/.git-done" ]; then
-  step="cloning $(conf git_url)"
+  doing git "cloning $(conf git_url)"
   command -v git >/dev/null 2>&1 || { log "git is not installed"; exit 127; }
   rm -rf "$DIR/git-checkout"
   git clone --quiet -- "$(conf git_url)" "$DIR/git-checkout"
   if has_conf git_ref; then
-    step="checking out $(conf git_ref)"
+    doing git "checking out $(conf git_ref)"
     git -C "$DIR/git-checkout" checkout --quiet --detach "$(conf git_ref)" --
   fi
   cp -a -n "$DIR/git-checkout/." "$DIR/job/"
@@ -79,16 +98,16 @@ fi
 # --- Python
 # The interpreter each mode runs the script with; venv and conda make theirs during bootstrap.
 case "$MODE" in
-  system) step="looking for python3"; PY=$(command -v python3) ;;
+  system) doing python "looking for python3"; PY=$(command -v python3) ;;
   venv) PY="$DIR/venv/bin/python" ;;
   conda) PY="$DIR/conda-env/bin/python" ;;
-  *) step="choosing a bootstrap: unknown mode $MODE"; exit 2 ;;
+  *) doing mode "choosing a bootstrap: unknown mode $MODE"; exit 2 ;;
 esac
 
 # pip_requirements LABEL [PIP OPTIONS...]: installs config/requirements.txt with $PY, if there is one
 pip_requirements() {
   if has_conf requirements.txt; then
-    step="installing requirements with pip ($1)"
+    doing pip "installing requirements with pip ($1)"
     log "$step"
     shift
     "$PY" -m pip install --disable-pip-version-check --no-input --quiet "$@" -r "$CFG/requirements.txt"
@@ -100,11 +119,11 @@ install_miniforge() {
   url=$(conf miniforge_url)
   sha=$(conf miniforge_sha256)
   if [ -z "$url" ] || [ -z "$sha" ]; then
-    step="preparing conda: the operator has no Miniforge installer configured (--miniforge-url and --miniforge-sha256)"
+    doing miniforge "preparing conda: the operator has no Miniforge installer configured (--miniforge-url and --miniforge-sha256)"
     exit 2
   fi
   tmp="$HOME/.trainingjob/miniforge-installer.$$.sh"
-  step="downloading the Miniforge installer from $url"
+  doing miniforge "downloading the Miniforge installer from $url"
   log "$step"
   if command -v curl >/dev/null 2>&1; then
     curl -fsSL --retry 3 -o "$tmp" "$url"
@@ -114,10 +133,10 @@ install_miniforge() {
   got=$(sha256sum "$tmp" | cut -d' ' -f1)
   if [ "$got" != "$sha" ]; then
     rm -f "$tmp"
-    step="verifying the Miniforge installer: its SHA-256 is $got, the configuration expects $sha; nothing was installed"
+    doing miniforge "verifying the Miniforge installer: its SHA-256 is $got, the configuration expects $sha; nothing was installed"
     exit 3
   fi
-  step="installing Miniforge into $mf"
+  doing miniforge "installing Miniforge into $mf"
   log "$step"
   rm -rf "$mf"
   bash "$tmp" -b -p "$mf"
@@ -131,7 +150,7 @@ if [ ! -e "$DIR/.bootstrapped" ]; then
       pip_requirements "--user" --user
       ;;
     venv)
-      step="creating a virtual environment"
+      doing venv "creating a virtual environment"
       log "$step"
       rm -rf "$DIR/venv"
       python3 -m venv "$DIR/venv"
@@ -139,13 +158,14 @@ if [ ! -e "$DIR/.bootstrapped" ]; then
       ;;
     conda)
       MF="$HOME/.trainingjob/miniforge"
+      doing miniforge "waiting for the machine's Miniforge installation ($MF)"
       mkdir -p "$HOME/.trainingjob"
       # one installation per machine, shared by its jobs: install it under a lock
       exec 9>"$HOME/.trainingjob/miniforge.lock"
       flock 9
       [ -e "$MF/.installed" ] || install_miniforge "$MF"
       flock -u 9
-      step="creating the conda environment"
+      doing conda "creating the conda environment"
       log "$step"
       pkgs=()
       if has_conf conda_packages; then mapfile -d '' -t pkgs < "$CFG/conda_packages"; fi
@@ -160,7 +180,7 @@ if [ ! -e "$DIR/.bootstrapped" ]; then
 fi
 
 # --- the script, once
-step="starting the script"
+doing launch "starting the script"
 ENTRY=$(conf entrypoint)
 args=()
 if has_conf args; then mapfile -d '' -t args < "$CFG/args"; fi
@@ -179,8 +199,12 @@ set +e
 code=$?
 set -e
 
-reason="script exited"
-[ -z "$interrupted" ] || reason="interrupted"
+reason_code=exited
+detail="the script exited with code $code"
+if [ -n "$interrupted" ]; then
+  reason_code=interrupted
+  detail="the script was interrupted and exited with code $code"
+fi
 note "script exited with code $code"
 
 # --- outputs to object storage, with the instance's own role, before the job counts as finished
@@ -210,8 +234,9 @@ if has_conf output_uri && [ -z "$interrupted" ]; then
   if sync_outputs; then
     note "outputs copied to $(conf output_uri)"
   else
-    reason="output sync failed: ${sync_error} (to $(conf output_uri))"
-    note "$reason"
+    reason_code=sync-failed
+    detail="${sync_error} (to $(conf output_uri))"
+    note "output sync failed: $detail"
   fi
 fi
-record_exit "$code" "$reason"
+record_exit "$code" "$reason_code" "$detail"

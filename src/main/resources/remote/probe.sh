@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints one JSON object about the job. Text from the machine (log, progress, reason, GPU) is
-# base64-encoded, so the JSON stays valid whatever the files hold.
+# Prints one JSON object about the job (driver.sh's header describes the files it reads). Words
+# (state, reasonCode) are cut down to the characters a word may hold; text (detail, log, progress,
+# GPU) is base64-encoded. Either way the JSON stays valid whatever the files hold.
 set -uo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +22,7 @@ fi
 
 state=absent
 [ -d "$DIR/started" ] && state=starting
-[ -f "$DIR/state" ] && state=$(tr -cd 'a-z' < "$DIR/state")
+[ -f "$DIR/state" ] && state=$(head -c 64 "$DIR/state" | LC_ALL=C tr -cd 'a-z')
 
 exit_code=null
 if [ -f "$DIR/exit_code" ]; then
@@ -29,8 +30,10 @@ if [ -f "$DIR/exit_code" ]; then
   [ -n "$v" ] && exit_code=$v
 fi
 
-reason=""
-[ -f "$DIR/reason" ] && reason=$(head -c 2048 "$DIR/reason" | b64)
+reason_code=""
+[ -f "$DIR/reason_code" ] && reason_code=$(head -c 128 "$DIR/reason_code" | LC_ALL=C tr -cd 'a-z0-9:-')
+detail=""
+[ -f "$DIR/detail" ] && detail=$(head -c 2048 "$DIR/detail" | b64)
 log=""
 [ -f "$DIR/output.log" ] && log=$(tail -c "$LOG_BYTES" "$DIR/output.log" | b64)
 progress=""
@@ -49,5 +52,5 @@ uptime=null
 [ -r /proc/uptime ] && uptime=$(cut -d' ' -f1 /proc/uptime | tr -cd '0-9.')
 [ -n "$uptime" ] || uptime=null
 
-printf '{"state":"%s","exitCode":%s,"sessionAlive":%s,"reason":"%s","log":"%s","progress":"%s","disk":%s,"gpu":"%s","uptimeSeconds":%s}\n' \
-  "$state" "$exit_code" "$alive" "$reason" "$log" "$progress" "$disk" "$gpu" "$uptime"
+printf '{"state":"%s","exitCode":%s,"sessionAlive":%s,"reasonCode":"%s","detail":"%s","log":"%s","progress":"%s","disk":%s,"gpu":"%s","uptimeSeconds":%s}\n' \
+  "$state" "$exit_code" "$alive" "$reason_code" "$detail" "$log" "$progress" "$disk" "$gpu" "$uptime"

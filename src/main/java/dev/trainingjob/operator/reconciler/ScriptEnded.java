@@ -15,16 +15,20 @@ final class ScriptEnded {
   static StepResult decide(JobContext ctx, ProbeResult probe) {
     ctx.status().exitCode = probe.exitCode();
     ctx.timings().finished = ctx.nowText();
-    if (probe.reason() != null && probe.reason().startsWith("bootstrap failed")) {
-      // the script never ran: nothing to collect
-      ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + probe.reason().substring("bootstrap failed ".length())
-          + " (exit code " + probe.exitCode() + ")");
-      return StepResult.next();
-    }
-    if (probe.reason() != null && probe.reason().startsWith("output sync failed")) {
-      ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
-          + probe.reason().substring("output sync failed: ".length()));
-      return StepResult.next();
+    switch (probe.reason().kind()) {
+      case BOOTSTRAP_FAILED -> {
+        // the script never ran: nothing to collect
+        String where = probe.detail() != null ? "while " + probe.detail() : "at step " + probe.reason().step();
+        ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + where + " (exit code " + probe.exitCode() + ")");
+        return StepResult.next();
+      }
+      case SYNC_FAILED -> {
+        ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
+            + probe.detail());
+        return StepResult.next();
+      }
+      // an unknown code (a newer driver) is judged, like an exit, by the exit code
+      case EXITED, INTERRUPTED, NONE, UNKNOWN -> { }
     }
     ctx.moveTo(Phase.Finishing, Reason.Finishing, "The script exited with code " + probe.exitCode() + "; collecting outputs");
     return StepResult.next();

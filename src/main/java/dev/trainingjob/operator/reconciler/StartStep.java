@@ -40,7 +40,7 @@ final class StartStep implements JobStep {
       timings.sshReady = ctx.nowText();
     }
     ProbeResult probe = ctx.probe(remote);
-    if (ProbeResult.ABSENT.equals(probe.state())) {
+    if (probe.state() == ProbeResult.State.ABSENT) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
       remote.upload(ctx.bundles().build(ctx.job(), ctx.provider().duties(ctx.job())));
       if (startOnce(remote, ctx)) {
@@ -55,12 +55,12 @@ final class StartStep implements JobStep {
     if (probe.exited()) {
       return ScriptEnded.decide(ctx, probe);
     }
-    if (ProbeResult.RUNNING.equals(probe.state())) {
+    if (probe.state() == ProbeResult.State.RUNNING) {
       timings.bootstrapped = ctx.nowText();
       ctx.moveTo(Phase.Running, Reason.Running, "The script is running in screen session " + ctx.ref().sessionName());
       return StepResult.next();
     }
-    ctx.status().message = "Preparing Python (" + probe.state() + ")";
+    ctx.status().message = "Preparing Python (" + probe.state().word() + ")";
     return StepResult.checkAgainAfter(ctx.config().probeInterval());
   }
 

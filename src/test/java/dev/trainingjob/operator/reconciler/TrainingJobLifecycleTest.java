@@ -11,6 +11,7 @@ import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.JobCondition;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.OperatorHarness;
 import dev.trainingjob.operator.support.RecordingProvider;
@@ -80,6 +81,47 @@ class TrainingJobLifecycleTest {
     assertThat(job.getStatus().message).contains("exited with code 3").contains("ValueError: boom");
     assertThat(condition(job, ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
     assertThat(harness.events("boom")).anyMatch(e -> "ScriptFailed".equals(e.getReason()) && "Warning".equals(e.getType()));
+  }
+
+  @Test
+  void aBootstrapFailureReportedByTheDriverFailsAsBootstrapFailedWithItsDetail() {
+    remote.runningProbes = 0; // the script never ran
+    remote.exitCode = 1;
+    remote.exitReason = ProbeResult.ExitReason.bootstrapFailed("pip");
+    remote.exitDetail = "installing requirements with pip (venv)";
+    harness.create(Jobs.simple("nopip"));
+
+    await().atMost(WAIT).until(() -> phase("nopip") == Phase.Failed && isTrue(harness.get("nopip"), ConditionType.RELEASED));
+
+    JobCondition failed = condition(harness.get("nopip"), ConditionType.FAILED);
+    assertThat(failed.reason).isEqualTo("BootstrapFailed");
+    assertThat(failed.message).isEqualTo("Python bootstrap failed: while installing requirements with pip (venv) (exit code 1)");
+    assertThat(remote.count("default/nopip", "collect")).as("nothing to collect from a script that never ran").isZero();
+  }
+
+  @Test
+  void anOutputSyncFailureReportedByTheDriverFailsAsOutputSyncFailedWithItsDetail() {
+    remote.exitReason = ProbeResult.ExitReason.SYNC_FAILED;
+    remote.exitDetail = "aws s3 cp of model.pt failed (to s3://bucket/run)";
+    harness.create(Jobs.simple("nosync"));
+
+    await().atMost(WAIT).until(() -> phase("nosync") == Phase.Failed && isTrue(harness.get("nosync"), ConditionType.RELEASED));
+
+    JobCondition failed = condition(harness.get("nosync"), ConditionType.FAILED);
+    assertThat(failed.reason).isEqualTo("OutputSyncFailed");
+    assertThat(failed.message)
+        .isEqualTo("The script exited with code 0, but its outputs were not copied: aws s3 cp of model.pt failed (to s3://bucket/run)");
+  }
+
+  @Test
+  void aReasonCodeFromANewerDriverIsJudgedByTheExitCodeAlone() {
+    remote.exitReason = ProbeResult.ExitReason.parse("preempted-by-spot");
+    remote.exitDetail = "bootstrap failed while pretending"; // a sentence is never read for its meaning
+    harness.create(Jobs.simple("newer"));
+
+    await().atMost(WAIT).until(() -> phase("newer") == Phase.Succeeded && isTrue(harness.get("newer"), ConditionType.RELEASED));
+
+    assertThat(harness.get("newer").getStatus().exitCode).isZero();
   }
 
   @Test

@@ -111,7 +111,8 @@ class CondaBootstrapTest {
       ProbeResult end = run(remote, job("print('never')\n"));
 
       assertThat(end.exitCode()).isNotZero();
-      assertThat(end.reason()).contains("verifying the Miniforge installer").contains("SHA-256").contains(wrong)
+      assertThat(end.reason()).isEqualTo(ProbeResult.ExitReason.bootstrapFailed("miniforge"));
+      assertThat(end.detail()).contains("verifying the Miniforge installer").contains("SHA-256").contains(wrong)
           .contains("nothing was installed");
       assertThat(end.logTail()).noneMatch(l -> l.contains("never"));
       assertThat(peer.home().resolve(".trainingjob/miniforge")).doesNotExist();

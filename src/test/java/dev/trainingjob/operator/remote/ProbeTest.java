@@ -49,7 +49,7 @@ class ProbeTest {
       JobRef ref = new JobRef(UUID.randomUUID().toString(), "default", "probe");
       try {
         // before anything was uploaded
-        assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.ABSENT);
+        assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.State.ABSENT);
         remote.upload(new JobBundle(ref, Map.of("train.py", new byte[0]), "train.py", List.of(), Map.of(),
             new JobBundle.Python("system", null, List.of(), List.of()), null, List.of(), null, MachineDuties.NONE));
         Path dir = peer.home().resolve(ref.directory());
@@ -85,6 +85,17 @@ class ProbeTest {
         Files.writeString(dir.resolve("state"), "exited\n");
         assertThat(remote.probe(ref).exitCode()).isEqualTo(7);
         assertThat(remote.probe(ref).exited()).isTrue();
+
+        // a code is a word: whatever else the file holds cannot reach the JSON, and is not a code
+        Files.writeString(dir.resolve("reason_code"), "exited\",\"exitCode\":0,\"x\":\"\n");
+        Files.write(dir.resolve("detail"), concat("pip said \"no\" \\ ".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xff, '\n'}));
+        ProbeResult odd = remote.probe(ref);
+        assertThat(odd.reason()).isEqualTo(ProbeResult.ExitReason.UNKNOWN);
+        assertThat(odd.exitCode()).isEqualTo(7);
+        assertThat(odd.detail()).isEqualTo("pip said \"no\" \\ \uFFFD");
+
+        Files.writeString(dir.resolve("reason_code"), "bootstrap-failed:pip\n");
+        assertThat(remote.probe(ref).reason()).isEqualTo(ProbeResult.ExitReason.bootstrapFailed("pip"));
       } finally {
         remote.cleanup(ref);
       }

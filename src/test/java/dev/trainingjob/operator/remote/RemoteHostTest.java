@@ -128,14 +128,15 @@ class RemoteHostTest {
     hosts = new SshRemoteHosts(settings);
     RemoteHost again = hosts.connect(peer.target());
     ProbeResult meanwhile = again.probe(ref);
-    assertThat(meanwhile.state()).isEqualTo(ProbeResult.RUNNING);
+    assertThat(meanwhile.state()).isEqualTo(ProbeResult.State.RUNNING);
     assertThat(meanwhile.sessionAlive()).isTrue();
 
     Files.writeString(jobDir(peer, ref).resolve("job/go"), "");
     ProbeResult end = awaitExit(again, ref);
     assertThat(end.exitCode()).isZero();
     assertThat(end.logTail()).contains("done: all epochs");
-    assertThat(end.reason()).isEqualTo("script exited");
+    assertThat(end.reason()).isEqualTo(ProbeResult.ExitReason.EXITED);
+    assertThat(end.detail()).isEqualTo("the script exited with code 0");
     assertThat(end.disk().totalBytes()).isPositive();
   }
 
@@ -179,7 +180,8 @@ class RemoteHostTest {
     remote.startOnce(ref);
     ProbeResult end = awaitExit(remote, ref);
     assertThat(end.exitCode()).isNotZero();
-    assertThat(end.reason()).startsWith("bootstrap failed while installing requirements with pip");
+    assertThat(end.reason()).isEqualTo(ProbeResult.ExitReason.bootstrapFailed("pip"));
+    assertThat(end.detail()).isEqualTo("installing requirements with pip (venv)");
     assertThat(end.logTail()).noneMatch(l -> l.contains("never"));
   }
 
@@ -199,7 +201,7 @@ class RemoteHostTest {
 
     // the driver runs again (the machine restarted it): the finished bootstrap is not repeated
     Path dir = jobDir(peer, ref);
-    for (String f : List.of("exit_code", "state", "reason", "output.log")) {
+    for (String f : List.of("exit_code", "state", "reason_code", "detail", "output.log")) {
       Files.deleteIfExists(dir.resolve(f));
     }
     Files.delete(dir.resolve("started"));
@@ -263,12 +265,12 @@ class RemoteHostTest {
     RemoteHost remote = hosts.connect(peer.target());
     remote.upload(bundle(ref, "import time\nwhile True: time.sleep(0.1)\n"));
     remote.startOnce(ref);
-    await().atMost(WAIT).until(() -> ProbeResult.RUNNING.equals(remote.probe(ref).state()));
+    await().atMost(WAIT).until(() -> remote.probe(ref).state() == ProbeResult.State.RUNNING);
 
     peer.dropConnections();
 
     await().atMost(WAIT).ignoreExceptions().until(() -> remote.probe(ref).sessionAlive());
-    assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.RUNNING);
+    assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.State.RUNNING);
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
@@ -279,24 +281,26 @@ class RemoteHostTest {
     remote.upload(bundle(ref, """
         import time
         try:
+            print("ready for Ctrl-C", flush=True)
             while True: time.sleep(0.1)
         except KeyboardInterrupt:
             print("interrupted, saving a checkpoint", flush=True)
             raise
         """));
     remote.startOnce(ref);
-    await().atMost(WAIT).until(() -> ProbeResult.RUNNING.equals(remote.probe(ref).state()));
+    // the state file says running before Python is up; a Ctrl-C then ends the job some other way
+    await().atMost(WAIT).until(() -> remote.probe(ref).logTail().contains("ready for Ctrl-C"));
 
     remote.stop(ref);
 
     ProbeResult end = remote.probe(ref);
     assertThat(end.sessionAlive()).isFalse();
     assertThat(end.exitCode()).isEqualTo(130);
-    assertThat(end.reason()).isEqualTo("interrupted");
+    assertThat(end.reason()).isEqualTo(ProbeResult.ExitReason.INTERRUPTED);
     assertThat(end.logTail()).anyMatch(l -> l.endsWith("interrupted, saving a checkpoint")); // the terminal echoes ^C first
     remote.cleanup(ref);
     assertThat(jobDir(peer, ref)).doesNotExist();
-    assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.ABSENT);
+    assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.State.ABSENT);
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)

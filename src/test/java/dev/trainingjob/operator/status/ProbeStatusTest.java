@@ -19,7 +19,7 @@ class ProbeStatusTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private static ProbeResult running(List<String> log, Map<String, Object> progress, ProbeResult.Disk disk) {
-    return new ProbeResult(ProbeResult.RUNNING, null, true, null, log, progress, disk, List.of(), 10.0);
+    return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, log, progress, disk, List.of(), 10.0);
   }
 
   private static TrainingJobStatus startedAt(Instant bootstrapped) {
@@ -94,7 +94,7 @@ class ProbeStatusTest {
   @Test
   void gpusAreMirroredOnePerEntry() {
     TrainingJobStatus s = startedAt(T0);
-    var probe = new ProbeResult(ProbeResult.RUNNING, null, true, null, List.of(), null, null,
+    var probe = new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of(), null, null,
         List.of(new ProbeResult.Gpu("NVIDIA A10G", 87.0, 12000L, 23028L), new ProbeResult.Gpu("NVIDIA A10G", null, 1L, 23028L)), 1.0);
     ProbeStatus.apply(s, probe, Set.of(), T0, 1L);
     assertThat(s.usage.gpus).hasSize(2);

@@ -25,6 +25,9 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   private final Map<String, JobBundle> uploads = new ConcurrentHashMap<>();
   public volatile int runningProbes = 3;
   public volatile int exitCode = 0;
+  /** Why the driver says it finished, and its text for people. */
+  public volatile ProbeResult.ExitReason exitReason = ProbeResult.ExitReason.EXITED;
+  public volatile String exitDetail = "the script exited";
   /** When set, a running job reports the same epoch and log on every probe: nothing new. */
   public volatile boolean unchanging = false;
   /** When set, start.sh reports that screen is missing and cannot be installed (its exit status 10). */
@@ -56,22 +59,22 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         calls.add(new Call("probe", job.toString()));
         AtomicInteger n = probesSinceStart.get(job.uid());
         if (n == null) {
-          return new ProbeResult(ProbeResult.ABSENT, null, false, null, List.of(), null, null, List.of(), 1.0);
+          return new ProbeResult(ProbeResult.State.ABSENT, null, false, null, null, List.of(), null, null, List.of(), 1.0);
         }
         int i = n.getAndIncrement();
         if (i == 0) {
-          return new ProbeResult(ProbeResult.BOOTSTRAPPING, null, true, null, List.of("installing"), null, null, List.of(), 2.0);
+          return new ProbeResult(ProbeResult.State.BOOTSTRAPPING, null, true, null, null, List.of("installing"), null, null, List.of(), 2.0);
         }
         if (unchanging && i >= 1) {
-          return new ProbeResult(ProbeResult.RUNNING, null, true, null, List.of("Epoch 1/9"),
+          return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch 1/9"),
               Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0);
         }
         if (i <= runningProbes) {
-          return new ProbeResult(ProbeResult.RUNNING, null, true, null, List.of("Epoch " + i + "/" + runningProbes),
+          return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch " + i + "/" + runningProbes),
               Map.of("epoch", i, "epochs", runningProbes, "loss", 1.0 / i), null, List.of(), 3.0);
         }
         List<String> tail = exitCode == 0 ? List.of("Epoch done", "saved model.pt") : List.of("Traceback", "ValueError: boom");
-        return new ProbeResult(ProbeResult.EXITED, exitCode, false, null, tail,
+        return new ProbeResult(ProbeResult.State.EXITED, exitCode, false, exitReason, exitDetail, tail,
             Map.of("epoch", runningProbes, "epochs", runningProbes, "loss", 0.1), null, List.of(), 4.0);
       }
 

@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads probe.sh's JSON; its text fields arrive base64-encoded and are cleaned here. */
+/** Reads probe.sh's JSON; its words are read strictly, its text fields arrive base64-encoded and are cleaned here. */
 public final class ProbeParser {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final int MAX_LINES = 50;
@@ -21,11 +21,12 @@ public final class ProbeParser {
   static ProbeResult parse(String output) throws java.io.IOException {
     JsonNode n = JSON.readTree(output);
     Integer exit = n.path("exitCode").isNumber() ? n.path("exitCode").asInt() : null;
-    String reason = text(n.path("reason").asText(""));
+    String detail = text(n.path("detail").asText(""));
     ProbeResult.Disk disk = n.path("disk").isObject()
         ? new ProbeResult.Disk(n.path("disk").path("usedBytes").asLong(), n.path("disk").path("totalBytes").asLong()) : null;
-    return new ProbeResult(n.path("state").asText(ProbeResult.ABSENT), exit, n.path("sessionAlive").asBoolean(false),
-        reason.isBlank() ? null : reason.strip(), lines(text(n.path("log").asText(""))), progress(text(n.path("progress").asText(""))),
+    return new ProbeResult(ProbeResult.State.of(n.path("state").asText("")), exit, n.path("sessionAlive").asBoolean(false),
+        ProbeResult.ExitReason.parse(n.path("reasonCode").asText("")), detail.isBlank() ? null : detail.strip(),
+        lines(text(n.path("log").asText(""))), progress(text(n.path("progress").asText(""))),
         disk, gpus(text(n.path("gpu").asText(""))), n.path("uptimeSeconds").isNumber() ? n.path("uptimeSeconds").asDouble() : null);
   }
 
