@@ -70,6 +70,12 @@ class ArchitectureTest {
           + "if it used any of them, they could no longer all use it");
 
   @ArchTest
+  static final ArchRule kubeDependsOnlyOnApi = noClasses()
+      .that().resideInAPackage(pkg("kube"))
+      .should().dependOnClassesThat(oursOtherThan(pkg("kube"), pkg("api")))
+      .because("kube (reading Secrets) is shared by the operator and the kubectl plugin: a leaf both may use");
+
+  @ArchTest
   static final ArchRule statusDependsOnlyOnWhatItAssembles = noClasses()
       .that().resideInAPackage(pkg("status"))
       .should().dependOnClassesThat(oursOtherThan(pkg("status"), pkg("api"), pkg("job"), pkg("progress"),
