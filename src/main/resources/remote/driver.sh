@@ -25,6 +25,9 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CFG=$DIR/config
 cd "$DIR"
 printf '%s\n' "$$" > "$DIR/driver.pid"
+# every process the job starts inherits this marker, a daemon that left the session with setsid
+# included: stop.sh finds them all by it in /proc
+export TRAININGJOB_JOB_DIR="$DIR"
 
 log() { printf '[trainingjob] %s\n' "$*" 2>/dev/null || true; }
 # after the script started, the driver keeps quiet on the terminal: the log's last line stays the script's

@@ -29,8 +29,28 @@ if [ -f "$DIR/driver.pid" ]; then
   sid=$(tr -cd '0-9' < "$DIR/driver.pid")
   [ -n "$sid" ] && pkill -KILL -s "$sid" >/dev/null 2>&1 || true
 fi
+# and whatever the job started that left the session (a setsid daemon): every process of this user
+# that carries the job's marker in its environment
+marked() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "TRAININGJOB_JOB_DIR=$DIR" && printf '%s ' "${p#/proc/}"
+  done
+}
+left=$(marked)
+if [ -n "$left" ]; then
+  kill -TERM $left >/dev/null 2>&1 || true
+  for _ in 1 2 3 4 5; do left=$(marked); [ -z "$left" ] && break; sleep 1; done
+  [ -z "$left" ] || kill -KILL $left >/dev/null 2>&1 || true
+  for _ in 1 2 3 4 5; do left=$(marked); [ -z "$left" ] && break; sleep 1; done
+fi
 if alive; then
   echo "the screen session $SESSION is still there" >&2
+  exit 1
+fi
+if [ -n "$left" ]; then
+  echo "processes of the job are still running: $left" >&2
   exit 1
 fi
 echo "stopped"

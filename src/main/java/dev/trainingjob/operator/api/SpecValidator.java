@@ -46,10 +46,18 @@ public final class SpecValidator {
     env(spec.env, out);
     output(spec.output, out);
     access(spec.access, out);
-    if (spec.limits != null && spec.limits.maxRuntimeSeconds != null && spec.limits.maxRuntimeSeconds < 1) {
-      out.add(new Violation("spec.limits.maxRuntimeSeconds", "must be at least 1, got " + spec.limits.maxRuntimeSeconds));
+    if (spec.limits != null) {
+      seconds("spec.limits.maxRuntimeSeconds", spec.limits.maxRuntimeSeconds, out);
+      seconds("spec.limits.maxPendingSeconds", spec.limits.maxPendingSeconds, out);
     }
     return out;
+  }
+
+  /** A duration limit: at least a second, at most 28 days (beyond that, deadlines overflow and nothing ends). */
+  private static void seconds(String field, Long value, List<Violation> out) {
+    if (value != null && (value < 1 || value > LimitsSpec.MAX_SECONDS)) {
+      out.add(new Violation(field, "must be between 1 and " + LimitsSpec.MAX_SECONDS + " (28 days), got " + value));
+    }
   }
 
   private static void script(ScriptSpec script, List<Violation> out) {

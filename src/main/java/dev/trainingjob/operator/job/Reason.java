@@ -7,7 +7,8 @@ package dev.trainingjob.operator.job;
  */
 public enum Reason {
   // --- the way through the phases
-  Accepted("the job was admitted and waits for a machine"),
+  Accepted("the job was accepted and is about to be admitted"),
+  WaitingForReference("a ConfigMap or Secret the spec names does not exist (or lacks the key) yet; nothing is launched until it does"),
   Provisioning("the provider is asked for a machine"),
   Launched("an EC2 instance was launched for the job"),
   Bootstrapping("the machine is up; the operator connects, uploads and prepares Python"),
@@ -20,6 +21,7 @@ public enum Reason {
   ScriptFailed("the script exited with a code other than 0"),
   BootstrapFailed("preparing Python (or cloning the job's files) failed before the script ran"),
   OutputSyncFailed("the script exited, but its outputs could not be copied to spec.output.s3Uri"),
+  PendingTimeout("the script was not running within spec.limits.maxPendingSeconds of the job's creation; the machine was released"),
   MaxRuntimeExceeded("the script ran longer than spec.limits.maxRuntimeSeconds and was stopped"),
   InvalidSpec("the spec can never work as written; the message names the field"),
   InvalidSecret("a Secret the spec names does not hold what the job needs"),

@@ -17,6 +17,16 @@ final class AdmitStep implements JobStep {
       throw new JobFailure(Reason.InvalidSpec, "spec.output.s3Uri is copied by EC2 instances only; provider " + provider.name()
           + " collects spec.output.paths to the operator's output directory instead — remove s3Uri or use compute.ec2");
     }
+    var missing = ctx.bundles().missingReference(ctx.job());
+    if (missing.isPresent()) {
+      // nothing is launched for a job that could not start: wait (the pending deadline ends the wait)
+      String message = "Waiting for " + missing.get() + " before anything is launched";
+      if (!message.equals(ctx.status().message)) {
+        ctx.events().normal(ctx.job(), Reason.WaitingForReference, message);
+      }
+      ctx.moveTo(Phase.Pending, Reason.WaitingForReference, message);
+      return StepResult.checkAgainAfter(ctx.config().pollInterval());
+    }
     if (ctx.status().attempt == null) {
       ctx.status().attempt = 1;
     }

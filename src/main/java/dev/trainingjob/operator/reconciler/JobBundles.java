@@ -7,6 +7,7 @@ import dev.trainingjob.operator.api.TrainingJobSpec;
 import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.kube.Secrets;
+import dev.trainingjob.operator.provider.host.HostProvider;
 import dev.trainingjob.operator.remote.JobBundle;
 import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.JobRef;
@@ -18,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -65,6 +67,46 @@ public class JobBundles {
         spec.script.args == null ? List.of() : spec.script.args, env, python, git,
         spec.output == null || spec.output.paths == null ? List.of() : spec.output.paths,
         spec.limits == null ? null : spec.limits.maxRuntimeSeconds, duties);
+  }
+
+  /**
+   * The first thing the spec names in the API that cannot be read now (a ConfigMap, a Secret or one
+   * of its keys), as a phrase naming it and the field; empty when everything resolves. Admission asks
+   * before anything is launched: a reference made later (a Secret created after the job) keeps the
+   * job waiting, instead of failing on a machine that is already paid for.
+   */
+  public Optional<String> missingReference(TrainingJob job) {
+    TrainingJobSpec spec = job.getSpec();
+    String ns = job.getMetadata().getNamespace();
+    if (spec.script != null && spec.script.configMap != null
+        && client.configMaps().inNamespace(ns).withName(spec.script.configMap).get() == null) {
+      return Optional.of("ConfigMap " + ns + "/" + spec.script.configMap + " (spec.script.configMap)");
+    }
+    if (spec.env != null) {
+      for (int i = 0; i < spec.env.size(); i++) {
+        var ref = spec.env.get(i).valueFrom == null ? null : spec.env.get(i).valueFrom.secretKeyRef;
+        if (ref != null) {
+          Optional<String> problem = unreadable(ns, ref.name, ref.key, "spec.env[" + i + "] " + spec.env.get(i).name);
+          if (problem.isPresent()) {
+            return problem;
+          }
+        }
+      }
+    }
+    var host = spec.compute == null ? null : spec.compute.host;
+    if (host != null && host.privateKeySecret != null) {
+      return unreadable(ns, host.privateKeySecret, HostProvider.KEY_FIELD, "spec.compute.host.privateKeySecret");
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> unreadable(String ns, String name, String key, String field) {
+    try {
+      Secrets.value(client, ns, name, key);
+      return Optional.empty();
+    } catch (Secrets.Unavailable e) {
+      return Optional.of(e.getMessage() + " (" + field + ")");
+    }
   }
 
   /** The values of the job's environment variables that come from Secrets: what the log tail must never show. */

@@ -6,7 +6,7 @@ import dev.trainingjob.operator.job.JobFailure;
 
 import dev.trainingjob.operator.remote.ProbeResult;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.Optional;
 
 /** Running: probe the job, mirror what it reports into status, notice when it ends. */
 final class MonitorStep implements JobStep {
@@ -36,25 +36,13 @@ final class MonitorStep implements JobStep {
       throw new JobFailure(Reason.DriverLost, "The screen session " + ctx.ref().sessionName()
           + " ended without recording an exit code (the machine rebooted, or someone killed it)");
     }
-    Duration left = timeLeft(ctx);
-    if (left != null && left.isNegative()) {
+    Optional<Duration> left = Deadlines.runtimeLeft(ctx);
+    if (left.isPresent() && left.get().isNegative()) {
       // past spec.limits.maxRuntimeSeconds: interrupt the script (Ctrl-C, then kill after the grace) and end the job
       ctx.remote().stop(ctx.ref());
       throw new JobFailure(Reason.MaxRuntimeExceeded, "The script ran longer than spec.limits.maxRuntimeSeconds ("
           + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped");
     }
-    Duration next = ctx.config().probeInterval();
-    return StepResult.checkAgainAfter(left != null && left.compareTo(next) < 0 ? left.plusMillis(100) : next);
-  }
-
-  /** How long the script may still run, counted from its start; null without a limit. */
-  private static Duration timeLeft(JobContext ctx) {
-    var limits = ctx.job().getSpec().limits;
-    var timings = ctx.status().timings;
-    if (limits == null || limits.maxRuntimeSeconds == null || timings == null || timings.bootstrapped == null) {
-      return null;
-    }
-    Instant deadline = Instant.parse(timings.bootstrapped).plusSeconds(limits.maxRuntimeSeconds);
-    return Duration.between(ctx.now(), deadline);
+    return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), left));
   }
 }

@@ -17,6 +17,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +116,13 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private StepResult runSteps(JobContext ctx) throws Exception {
     for (int i = 0; i < MAX_STEPS_PER_RECONCILE; i++) {
       Phase phase = ctx.status().phase;
+      if (Deadlines.pendingLeft(ctx).filter(Duration::isNegative).isPresent()) {
+        // checked before the step, so an error the step keeps throwing cannot keep the job (and its machine) waiting
+        ctx.fail(Reason.PendingTimeout, "The script was not running within spec.limits.maxPendingSeconds ("
+            + Deadlines.maxPendingSeconds(ctx.job().getSpec().limits) + "s) of the job's creation; it was " + phase
+            + (ctx.status().message == null ? "" : ": " + ctx.status().message));
+        continue;
+      }
       StepResult result;
       try {
         result = steps.get(phase).run(ctx);
@@ -122,6 +130,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         LOG.warn("{}: failed in {}: {}: {}", ctx.job().ref(), phase, failure.reason(), failure.getMessage());
         ctx.fail(failure.reason(), failure.getMessage());
         continue;
+      }
+      if (result.kind() == StepResult.Kind.REQUEUE) {
+        return StepResult.checkAgainAfter(Deadlines.until(result.after(), Deadlines.pendingLeft(ctx)));
       }
       if (result.kind() != StepResult.Kind.CONTINUE) {
         return result;

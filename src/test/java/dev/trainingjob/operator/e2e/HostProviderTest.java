@@ -65,13 +65,17 @@ class HostProviderTest {
   }
 
   private TrainingJob hostJob(String name, PublicKey hostKey) {
+    return hostJob(name, hostKey, "box-key");
+  }
+
+  private TrainingJob hostJob(String name, PublicKey hostKey, String keySecret) {
     TrainingJob job = Jobs.inline(name, "train.py", Map.of("train.py", "open('model.txt', 'w').write('trained on the box')\nprint('done')\n"));
     job.getSpec().compute = new ComputeSpec();
     var h = job.getSpec().compute.host = new ComputeSpec.HostSpec();
     h.address = box.target().host();
     h.port = box.target().port();
     h.user = "trainer";
-    h.privateKeySecret = "box-key";
+    h.privateKeySecret = keySecret;
     h.hostKey = PublicKeyEntry.toString(hostKey);
     job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
     job.getSpec().output.paths = List.of("model.txt");
@@ -113,5 +117,23 @@ class HostProviderTest {
     assertThat(failed.reason).isEqualTo("HostKeyMismatch");
     assertThat(failed.message).contains("Refusing to connect");
     assertThat(box.home().resolve(".trainingjob")).doesNotExist();
+  }
+
+  @Test
+  void aJobWhoseKeySecretIsMissingWaitsNamingItAndCanBeDeleted() throws Exception {
+    hostJob("no-key", box.server.hostKey(), "no-such-secret");
+    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      TrainingJob j = jobs.withName("no-key").get();
+      return j.getStatus() != null && j.getStatus().message != null && j.getStatus().message.contains("no-such-secret");
+    });
+    TrainingJob job = jobs.withName("no-key").get();
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Pending);
+    assertThat(job.getStatus().message).contains("spec.compute.host.privateKeySecret");
+    assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
+
+    jobs.withName("no-key").delete();
+    await().atMost(Duration.ofSeconds(60)).until(() -> jobs.withName("no-key").get() == null);
   }
 }

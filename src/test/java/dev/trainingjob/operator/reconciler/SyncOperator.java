@@ -23,7 +23,7 @@ import java.util.UUID;
  */
 final class SyncOperator {
   final OperatorConfig config;
-  final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final TestClock clock = new TestClock(START);
   final RecordingEvents events = new RecordingEvents();
   final TrainingJobReconciler reconciler;
 
@@ -34,11 +34,14 @@ final class SyncOperator {
     reconciler = new TrainingJobReconciler(services);
   }
 
-  /** A job as the API server would hand it over: with a uid and a generation. */
+  static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
+
+  /** A job as the API server would hand it over: with a uid, a generation, and created as the test clock starts. */
   static TrainingJob job(String name) {
     TrainingJob job = Jobs.simple(name);
     job.getMetadata().setUid(UUID.randomUUID().toString());
     job.getMetadata().setGeneration(1L);
+    job.getMetadata().setCreationTimestamp(START.toString());
     return job;
   }
 

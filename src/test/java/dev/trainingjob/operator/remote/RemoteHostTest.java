@@ -305,6 +305,29 @@ class RemoteHostTest {
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("peers")
+  void stopEndsADaemonTheScriptLeftBehindWithSetsid(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, """
+        import subprocess
+        # a daemon in a session of its own, outliving the script: what a careless script leaves holding a GPU
+        p = subprocess.Popen(["sleep", "600"], start_new_session=True, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        open("daemon.pid", "w").write(str(p.pid))
+        """));
+    remote.startOnce(ref);
+    assertThat(awaitExit(remote, ref).exitCode()).isZero();
+    long pid = Long.parseLong(Files.readString(jobDir(peer, ref).resolve("job/daemon.pid")).strip());
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("the daemon outlived the script").contains(true);
+
+    remote.stop(ref);
+
+    await().atMost(WAIT).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+    remote.cleanup(ref);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
   void collectDownloadsFilesAndDirectoriesButNoSymbolicLinks(SshPeer peer) throws Exception {
     JobRef ref = newJob(peer);
     RemoteHost remote = hosts.connect(peer.target());

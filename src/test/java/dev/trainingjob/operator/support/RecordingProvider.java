@@ -26,6 +26,8 @@ public final class RecordingProvider implements ComputeProvider {
   private final Map<String, Machine> machines = new ConcurrentHashMap<>();
   public volatile int looksBeforeRunning = 2;
   public volatile int releaseCallsNeeded = 2;
+  /** When set, ensure throws it: a cloud that keeps answering with an error. */
+  public volatile RuntimeException ensureFails;
   /** The SSH port machines answer on (a closed one makes SSH never answer). */
   public volatile int sshPort = 22;
 
@@ -42,6 +44,9 @@ public final class RecordingProvider implements ComputeProvider {
   public Machine ensure(TrainingJob job) {
     String uid = job.getMetadata().getUid();
     calls.add(new Call("ensure", job.ref()));
+    if (ensureFails != null) {
+      throw ensureFails;
+    }
     int seen = looks.computeIfAbsent(uid, k -> new AtomicInteger()).incrementAndGet();
     Machine.State state = seen >= looksBeforeRunning ? Machine.State.RUNNING : Machine.State.PENDING;
     Machine m = new Machine("m-" + uid.substring(0, 8), "fake.large", state,

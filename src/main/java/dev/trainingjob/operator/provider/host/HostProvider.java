@@ -3,6 +3,7 @@ package dev.trainingjob.operator.provider.host;
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
@@ -71,8 +72,20 @@ public final class HostProvider implements ComputeProvider {
 
   @Override
   public boolean release(TrainingJob job) throws Exception {
+    MachineAccess machine;
     try {
-      ExistingMachines.stopAndClean(remoteHosts, access(job, null).target(), job);
+      machine = access(job, null);
+    } catch (JobFailure keyUnreadable) {
+      if (neverConnected(job)) {
+        // without a connection nothing of the job's reached the machine: nothing to stop, so the key is not needed
+        LOG.info("{}: never connected to the machine; nothing to clean up there", job.ref());
+        access.forget(job);
+        return true;
+      }
+      throw keyUnreadable;
+    }
+    try {
+      ExistingMachines.stopAndClean(remoteHosts, machine.target(), job);
     } catch (HostUnreachableException e) {
       // the machine is not ours to wait for: say so, and let the resource go
       LOG.warn("{}: could not reach {} to stop the session and clean up: {}", job.ref(), e.target(), e.getMessage());
@@ -82,5 +95,10 @@ public final class HostProvider implements ComputeProvider {
     }
     access.forget(job);
     return true;
+  }
+
+  private static boolean neverConnected(TrainingJob job) {
+    var status = job.getStatus();
+    return status == null || status.timings == null || status.timings.sshReady == null;
   }
 }

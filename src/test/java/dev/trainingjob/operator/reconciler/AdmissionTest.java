@@ -1,0 +1,92 @@
+package dev.trainingjob.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.api.EnvVarSpec;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.status.Conditions;
+import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.OperatorHarness;
+import dev.trainingjob.operator.support.RecordingProvider;
+import dev.trainingjob.operator.support.ScriptedRemoteHosts;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Nothing is launched before what the spec names exists; the job waits in Pending saying what for, and goes on once it does. */
+class AdmissionTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private RecordingProvider provider;
+  private OperatorHarness harness;
+
+  @BeforeEach
+  void start() {
+    provider = new RecordingProvider("local");
+    harness = new OperatorHarness("local", List.of(provider), new ScriptedRemoteHosts());
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  private void awaitWaitingFor(String name, String what) {
+    await().atMost(WAIT).until(() -> {
+      TrainingJob j = harness.get(name);
+      return j.getStatus() != null && j.getStatus().message != null && j.getStatus().message.contains(what);
+    });
+  }
+
+  @Test
+  void aSecretCreatedAfterTheJobIsWaitedForAndNothingIsLaunchedMeanwhile() {
+    TrainingJob job = Jobs.simple("token-later");
+    EnvVarSpec token = new EnvVarSpec();
+    token.name = "HF_TOKEN";
+    token.valueFrom = new EnvVarSpec.Source();
+    token.valueFrom.secretKeyRef = new EnvVarSpec.SecretKeyRef();
+    token.valueFrom.secretKeyRef.name = "hf";
+    token.valueFrom.secretKeyRef.key = "token";
+    job.getSpec().env = List.of(token);
+    harness.create(job);
+
+    awaitWaitingFor("token-later", "Secret default/hf does not exist (spec.env[0] HF_TOKEN)");
+    TrainingJob waiting = harness.get("token-later");
+    assertThat(waiting.getStatus().phase).isEqualTo(Phase.Pending);
+    assertThat(Conditions.find(waiting.getStatus(), ConditionType.PROGRESSING).reason).isEqualTo("WaitingForReference");
+    assertThat(provider.count("default/token-later", "ensure")).isZero();
+    assertThat(harness.events("token-later")).extracting(Event::getReason).contains("WaitingForReference");
+
+    // a Secret without the key is still not enough
+    harness.client().secrets().inNamespace(OperatorHarness.NS).resource(new SecretBuilder().withNewMetadata().withName("hf")
+        .endMetadata().addToStringData("other", "x").build()).create();
+    awaitWaitingFor("token-later", "Secret default/hf has no key token");
+    assertThat(provider.count("default/token-later", "ensure")).isZero();
+
+    harness.client().secrets().inNamespace(OperatorHarness.NS).withName("hf").edit(s -> new SecretBuilder(s)
+        .addToStringData("token", "hf_abcdefgh").build());
+    await().atMost(WAIT).until(() -> harness.get("token-later").getStatus().phase == Phase.Succeeded);
+  }
+
+  @Test
+  void aMissingConfigMapIsWaitedForNamingTheField() {
+    TrainingJob job = Jobs.simple("files-later");
+    job.getSpec().script.inline = null;
+    job.getSpec().script.configMap = "train-files";
+    harness.create(job);
+
+    awaitWaitingFor("files-later", "ConfigMap default/train-files (spec.script.configMap)");
+    assertThat(provider.count("default/files-later", "ensure")).isZero();
+
+    harness.client().configMaps().inNamespace(OperatorHarness.NS).resource(new ConfigMapBuilder().withNewMetadata()
+        .withName("train-files").endMetadata().addToData("train.py", "print(1)\n").build()).create();
+    await().atMost(WAIT).until(() -> harness.get("files-later").getStatus().phase == Phase.Succeeded);
+  }
+}
