@@ -71,12 +71,13 @@ public final class SpecValidator {
     }
     if (script.inline != null) {
       for (String name : script.inline.keySet()) {
-        String problem = relativePathProblem(name);
+        String problem = fileNameProblem(name);
         if (problem != null) {
           out.add(new Violation("spec.script.inline[" + name + "]", "file name " + problem));
         }
       }
     }
+    noNul("spec.script.args", script.args, out);
     boolean onlyInline = script.configMap == null && script.git == null;
     if (entryProblem == null && onlyInline) {
       Map<String, String> files = script.inline == null ? Map.of() : script.inline;
@@ -125,8 +126,8 @@ public final class SpecValidator {
     }
     for (int i = 0; i < items.size(); i++) {
       String item = items.get(i);
-      if (item == null || item.isBlank() || item.startsWith("-") || item.contains("\n") || item.contains("\r")) {
-        out.add(new Violation(field + "[" + i + "]", "must be one package specifier: not empty, not starting with '-', no line breaks"));
+      if (item == null || item.isBlank() || item.startsWith("-") || item.contains("\n") || item.contains("\r") || item.indexOf('\0') >= 0) {
+        out.add(new Violation(field + "[" + i + "]", "must be one package specifier: not empty, not starting with '-', no line breaks or NUL"));
       }
     }
   }
@@ -181,6 +182,10 @@ public final class SpecValidator {
       }
       if (!seen.add(var.name)) {
         out.add(new Violation(at + ".name", var.name + " is set twice"));
+      }
+      if (var.value != null && var.value.indexOf('\0') >= 0) {
+        // the environment reaches the machine as NUL-separated entries: a NUL would split this one in two
+        out.add(new Violation(at + ".value", "must not contain a NUL character"));
       }
       boolean fromSecret = var.valueFrom != null;
       if (fromSecret && var.value != null) {
@@ -288,6 +293,32 @@ public final class SpecValidator {
       }
     }
     return null;
+  }
+
+  /** An inline file's name must name a file: a relative path whose every part is a name ("." and "sub/" are not). */
+  static String fileNameProblem(String name) {
+    String problem = relativePathProblem(name);
+    if (problem != null) {
+      return problem;
+    }
+    for (String part : normalize(name).split("/", -1)) {
+      if (part.isEmpty() || part.equals(".")) {
+        return "must name a file (no empty or '.' parts, no trailing '/'), got " + name;
+      }
+    }
+    return null;
+  }
+
+  /** Arguments reach the machine as NUL-separated entries: a NUL would split one in two. */
+  private static void noNul(String field, List<String> items, List<Violation> out) {
+    if (items == null) {
+      return;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      if (items.get(i) == null || items.get(i).indexOf('\0') >= 0) {
+        out.add(new Violation(field + "[" + i + "]", "must be text without a NUL character"));
+      }
+    }
   }
 
   private static String normalize(String path) {

@@ -120,4 +120,20 @@ class SpecValidatorTest {
     p.requirements = requirements;
     return p;
   }
+
+  @Test
+  void whatCannotReachTheMachineIntactIsRefusedNamingTheField() {
+    assertThat(problems(s -> s.script.inline = Map.of(".", "x", "train.py", ""))).anyMatch(p -> p.startsWith("spec.script.inline[.]: file name must name a file"));
+    assertThat(problems(s -> s.script.inline = Map.of("sub/", "x", "train.py", ""))).anyMatch(p -> p.startsWith("spec.script.inline[sub/]"));
+    assertThat(problems(s -> s.script.inline = Map.of("a//b.py", "x", "train.py", ""))).anyMatch(p -> p.startsWith("spec.script.inline[a//b.py]"));
+    assertThat(problems(s -> s.script.inline = Map.of("./lib/util.py", "x", "train.py", ""))).isEmpty();
+    assertThat(problems(s -> s.script.args = List.of("--ok", "bad\0arg"))).anyMatch(p -> p.startsWith("spec.script.args[1]: must be text without a NUL"));
+    EnvVarSpec nul = new EnvVarSpec();
+    nul.name = "X";
+    nul.value = "a\0b";
+    assertThat(problems(s -> s.env = List.of(nul))).anyMatch(p -> p.startsWith("spec.env[0].value: must not contain a NUL"));
+    PythonSpec python = new PythonSpec();
+    python.requirements = List.of("numpy\0");
+    assertThat(problems(s -> s.python = python)).anyMatch(p -> p.startsWith("spec.python.requirements[0]"));
+  }
 }
