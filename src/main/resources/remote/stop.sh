@@ -35,7 +35,9 @@ marked() {
   local p
   for p in /proc/[0-9]*; do
     [ "${p#/proc/}" = "$$" ] && continue
-    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qxF "TRAININGJOB_JOB_DIR=$DIR" && printf '%s ' "${p#/proc/}"
+    # grep reads the NUL-separated file itself: a pipe would lose matches to SIGPIPE under pipefail, and
+    # another user's (or a vanished) process only makes grep fail, quietly
+    grep -qzxF "TRAININGJOB_JOB_DIR=$DIR" "$p/environ" 2>/dev/null && printf '%s ' "${p#/proc/}"
   done
 }
 left=$(marked)

@@ -180,6 +180,10 @@ public final class SpecValidator {
             + (var == null ? null : var.name)));
         continue;
       }
+      if (var.name.startsWith("TRAININGJOB_")) {
+        // the operator's contract with the script (and the marker that finds the job's processes) uses these
+        out.add(new Violation(at + ".name", "names starting with TRAININGJOB_ are the operator's; choose another than " + var.name));
+      }
       if (!seen.add(var.name)) {
         out.add(new Violation(at + ".name", var.name + " is set twice"));
       }

@@ -37,6 +37,17 @@ public class TrainingJob extends CustomResource<TrainingJobSpec, TrainingJobStat
     super.setStatus(status);
   }
 
+  /**
+   * Where the job runs: spec.compute as admitted (kept in status), or the spec's before admission. A
+   * provider reads this, never the live spec, so an edit cannot send a release to another machine.
+   */
+  public ComputeSpec admittedCompute() {
+    if (getStatus() != null && getStatus().compute != null) {
+      return getStatus().compute;
+    }
+    return getSpec() == null ? null : getSpec().compute;
+  }
+
   /** "namespace/name", the way every log line and message names a job. */
   public String ref() {
     return getMetadata().getNamespace() + "/" + getMetadata().getName();

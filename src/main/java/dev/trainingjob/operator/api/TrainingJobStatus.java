@@ -24,6 +24,9 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("The provider that holds the job's machine (ec2, host or local), recorded when the job was admitted: the machine is always released through it, whatever spec.compute says later.")
   public String provider;
 
+  @JsonPropertyDescription("spec.compute as it was when the job was admitted: the machine is made, reached and released as this says, whatever the spec says later.")
+  public ComputeSpec compute;
+
   @JsonPropertyDescription("The machine the job runs on.")
   public InstanceStatus instance;
 

@@ -32,6 +32,7 @@ final class AdmitStep implements JobStep {
     }
     // from here on the job is this provider's, whatever spec.compute says later: release goes there
     ctx.status().provider = provider.name();
+    ctx.status().compute = ctx.job().getSpec().compute;
     ctx.moveTo(Phase.Provisioning, Reason.Provisioning, "Asking provider " + provider.name() + " for a machine");
     return StepResult.next();
   }

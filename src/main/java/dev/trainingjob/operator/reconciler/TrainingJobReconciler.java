@@ -116,13 +116,6 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private StepResult runSteps(JobContext ctx) throws Exception {
     for (int i = 0; i < MAX_STEPS_PER_RECONCILE; i++) {
       Phase phase = ctx.status().phase;
-      if (Deadlines.pendingLeft(ctx).filter(Duration::isNegative).isPresent()) {
-        // checked before the step, so an error the step keeps throwing cannot keep the job (and its machine) waiting
-        ctx.fail(Reason.PendingTimeout, "The script was not running within spec.limits.maxPendingSeconds ("
-            + Deadlines.maxPendingSeconds(ctx.job().getSpec().limits) + "s) of the job's creation; it was " + phase
-            + (ctx.status().message == null ? "" : ": " + ctx.status().message));
-        continue;
-      }
       StepResult result;
       try {
         result = steps.get(phase).run(ctx);
@@ -130,15 +123,37 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         LOG.warn("{}: failed in {}: {}: {}", ctx.job().ref(), phase, failure.reason(), failure.getMessage());
         ctx.fail(failure.reason(), failure.getMessage());
         continue;
+      } catch (Exception retryable) {
+        // errors are retried with backoff only within the pending deadline, never beyond it
+        if (pendingTimedOut(ctx, phase)) {
+          continue;
+        }
+        throw retryable;
+      }
+      if (result.kind() == StepResult.Kind.CONTINUE) {
+        continue;
+      }
+      // the step ran first (a script already running moves on), and only a job still waiting is timed out
+      if (pendingTimedOut(ctx, phase)) {
+        continue;
       }
       if (result.kind() == StepResult.Kind.REQUEUE) {
         return StepResult.checkAgainAfter(Deadlines.until(result.after(), Deadlines.pendingLeft(ctx)));
       }
-      if (result.kind() != StepResult.Kind.CONTINUE) {
-        return result;
-      }
+      return result;
     }
     throw new IllegalStateException("job " + ctx.job().ref() + " changed phase too often in one reconcile");
+  }
+
+  /** Past spec.limits.maxPendingSeconds in a phase before Running: the job fails, and its machine is released. */
+  private static boolean pendingTimedOut(JobContext ctx, Phase phase) {
+    if (Deadlines.pendingLeft(ctx).filter(Duration::isNegative).isEmpty()) {
+      return false;
+    }
+    ctx.fail(Reason.PendingTimeout, "The script was not running within spec.limits.maxPendingSeconds ("
+        + Deadlines.maxPendingSeconds(ctx.job().getSpec().limits) + "s) of the job's creation; it was " + phase
+        + (ctx.status().message == null ? "" : ": " + ctx.status().message));
+    return true;
   }
 
   /** Status is written when the recorder says so; the step's requeue is kept either way. */
@@ -154,11 +169,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) throws Exception {
     JobContext ctx = new JobContext(job, services);
-    if (ctx.status().provider == null && ctx.status().attempt == null) {
-      LOG.info("{}: deleted before any provider was asked for a machine", job.ref());
-      forget(job);
-      return DeleteControl.defaultDelete();
-    }
+    // a job no provider was ever asked about is released at once, with nothing to wait for
     if (release.release(ctx)) {
       LOG.info("{}: released; removing the finalizer", job.ref());
       forget(job);

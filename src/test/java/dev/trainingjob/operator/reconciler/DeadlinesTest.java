@@ -91,6 +91,21 @@ class DeadlinesTest {
   }
 
   @Test
+  void aScriptThatRunsByTheTimeTheDeadlineIsSeenGoesOn() throws Exception {
+    var provider = new RecordingProvider("local");
+    var operator = new SyncOperator(OperatorConfig.defaults(), "local", List.of(provider), remote);
+    TrainingJob job = job("just-in-time", 60);
+    operator.reconcileUntil(job, Phase.Bootstrapping);
+
+    // the operator was away past the deadline; meanwhile the script started
+    operator.clock.advance(Duration.ofSeconds(120));
+    operator.reconcile(job);
+
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Running);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED)).isNull();
+  }
+
+  @Test
   void withoutALimitAJobMayWaitAnHour() throws Exception {
     var provider = new RecordingProvider("local");
     provider.looksBeforeRunning = Integer.MAX_VALUE;

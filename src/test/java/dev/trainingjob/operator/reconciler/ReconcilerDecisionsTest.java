@@ -85,9 +85,7 @@ class ReconcilerDecisionsTest {
     remote.runningProbes = 50;
     var reconciler = reconciler(remote);
     TrainingJob job = job("economy");
-    while (job.getStatus() == null || job.getStatus().phase != Phase.Running) {
-      reconciler.reconcile(job, null);
-    }
+    operator.reconcileUntil(job, Phase.Running);
     Double before = job.getStatus().progress.epoch;
 
     var sameInstant = reconciler.reconcile(job, null);
@@ -109,9 +107,7 @@ class ReconcilerDecisionsTest {
     TrainingJob job = job("too-long");
     job.getSpec().limits = new LimitsSpec();
     job.getSpec().limits.maxRuntimeSeconds = 60L;
-    while (job.getStatus() == null || job.getStatus().phase != Phase.Running) {
-      reconciler.reconcile(job, null);
-    }
+    operator.reconcileUntil(job, Phase.Running);
 
     operator.clock.advance(Duration.ofSeconds(58));
     var nearDeadline = reconciler.reconcile(job, null);
@@ -174,9 +170,7 @@ class ReconcilerDecisionsTest {
   void deletionKeepsTheFinalizerUntilTheProviderHasReleasedEverything() throws Exception {
     var reconciler = reconciler(remote);
     TrainingJob job = job("deleted");
-    while (job.getStatus() == null || job.getStatus().phase != Phase.Running) {
-      reconciler.reconcile(job, null);
-    }
+    operator.reconcileUntil(job, Phase.Running);
 
     DeleteControl first = reconciler.cleanup(job, null);
     assertThat(first.isRemoveFinalizer()).isFalse();

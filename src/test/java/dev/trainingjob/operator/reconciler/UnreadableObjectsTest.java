@@ -48,19 +48,18 @@ class UnreadableObjectsTest {
     harness.close();
   }
 
-  private void createRaw(String name, String specJson, String statusJson) {
+  /** Stored as written, as an API server without the CRD's schema would (status is the operator's: TolerantReadersTest reads it). */
+  private void createRaw(String name, String specJson) {
     String json = """
         {"apiVersion":"trainingjob.dev/v1alpha1","kind":"TrainingJob","metadata":{"name":"%s","namespace":"default"},
-         "spec":%s%s}""".formatted(name, specJson, statusJson == null ? "" : ",\"status\":" + statusJson);
+         "spec":%s}""".formatted(name, specJson);
     harness.client().genericKubernetesResources("trainingjob.dev/v1alpha1", "TrainingJob").inNamespace(OperatorHarness.NS)
         .resource(Serialization.unmarshal(json, GenericKubernetesResource.class)).create();
   }
 
   @Test
   void unreadableObjectsEndInvalidSpecNamingTheFieldWhileAHealthyJobSucceeds() {
-    BAD_SPECS.forEach((name, spec) -> createRaw(name, spec, null));
-    createRaw("newer-status", "{\"script\":{\"entrypoint\":\"t.py\",\"inline\":{\"t.py\":\"1\"}}}",
-        "{\"futureField\":{\"x\":1},\"exitCode\":\"seven\"}");
+    BAD_SPECS.forEach((name, spec) -> createRaw(name, spec));
     harness.create(Jobs.simple("healthy"));
 
     await().atMost(WAIT).until(() -> harness.get("healthy").getStatus() != null
@@ -75,14 +74,12 @@ class UnreadableObjectsTest {
     var stored = harness.client().genericKubernetesResources("trainingjob.dev/v1alpha1", "TrainingJob")
         .inNamespace(OperatorHarness.NS).withName("unknown-provider").get();
     assertThat(Serialization.asJson(stored.getAdditionalProperties().get("spec"))).contains("gcp");
-    // a status written by a newer operator does not stop this one: the job runs to its end
-    await().atMost(WAIT).until(() -> phase("newer-status") == Phase.Succeeded);
     assertThat(harness.operator.isHealthy()).isTrue();
   }
 
   @Test
   void anUnreadableJobCanBeDeleted() {
-    createRaw("doomed", BAD_SPECS.get("unknown-provider"), null);
+    createRaw("doomed", BAD_SPECS.get("unknown-provider"));
     await().atMost(WAIT).until(() -> phase("doomed") == Phase.Failed);
 
     harness.client().resources(TrainingJob.class).inNamespace(OperatorHarness.NS).withName("doomed").delete();

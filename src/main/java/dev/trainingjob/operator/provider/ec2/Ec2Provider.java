@@ -159,7 +159,7 @@ public final class Ec2Provider implements ComputeProvider {
   // ---- launch
 
   private InstanceView.Instance launch(TrainingJob job) throws Exception {
-    ComputeSpec.Ec2Spec spec = job.getSpec().compute.ec2;
+    ComputeSpec.Ec2Spec spec = job.admittedCompute().ec2;
     if (settings.sshCidrs().isEmpty()) {
       throw new JobFailure(Reason.Ec2NotConfigured, "the operator has no SSH source CIDRs (--ec2-ssh-cidrs / TRAININGJOB_EC2_SSH_CIDRS): "
           + "it will not open SSH to the world, so it cannot launch");

@@ -24,6 +24,15 @@ public final class Ec2Tags {
         Tag.builder().key(MANAGED_BY).value(operatorId).build());
   }
 
+  /** EC2 refuses a tag value over 256 characters (and a security group description over 255). */
+  static final int MAX_TAG_VALUE = 256;
+
+  /** A text cut to what EC2 takes, so that a long namespace and name never make a launch fail for ever. */
+  static String fit(String text, int max) {
+    // cut without a marker: a security group description allows only a few punctuation characters
+    return text.length() <= max ? text : text.substring(0, max);
+  }
+
   /** The DescribeInstances / DescribeSecurityGroups filter name for a tag key. */
   public static String filter(String key) {
     return "tag:" + key;

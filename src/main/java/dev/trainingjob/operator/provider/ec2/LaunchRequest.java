@@ -33,7 +33,7 @@ final class LaunchRequest {
 
   static RunInstancesRequest build(TrainingJob job, Ec2Settings settings, String operatorId, ImageCatalog.ResolvedImage image,
       String user, String type, int typeIndex, String groupId, String userData) {
-    var spec = job.getSpec().compute.ec2;
+    var spec = job.admittedCompute().ec2;
     var b = RunInstancesRequest.builder()
         .imageId(image.amiId())
         .instanceType(type)
@@ -69,7 +69,8 @@ final class LaunchRequest {
   private static List<Tag> instanceTags(TrainingJob job, String operatorId, String user) {
     List<Tag> t = new ArrayList<>(Ec2Tags.forJob(job, operatorId));
     t.add(Tag.builder().key(Ec2Tags.SSH_USER).value(user).build());
-    t.add(Tag.builder().key("Name").value("trainingjob/" + job.getMetadata().getNamespace() + "/" + job.getMetadata().getName()).build());
+    t.add(Tag.builder().key("Name").value(Ec2Tags.fit("trainingjob/" + job.getMetadata().getNamespace() + "/"
+        + job.getMetadata().getName(), Ec2Tags.MAX_TAG_VALUE)).build());
     return t;
   }
 }

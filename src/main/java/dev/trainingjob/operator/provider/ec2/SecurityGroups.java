@@ -5,15 +5,16 @@ import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.job.JobFailure;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
+import java.util.Map;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.Ipv6Range;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.Tag;
@@ -38,25 +39,32 @@ final class SecurityGroups {
     this.operatorId = operatorId;
   }
 
+  /** EC2 refuses a group or rule description over 255 characters. */
+  static final int MAX_DESCRIPTION = 255;
+
   static String groupName(TrainingJob job) {
     return "trainingjob-" + job.getMetadata().getUid();
   }
 
-  /** The rules a job's group must have. */
+  /**
+   * The rules a job's group must have, one per (port, CIDR): EC2 refuses a call that names the same
+   * permission twice, which an SSH CIDR that spec.access repeats would otherwise do.
+   */
   List<Rule> rulesFor(TrainingJob job) {
-    Set<Rule> rules = new LinkedHashSet<>();
+    Map<String, Rule> rules = new LinkedHashMap<>();
     for (String cidr : settings.sshCidrs()) {
-      rules.add(new Rule(settings.sshPort(), cidr.trim(), "SSH from the trainingjob operator"));
+      rules.putIfAbsent(settings.sshPort() + " " + cidr.trim(), new Rule(settings.sshPort(), cidr.trim(), "SSH from the trainingjob operator"));
     }
     var access = job.getSpec().access;
     if (access != null && access.ports != null && access.allowedCidrs != null) {
       for (Integer port : access.ports) {
         for (String cidr : access.allowedCidrs) {
-          rules.add(new Rule(port, cidr.trim(), "spec.access of " + job.getMetadata().getName()));
+          rules.putIfAbsent(port + " " + cidr.trim(), new Rule(port, cidr.trim(),
+              Ec2Tags.fit("spec.access of " + job.getMetadata().getName(), MAX_DESCRIPTION)));
         }
       }
     }
-    return new ArrayList<>(rules);
+    return new ArrayList<>(rules.values());
   }
 
   /** The group's id, creating the group and its missing rules as needed. */
@@ -72,8 +80,7 @@ final class SecurityGroups {
     List<IpPermission> missing = new ArrayList<>();
     for (Rule rule : rulesFor(job)) {
       if (!has(group, rule)) {
-        missing.add(IpPermission.builder().ipProtocol("tcp").fromPort(rule.port()).toPort(rule.port())
-            .ipRanges(IpRange.builder().cidrIp(rule.cidr()).description(rule.description()).build()).build());
+        missing.add(permission(rule));
       }
     }
     if (!missing.isEmpty()) {
@@ -83,15 +90,36 @@ final class SecurityGroups {
         if (!"InvalidPermission.Duplicate".equals(Ec2Errors.code(e))) {
           throw e;
         }
+        // a call is all or nothing: one rule added meanwhile (a lost answer) kept the others out, so add them one by one
+        for (IpPermission one : missing) {
+          try {
+            ec2.authorizeSecurityGroupIngress(r -> r.groupId(id).ipPermissions(one));
+          } catch (AwsServiceException again) {
+            if (!"InvalidPermission.Duplicate".equals(Ec2Errors.code(again))) {
+              throw again;
+            }
+          }
+        }
       }
     }
     return id;
   }
 
+  /** IPv4 CIDRs go in IpRanges and IPv6 ones in Ipv6Ranges: EC2 refuses either in the other. */
+  private static IpPermission permission(Rule rule) {
+    var p = IpPermission.builder().ipProtocol("tcp").fromPort(rule.port()).toPort(rule.port());
+    if (rule.cidr().contains(":")) {
+      p.ipv6Ranges(Ipv6Range.builder().cidrIpv6(rule.cidr()).description(rule.description()).build());
+    } else {
+      p.ipRanges(IpRange.builder().cidrIp(rule.cidr()).description(rule.description()).build());
+    }
+    return p.build();
+  }
+
   private String create(TrainingJob job, String vpcId) {
     try {
       return ec2.createSecurityGroup(r -> r.groupName(groupName(job)).vpcId(vpcId)
-          .description("trainingjob " + job.getMetadata().getNamespace() + "/" + job.getMetadata().getName())
+          .description(Ec2Tags.fit("trainingjob " + job.getMetadata().getNamespace() + "/" + job.getMetadata().getName(), MAX_DESCRIPTION))
           .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.SECURITY_GROUP)
               .tags(tags(job)).build())).groupId();
     } catch (AwsServiceException e) {
@@ -149,6 +177,7 @@ final class SecurityGroups {
   private static boolean has(SecurityGroup group, Rule rule) {
     return group.ipPermissions().stream().anyMatch(p -> "tcp".equals(p.ipProtocol())
         && p.fromPort() != null && p.fromPort() == rule.port() && p.toPort() != null && p.toPort() == rule.port()
-        && p.ipRanges().stream().anyMatch(r -> rule.cidr().equals(r.cidrIp())));
+        && (p.ipRanges().stream().anyMatch(r -> rule.cidr().equals(r.cidrIp()))
+            || p.ipv6Ranges().stream().anyMatch(r -> rule.cidr().equalsIgnoreCase(r.cidrIpv6()))));
   }
 }

@@ -41,7 +41,7 @@ public final class HostAccess implements MachineAccessResolver {
 
   @Override
   public MachineAccess access(TrainingJob job, InstanceStatus instance) throws Exception {
-    ComputeSpec.HostSpec h = job.getSpec().compute.host;
+    ComputeSpec.HostSpec h = job.admittedCompute().host;
     KeyPair key = loginKeys.get(job.getMetadata().getUid());
     if (key == null) {
       key = loginKey(job, h);
@@ -61,11 +61,8 @@ public final class HostAccess implements MachineAccessResolver {
     try {
       pem = Secrets.value(client, ns, h.privateKeySecret, KEY_FIELD);
     } catch (Secrets.Unavailable e) {
-      if (e.problem() == Secrets.Problem.NO_KEY) {
-        throw new JobFailure(Reason.InvalidSecret, e.getMessage() + " (spec.compute.host.privateKeySecret)");
-      }
-      // a Secret not there yet may still be created: worth retrying
-      throw new IllegalStateException(e.getMessage() + " (spec.compute.host.privateKeySecret)", e);
+      // admission waited for the Secret and its key; gone since, retrying cannot bring them back
+      throw new JobFailure(Reason.InvalidSecret, e.getMessage() + " (spec.compute.host.privateKeySecret)");
     }
     try {
       return SshKeys.privateKey(pem, h.privateKeySecret);

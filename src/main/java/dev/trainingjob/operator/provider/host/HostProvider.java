@@ -42,7 +42,7 @@ public final class HostProvider implements ComputeProvider {
   }
 
   private static ComputeSpec.HostSpec spec(TrainingJob job) {
-    return job.getSpec().compute.host;
+    return job.admittedCompute().host;
   }
 
   private static Machine machine(TrainingJob job) {

@@ -22,12 +22,39 @@ public final class ProbeParser {
     JsonNode n = JSON.readTree(output);
     Integer exit = n.path("exitCode").isNumber() ? n.path("exitCode").asInt() : null;
     String detail = text(n.path("detail").asText(""));
+    ProbeResult.ExitReason reason = ProbeResult.ExitReason.parse(n.path("reasonCode").asText(""));
+    if (!n.has("reasonCode") && n.has("reason")) {
+      // a job started by an operator before the typed protocol keeps that version's probe.sh on its machine
+      String legacy = text(n.path("reason").asText("")).strip();
+      reason = legacyReason(legacy);
+      detail = legacy;
+    }
     ProbeResult.Disk disk = n.path("disk").isObject()
         ? new ProbeResult.Disk(n.path("disk").path("usedBytes").asLong(), n.path("disk").path("totalBytes").asLong()) : null;
     return new ProbeResult(ProbeResult.State.of(n.path("state").asText("")), exit, n.path("sessionAlive").asBoolean(false),
-        ProbeResult.ExitReason.parse(n.path("reasonCode").asText("")), detail.isBlank() ? null : detail.strip(),
+        reason, detail.isBlank() ? null : detail.strip(),
         lines(text(n.path("log").asText(""))), progress(text(n.path("progress").asText(""))),
         disk, gpus(text(n.path("gpu").asText(""))), n.path("uptimeSeconds").isNumber() ? n.path("uptimeSeconds").asDouble() : null);
+  }
+
+  /**
+   * The one place sentences are read: the reason a driver of the first release wrote, whose first
+   * words said what happened. Only for jobs that were already running when the operator was upgraded.
+   */
+  static ProbeResult.ExitReason legacyReason(String sentence) {
+    if (sentence.isEmpty()) {
+      return ProbeResult.ExitReason.NONE;
+    }
+    if (sentence.startsWith("bootstrap failed")) {
+      return ProbeResult.ExitReason.bootstrapFailed("setup");
+    }
+    if (sentence.startsWith("output sync failed")) {
+      return ProbeResult.ExitReason.SYNC_FAILED;
+    }
+    if (sentence.equals("interrupted")) {
+      return ProbeResult.ExitReason.INTERRUPTED;
+    }
+    return sentence.equals("script exited") ? ProbeResult.ExitReason.EXITED : ProbeResult.ExitReason.UNKNOWN;
   }
 
   /** Decodes base64 to text; bytes that are not UTF-8 become U+FFFD. */

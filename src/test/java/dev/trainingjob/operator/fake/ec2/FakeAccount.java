@@ -303,6 +303,13 @@ final class FakeAccount {
 
   private String createSecurityGroup(QueryParams q) {
     String name = q.get("GroupName");
+    String description = q.get("GroupDescription");
+    if (name == null || name.isEmpty() || name.length() > 255 || name.startsWith("sg-")) {
+      throw new Ec2Error(400, "InvalidParameterValue", "Invalid value '" + name + "' for groupName: up to 255 characters, not starting with sg-");
+    }
+    if (description == null || description.length() > 255 || !description.matches("[a-zA-Z0-9 ._\\-:/()#,@\\[\\]+=&;{}!$*]*")) {
+      throw new Ec2Error(400, "InvalidParameterValue", "Invalid value for GroupDescription: up to 255 of a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$*");
+    }
     if (q.get("VpcId") == null && !defaultVpc) {
       throw new Ec2Error(400, "VPCIdNotSpecified", "No default VPC for this user");
     }
@@ -315,17 +322,36 @@ final class FakeAccount {
     return new Xml().leaf("return", true).leaf("groupId", id).toString();
   }
 
+  /** All or nothing, as EC2 does: one rule that exists already, or is given twice, adds none of them. */
   private String authorize(QueryParams q) {
     FakeEc2.Group g = group(q.get("GroupId"));
+    List<String[]> adding = new ArrayList<>();
     for (QueryParams perm : q.list("IpPermissions")) {
+      List<String> cidrs = new ArrayList<>();
       for (QueryParams range : perm.list("IpRanges")) {
-        String[] rule = {perm.get("IpProtocol"), perm.get("FromPort"), perm.get("ToPort"), range.get("CidrIp")};
-        if (g.rules().stream().anyMatch(r -> java.util.Arrays.equals(r, rule))) {
-          throw new Ec2Error(400, "InvalidPermission.Duplicate", "the specified rule already exists");
+        String cidr = range.get("CidrIp");
+        if (cidr == null || cidr.contains(":")) {
+          throw new Ec2Error(400, "InvalidParameterValue", "CIDR block " + cidr + " is malformed");
         }
-        g.rules().add(rule);
+        cidrs.add(cidr);
+      }
+      for (QueryParams range : perm.list("Ipv6Ranges")) {
+        String cidr = range.get("CidrIpv6");
+        if (cidr == null || !cidr.contains(":")) {
+          throw new Ec2Error(400, "InvalidParameterValue", "CIDR block " + cidr + " is malformed");
+        }
+        cidrs.add(cidr);
+      }
+      for (String cidr : cidrs) {
+        String[] rule = {perm.get("IpProtocol"), perm.get("FromPort"), perm.get("ToPort"), cidr};
+        if (g.rules().stream().anyMatch(r -> java.util.Arrays.equals(r, rule)) || adding.stream().anyMatch(r -> java.util.Arrays.equals(r, rule))) {
+          throw new Ec2Error(400, "InvalidPermission.Duplicate", "the specified rule \"peer: " + cidr + ", " + rule[0] + ", from port: "
+              + rule[1] + ", to port: " + rule[2] + ", ALLOW\" already exists");
+        }
+        adding.add(rule);
       }
     }
+    g.rules().addAll(adding);
     return new Xml().leaf("return", true).toString();
   }
 
@@ -350,8 +376,10 @@ final class FakeAccount {
       x.open("item").leaf("ownerId", "123456789012").leaf("groupId", g.id()).leaf("groupName", g.name())
           .leaf("groupDescription", "").leaf("vpcId", g.vpcId()).open("ipPermissions");
       for (String[] r : g.rules()) {
+        boolean v6 = r[3].contains(":");
         x.open("item").leaf("ipProtocol", r[0]).leaf("fromPort", r[1]).leaf("toPort", r[2])
-            .open("ipRanges").open("item").leaf("cidrIp", r[3]).close("item").close("ipRanges").close("item");
+            .open(v6 ? "ipv6Ranges" : "ipRanges").open("item").leaf(v6 ? "cidrIpv6" : "cidrIp", r[3]).close("item")
+            .close(v6 ? "ipv6Ranges" : "ipRanges").close("item");
       }
       x.close("ipPermissions").open("tagSet");
       g.tags().forEach((k, v) -> x.open("item").leaf("key", k).leaf("value", v).close("item"));
@@ -398,9 +426,7 @@ final class FakeAccount {
       if (tags == null) {
         throw new Ec2Error(400, "InvalidID", "The ID '" + id + "' is not valid");
       }
-      for (QueryParams t : q.list("Tag")) {
-        tags.put(t.get("Key"), t.get("Value"));
-      }
+      tags.putAll(FakeInstance.checkedTags(q.list("Tag")));
     }
     return new Xml().leaf("return", true).toString();
   }

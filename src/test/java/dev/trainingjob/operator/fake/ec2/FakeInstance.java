@@ -164,10 +164,28 @@ public final class FakeInstance {
     Map<String, String> tags = new LinkedHashMap<>();
     for (QueryParams spec : params.list("TagSpecification")) {
       if (resourceType.equals(spec.get("ResourceType"))) {
-        for (QueryParams tag : spec.list("Tag")) {
-          tags.put(tag.get("Key"), tag.get("Value"));
-        }
+        tags.putAll(checkedTags(spec.list("Tag")));
       }
+    }
+    return tags;
+  }
+
+  /** Tags as EC2 takes them: keys up to 128 characters and not aws:, values up to 256, at most 50 a resource. */
+  static Map<String, String> checkedTags(java.util.List<QueryParams> given) {
+    if (given.size() > 50) {
+      throw new FakeAccount.Ec2Error(400, "TagLimitExceeded", "The maximum number of tags for a resource is 50");
+    }
+    Map<String, String> tags = new LinkedHashMap<>();
+    for (QueryParams tag : given) {
+      String key = tag.get("Key");
+      String value = tag.get("Value") == null ? "" : tag.get("Value");
+      if (key == null || key.isEmpty() || key.length() > 128 || key.toLowerCase(java.util.Locale.ROOT).startsWith("aws:")) {
+        throw new FakeAccount.Ec2Error(400, "InvalidParameterValue", "Tag key '" + key + "' is not valid: up to 128 characters, not starting with aws:");
+      }
+      if (value.length() > 256) {
+        throw new FakeAccount.Ec2Error(400, "InvalidParameterValue", "Tag value exceeds the maximum length of 256 characters");
+      }
+      tags.put(key, value);
     }
     return tags;
   }

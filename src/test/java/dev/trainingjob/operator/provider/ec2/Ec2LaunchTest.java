@@ -52,6 +52,50 @@ class Ec2LaunchTest extends WithEc2Operator {
   }
 
   @Test
+  void longNamesOverlappingCidrsAndIpv6AreLaunchedWithinWhatEc2Takes() {
+    String name = "a".repeat(240);
+    TrainingJob job = Ec2Harness.job(name, Ec2LifecycleTest.SLEEPER);
+    job.getSpec().access = new AccessSpec();
+    job.getSpec().access.ports = List.of(h.fake.sshPort(), 6006);
+    // the operator's own SSH CIDR again, and an IPv6 range
+    job.getSpec().access.allowedCidrs = List.of(Ec2Harness.OPERATOR_CIDR, "2001:db8::/32");
+    h.create(job);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase(name) == Phase.Running);
+
+    FakeInstance instance = h.fake.instances().get(0);
+    assertThat(instance.tags.get("Name")).hasSizeLessThanOrEqualTo(256).startsWith("trainingjob/default/aaaa");
+    String ssh = String.valueOf(h.fake.sshPort());
+    assertThat(h.fake.groups()).singleElement().satisfies(g -> assertThat(g.rules()).extracting(r -> String.join(" ", r))
+        .containsExactlyInAnyOrder("tcp " + ssh + " " + ssh + " " + Ec2Harness.OPERATOR_CIDR, "tcp " + ssh + " " + ssh + " 2001:db8::/32",
+            "tcp 6006 6006 " + Ec2Harness.OPERATOR_CIDR, "tcp 6006 6006 2001:db8::/32"));
+  }
+
+  @Test
+  void theFakeRefusesWhatEc2Refuses() {
+    var ec2 = h.clients.ec2();
+    String group = ec2.createSecurityGroup(r -> r.groupName("limits").description("limits")).groupId();
+    var twice = software.amazon.awssdk.services.ec2.model.IpPermission.builder().ipProtocol("tcp").fromPort(22).toPort(22)
+        .ipRanges(r -> r.cidrIp("198.51.100.0/24")).build();
+    var other = software.amazon.awssdk.services.ec2.model.IpPermission.builder().ipProtocol("tcp").fromPort(80).toPort(80)
+        .ipRanges(r -> r.cidrIp("198.51.100.0/24")).build();
+
+    assertThatThrownBy(() -> ec2.authorizeSecurityGroupIngress(r -> r.groupId(group).ipPermissions(other, twice, twice)))
+        .satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidPermission.Duplicate"));
+    assertThat(h.fake.groups()).singleElement().satisfies(g -> assertThat(g.rules()).as("all or nothing").isEmpty());
+    assertThatThrownBy(() -> ec2.authorizeSecurityGroupIngress(r -> r.groupId(group).ipPermissions(p -> p.ipProtocol("tcp")
+        .fromPort(22).toPort(22).ipRanges(c -> c.cidrIp("2001:db8::/32"))))).satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidParameterValue"));
+    assertThatThrownBy(() -> ec2.createSecurityGroup(r -> r.groupName("long").description("d".repeat(256))))
+        .satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidParameterValue"));
+    assertThatThrownBy(() -> ec2.createSecurityGroup(r -> r.groupName("sg-looks-like-an-id").description("d")))
+        .satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidParameterValue"));
+    assertThatThrownBy(() -> ec2.createTags(r -> r.resources(group).tags(t -> t.key("Name").value("v".repeat(257)))))
+        .satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidParameterValue"));
+    assertThatThrownBy(() -> ec2.createTags(r -> r.resources(group).tags(t -> t.key("aws:reserved").value("v"))))
+        .satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidParameterValue"));
+  }
+
+  @Test
   void theAttachCommandUsesTheKeyFromTheJobsSecret() {
     h.create(Ec2Harness.job("attach", Ec2LifecycleTest.SLEEPER));
     await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("attach") == Phase.Running);

@@ -86,11 +86,20 @@ class ProbeParserTest {
   }
 
   @Test
-  void theOlderProbesSentenceIsNeverReadForItsMeaning() throws Exception {
-    // probe.sh as an older operator uploaded it, on a job started before an upgrade
-    ProbeResult r = ProbeParser.parse("{\"state\":\"exited\",\"exitCode\":1,\"sessionAlive\":false,\"reason\":\""
+  void aJobStartedByTheFirstReleaseKeepsItsMeaningAfterAnUpgrade() throws Exception {
+    // probe.sh as the first release uploaded it: one sentence in "reason", no reasonCode
+    ProbeResult bootstrap = ProbeParser.parse("{\"state\":\"exited\",\"exitCode\":1,\"sessionAlive\":false,\"reason\":\""
         + b64("bootstrap failed while installing requirements with pip (venv)") + "\"}");
-    assertThat(r.reason()).isEqualTo(ExitReason.NONE);
-    assertThat(r.exited()).isTrue();
+    assertThat(bootstrap.reason().kind()).isEqualTo(ExitReason.Kind.BOOTSTRAP_FAILED);
+    assertThat(bootstrap.detail()).isEqualTo("bootstrap failed while installing requirements with pip (venv)");
+    // exit 0 with a failed copy must not read as a success whose outputs are in S3
+    ProbeResult sync = ProbeParser.parse("{\"state\":\"exited\",\"exitCode\":0,\"sessionAlive\":false,\"reason\":\""
+        + b64("output sync failed: aws s3 sync of model failed (to s3://b/p)") + "\"}");
+    assertThat(sync.reason()).isEqualTo(ExitReason.SYNC_FAILED);
+    assertThat(ProbeParser.parse("{\"state\":\"exited\",\"exitCode\":130,\"reason\":\"" + b64("interrupted") + "\"}").reason())
+        .isEqualTo(ExitReason.INTERRUPTED);
+    // the typed code wins whenever the probe has one
+    assertThat(ProbeParser.parse("{\"state\":\"exited\",\"exitCode\":0,\"reasonCode\":\"exited\",\"reason\":\""
+        + b64("output sync failed: x") + "\"}").reason()).isEqualTo(ExitReason.EXITED);
   }
 }
