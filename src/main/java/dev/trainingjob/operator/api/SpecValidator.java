@@ -13,6 +13,9 @@ import java.util.regex.Pattern;
  * server may not enforce it (an old CRD, a mock), and some rules (paths, CIDRs) are beyond a schema.
  */
 public final class SpecValidator {
+  /** What the driver sets for the script: the script's contract and the job's process marker. */
+  public static final Set<String> RESERVED_ENV = Set.of("TRAININGJOB_JOB_DIR", "TRAININGJOB_PROGRESS_FILE", "TRAININGJOB_OUTPUT_DIR",
+      "TRAININGJOB_CHECKPOINT_DIR", "TRAININGJOB_ATTEMPT", "TRAININGJOB_RESUMED", "TRAININGJOB_INTERRUPT_FILE");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern BOOTSTRAP = Pattern.compile("system|venv|conda");
   private static final Pattern CIDR = Pattern.compile("([0-9a-fA-F:.]+)/([0-9]{1,3})");
@@ -180,9 +183,9 @@ public final class SpecValidator {
             + (var == null ? null : var.name)));
         continue;
       }
-      if (var.name.startsWith("TRAININGJOB_")) {
-        // the operator's contract with the script (and the marker that finds the job's processes) uses these
-        out.add(new Violation(at + ".name", "names starting with TRAININGJOB_ are the operator's; choose another than " + var.name));
+      if (RESERVED_ENV.contains(var.name)) {
+        // the operator's contract with the script, and the marker that finds the job's processes at release
+        out.add(new Violation(at + ".name", var.name + " is set by the operator; choose another name"));
       }
       if (!seen.add(var.name)) {
         out.add(new Violation(at + ".name", var.name + " is set twice"));

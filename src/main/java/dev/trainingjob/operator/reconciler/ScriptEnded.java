@@ -3,6 +3,7 @@ package dev.trainingjob.operator.reconciler;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.status.ProbeStatus;
 
 /**
  * What follows once the driver recorded an exit, whichever step saw it (the script may end before
@@ -15,16 +16,18 @@ final class ScriptEnded {
   static StepResult decide(JobContext ctx, ProbeResult probe) {
     ctx.status().exitCode = probe.exitCode();
     ctx.timings().finished = ctx.nowText();
+    // the detail can name a command or a URL: masked like the log before it reaches status and Events
+    String detail = ProbeStatus.redacted(probe.detail(), ctx.bundles().secretValues(ctx.job()));
     switch (probe.reason().kind()) {
       case BOOTSTRAP_FAILED -> {
         // the script never ran: nothing to collect
-        String where = probe.detail() != null ? "while " + probe.detail() : "at step " + probe.reason().step();
+        String where = detail != null ? "while " + detail : "at step " + probe.reason().step();
         ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + where + " (exit code " + probe.exitCode() + ")");
         return StepResult.next();
       }
       case SYNC_FAILED -> {
         ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
-            + probe.detail());
+            + detail);
         return StepResult.next();
       }
       // an unknown code (a newer driver) is judged, like an exit, by the exit code

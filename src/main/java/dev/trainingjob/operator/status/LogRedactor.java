@@ -21,6 +21,8 @@ final class LogRedactor {
   private static final Pattern PRIVATE_KEY = Pattern.compile("-----BEGIN [A-Z ]*PRIVATE KEY-----.*");
   private static final Pattern ASSIGNMENT = Pattern.compile(
       "(?i)\\b((?:[a-z0-9_]*_)?(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[a-z0-9_]*)(\"?\\s*[=:]\\s*[\"']?)([^\\s\"',}]+)");
+  /** Credentials in a URL (https://user:token@host/...), as in a git URL a clone step reports. */
+  private static final Pattern URL_USERINFO = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\\s@]+@");
   private static final Pattern BEARER = Pattern.compile("(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]{8,}");
 
   private LogRedactor() {}
@@ -38,6 +40,7 @@ final class LogRedactor {
       l = PRIVATE_KEY.matcher(l).replaceAll(MASK);
       l = ASSIGNMENT.matcher(l).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
       l = BEARER.matcher(l).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+      l = URL_USERINFO.matcher(l).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
       out.add(l);
     }
     return out;

@@ -55,6 +55,11 @@ public final class ProbeStatus {
     usage(status, probe, now, generation);
   }
 
+  /** The driver's detail sentence as status and Events may show it: secrets and credentials masked. */
+  public static String redacted(String detail, Collection<String> secretValues) {
+    return detail == null ? null : LogRedactor.redact(List.of(detail), secretValues).get(0);
+  }
+
   /** The last lines, each cut to a length, all within a byte budget: status stays small whatever the script prints. */
   static List<String> tail(List<String> lines) {
     List<String> out = new ArrayList<>();

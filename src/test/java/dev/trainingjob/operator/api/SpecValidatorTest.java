@@ -136,4 +136,16 @@ class SpecValidatorTest {
     python.requirements = List.of("numpy\0");
     assertThat(problems(s -> s.python = python)).anyMatch(p -> p.startsWith("spec.python.requirements[0]"));
   }
+
+  @Test
+  void theNamesTheDriverSetsAreRefusedInEnv() {
+    EnvVarSpec marker = new EnvVarSpec();
+    marker.name = "TRAININGJOB_JOB_DIR";
+    marker.value = "/elsewhere";
+    assertThat(problems(s -> s.env = List.of(marker))).anyMatch(p -> p.startsWith("spec.env[0].name: TRAININGJOB_JOB_DIR is set by the operator"));
+    EnvVarSpec own = new EnvVarSpec();
+    own.name = "TRAININGJOB_MY_FLAG";
+    own.value = "1";
+    assertThat(problems(s -> s.env = List.of(own))).isEmpty();
+  }
 }

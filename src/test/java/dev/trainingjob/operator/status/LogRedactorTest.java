@@ -22,4 +22,13 @@ class LogRedactorTest {
     // a one-character secret would mask every 7 in the log: values that short are left alone
     assertThat(out.get(6)).isEqualTo("Epoch 3/10 - loss: 0.41 - id: 7");
   }
+
+  @Test
+  void credentialsInAUrlAreMaskedAndTheRestKept() {
+    assertThat(ProbeStatus.redacted("cloning https://oauth2:glpat-abcdef123456@git.example.com/team/repo.git", List.of()))
+        .isEqualTo("cloning https://******@git.example.com/team/repo.git");
+    assertThat(ProbeStatus.redacted("cloning https://git.example.com/team/repo.git", List.of()))
+        .isEqualTo("cloning https://git.example.com/team/repo.git");
+    assertThat(ProbeStatus.redacted(null, List.of())).isNull();
+  }
 }

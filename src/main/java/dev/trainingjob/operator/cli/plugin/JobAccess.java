@@ -55,9 +55,11 @@ public final class JobAccess {
       throw new PluginException(namespace + "/" + name + " has no machine yet (phase " + (phase == null ? "none" : phase)
           + "); try again once it is Running");
     }
-    boolean local = "local".equals(status.instance.type);
+    // the provider recorded at admission; jobs admitted by the first release only have the machine type
+    String provider = status.provider != null ? status.provider : status.instance.type;
+    boolean local = "local".equals(provider);
     try {
-      return new Machine(job, resolver(client, status.instance.type, localWorkRoot).access(job, status.instance), JobRef.of(job));
+      return new Machine(job, resolver(client, provider, localWorkRoot).access(job, status.instance), JobRef.of(job));
     } catch (Secrets.Unavailable | JobFailure | IllegalStateException e) {
       throw new PluginException("cannot reach the machine of " + namespace + "/" + name + ": " + e.getMessage());
     } catch (IOException e) {
@@ -71,7 +73,7 @@ public final class JobAccess {
     }
   }
 
-  /** The provider's resolver, by the machine type status records (the instance type for ec2). */
+  /** The provider's resolver, by its name (or, for older jobs, the machine type status records: an instance type means ec2). */
   private static MachineAccessResolver resolver(KubernetesClient client, String type, Path localWorkRoot) throws IOException {
     return switch (type == null ? "" : type) {
       case "local" -> LocalAccess.read(localWorkRoot);
