@@ -32,13 +32,9 @@ fi
 # and whatever the job started that left the session (a setsid daemon): every process of this user
 # that carries the job's marker in its environment
 marked() {
-  local p
-  for p in /proc/[0-9]*; do
-    [ "${p#/proc/}" = "$$" ] && continue
-    # grep reads the NUL-separated file itself: a pipe would lose matches to SIGPIPE under pipefail, and
-    # another user's (or a vanished) process only makes grep fail, quietly
-    grep -qzxF "TRAININGJOB_JOB_DIR=$DIR" "$p/environ" 2>/dev/null && printf '%s ' "${p#/proc/}"
-  done
+  # one grep over every environ file (a process per /proc entry made each stop cost about a second);
+  # another user's or a vanished process only makes grep skip that file, quietly
+  grep -lzxF "TRAININGJOB_JOB_DIR=$DIR" /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\([0-9]*\)/environ$#\1#p' | tr '\n' ' '
 }
 left=$(marked)
 if [ -n "$left" ]; then
