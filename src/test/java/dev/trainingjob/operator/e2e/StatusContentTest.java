@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.Assembly;
 import dev.trainingjob.operator.OperatorRuntime;
-import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
@@ -68,13 +67,7 @@ class StatusContentTest {
     api.client().resource(new SecretBuilder().withNewMetadata().withName("hub").endMetadata()
         .addToStringData("token", "hf_0123456789abcdef").build()).inNamespace("default").create();
     TrainingJob job = Jobs.inline("bar", "train.py", Map.of("train.py", TQDM_LIKE));
-    EnvVarSpec env = new EnvVarSpec();
-    env.name = "HUB_TOKEN";
-    env.valueFrom = new EnvVarSpec.Source();
-    env.valueFrom.secretKeyRef = new EnvVarSpec.SecretKeyRef();
-    env.valueFrom.secretKeyRef.name = "hub";
-    env.valueFrom.secretKeyRef.key = "token";
-    job.getSpec().env = List.of(env);
+    job.getSpec().env = List.of(Jobs.envFromSecret("HUB_TOKEN", "hub", "token"));
     api.client().resource(job).inNamespace("default").create();
 
     await().atMost(Duration.ofSeconds(60)).until(() -> get() != null && get().getStatus() != null && get().getStatus().progress != null

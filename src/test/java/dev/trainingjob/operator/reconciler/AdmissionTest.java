@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.api.ConditionType;
-import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.status.Conditions;
@@ -48,13 +47,7 @@ class AdmissionTest {
   @Test
   void aSecretCreatedAfterTheJobIsWaitedForAndNothingIsLaunchedMeanwhile() {
     TrainingJob job = Jobs.simple("token-later");
-    EnvVarSpec token = new EnvVarSpec();
-    token.name = "HF_TOKEN";
-    token.valueFrom = new EnvVarSpec.Source();
-    token.valueFrom.secretKeyRef = new EnvVarSpec.SecretKeyRef();
-    token.valueFrom.secretKeyRef.name = "hf";
-    token.valueFrom.secretKeyRef.key = "token";
-    job.getSpec().env = List.of(token);
+    job.getSpec().env = List.of(Jobs.envFromSecret("HF_TOKEN", "hf", "token"));
     harness.create(job);
 
     awaitWaitingFor("token-later", "Secret default/hf does not exist (spec.env[0] HF_TOKEN)");

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.support;
 
+import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.ScriptSpec;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobSpec;
@@ -19,6 +20,17 @@ public final class Jobs {
     spec.script.inline = files;
     job.setSpec(spec);
     return job;
+  }
+
+  /** An environment variable whose value comes from a Secret's key. */
+  public static EnvVarSpec envFromSecret(String name, String secret, String key) {
+    EnvVarSpec env = new EnvVarSpec();
+    env.name = name;
+    env.valueFrom = new EnvVarSpec.Source();
+    env.valueFrom.secretKeyRef = new EnvVarSpec.SecretKeyRef();
+    env.valueFrom.secretKeyRef.name = secret;
+    env.valueFrom.secretKeyRef.key = key;
+    return env;
   }
 
   public static TrainingJob simple(String name) {
