@@ -59,6 +59,19 @@ public class ComputeSpec {
     @JsonPropertyDescription("The SSH user; by default it follows the image family (ubuntu, ec2-user, admin, centos, fedora). "
         + "Another name is created by cloud-init, with passwordless sudo.")
     public String sshUser;
+
+    /** The same spec with another list of instance types (admission drops the ones that cannot run). */
+    public Ec2Spec withInstanceTypes(String primary, List<String> fallbacks) {
+      Ec2Spec c = new Ec2Spec();
+      c.instanceType = primary;
+      c.fallbackInstanceTypes = fallbacks.isEmpty() ? null : List.copyOf(fallbacks);
+      c.image = image;
+      c.volumeSizeGiB = volumeSizeGiB;
+      c.spot = spot;
+      c.subnetId = subnetId;
+      c.sshUser = sshUser;
+      return c;
+    }
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -12,6 +12,8 @@ public final class ConditionType {
   public static final String RELEASED = "Released";
   /** True while more than 90% of the job's file system is used. */
   public static final String DISK_PRESSURE = "DiskPressure";
+  /** True while no allowed instance type has capacity; its lastTransitionTime says since when the job waits. */
+  public static final String WAITING_FOR_CAPACITY = "WaitingForCapacity";
 
   private ConditionType() {}
 }

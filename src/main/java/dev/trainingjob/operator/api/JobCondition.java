@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** A Kubernetes-style condition (the shape of metav1.Condition). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class JobCondition {
-  @JsonPropertyDescription("The condition's type: Progressing (moving toward its end), Complete (succeeded), Failed (reason says why), Released (nothing the job held is left running) or DiskPressure (its file system is over 90% full).")
+  @JsonPropertyDescription("The condition's type: Progressing (moving toward its end), Complete (succeeded), Failed (reason says why), Released (nothing the job held is left running), DiskPressure (its file system is over 90% full) or WaitingForCapacity (no allowed instance type has capacity; since lastTransitionTime).")
   public String type;
 
   @JsonPropertyDescription("True, False or Unknown.")

@@ -25,7 +25,7 @@ public enum Reason {
   MaxRuntimeExceeded("the script ran longer than spec.limits.maxRuntimeSeconds and was stopped"),
   InvalidSpec("the spec can never work as written; the message names the field"),
   InvalidSecret("a Secret the spec names does not hold what the job needs"),
-  InvalidImage("spec.compute.ec2.image does not resolve to an image in this region"),
+  InvalidImage("first release only: an image that did not resolve; now InvalidSpec naming spec.compute.ec2.image"),
   UnknownSshUser("the SSH user of the image cannot be told; set spec.compute.ec2.sshUser"),
   ProviderUnavailable("the provider the spec names is not configured in this operator"),
   Ec2NotConfigured("the operator lacks an EC2 setting the job needs (SSH source CIDRs, an instance profile)"),
@@ -36,7 +36,11 @@ public enum Reason {
   SshUnreachable("SSH on the machine did not answer within the operator's SSH-ready timeout"),
   HostKeyMismatch("the machine presented a host key other than the one expected"),
   ScreenMissing("GNU screen is not on the machine and could not be installed"),
-  NoCapacity("no instance type the spec allows could be launched"),
+  NoCapacity("no instance type the spec allows has capacity now; the job waits and tries the list again until its pending deadline"),
+  QuotaExceeded("an account quota (vCPUs of an instance bucket, spot requests) leaves no allowed instance type; the message names the quota and how to raise it"),
+  Unauthorized("the operator's AWS role may not do what the job needs; the message says how to decode AWS's explanation"),
+  SpotRoleMissing("spot instances need the EC2 Spot service-linked role, and the operator may not create it; the message has the command"),
+  NewLaunchAttempt("the launch token of the current attempt belongs to an instance that is gone; the next launch uses attempt + 1"),
 
   // --- EC2 notes on the way
   FallbackInstanceType("the first instance type had no capacity; a fallback type was launched"),

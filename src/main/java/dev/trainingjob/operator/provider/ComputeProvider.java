@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.provider;
 
+import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.remote.MachineDuties;
 import java.nio.file.Path;
@@ -12,6 +13,15 @@ import java.util.Optional;
 public interface ComputeProvider extends MachineAccessResolver {
   /** The name users write under spec.compute (ec2, host, local). */
   String name();
+
+  /**
+   * Checks, before anything is launched, what only the provider's world can tell (an image, a
+   * subnet, instance types), and returns the compute spec the job will run with from now on:
+   * throws JobFailure for a value that can never work, any other exception to be retried.
+   */
+  default ComputeSpec admit(TrainingJob job) throws Exception {
+    return job.getSpec().compute;
+  }
 
   /** Makes sure the job has a machine, launching one only if it has none. */
   Machine ensure(TrainingJob job) throws Exception;

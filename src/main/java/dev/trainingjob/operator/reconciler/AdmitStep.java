@@ -9,7 +9,7 @@ import dev.trainingjob.operator.api.Phase;
 /** Pending: the spec passed validation; start the first launch attempt. */
 final class AdmitStep implements JobStep {
   @Override
-  public StepResult run(JobContext ctx) {
+  public StepResult run(JobContext ctx) throws Exception {
     var provider = ctx.provider(); // a provider this operator lacks ends the job here, before anything is held
     var output = ctx.job().getSpec().output;
     if (output != null && output.s3Uri != null && provider.duties(ctx.job()).outputUri() == null) {
@@ -27,12 +27,14 @@ final class AdmitStep implements JobStep {
       ctx.moveTo(Phase.Pending, Reason.WaitingForReference, message);
       return StepResult.checkAgainAfter(ctx.config().pollInterval());
     }
+    // asked once, before anything is held: what can never work fails here, naming the field
+    var admitted = provider.admit(ctx.job());
     if (ctx.status().attempt == null) {
       ctx.status().attempt = 1;
     }
     // from here on the job is this provider's, whatever spec.compute says later: release goes there
     ctx.status().provider = provider.name();
-    ctx.status().compute = ctx.job().getSpec().compute;
+    ctx.status().compute = admitted;
     ctx.moveTo(Phase.Provisioning, Reason.Provisioning, "Asking provider " + provider.name() + " for a machine");
     return StepResult.next();
   }

@@ -9,7 +9,9 @@ import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.job.EventRecorder;
+import dev.trainingjob.operator.job.AttemptSpent;
 import dev.trainingjob.operator.job.JobFailure;
+import dev.trainingjob.operator.job.WaitAndRetry;
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.MachineDuties;
 import java.nio.file.Path;
@@ -50,6 +52,7 @@ public final class Ec2Provider implements ComputeProvider {
   private final SecurityGroups groups;
   private final JobKeys keys;
   private final Ec2Access access;
+  private final Ec2Admission admission;
   private final EventRecorder events;
   private final Path outputRoot;
   private final Clock clock;
@@ -68,6 +71,7 @@ public final class Ec2Provider implements ComputeProvider {
     this.groups = new SecurityGroups(ec2, settings, operatorId);
     this.keys = new JobKeys(kubernetes);
     this.access = new Ec2Access(keys, settings.sshPort());
+    this.admission = new Ec2Admission(ec2, images, settings, events);
     this.events = events;
     this.outputRoot = outputRoot.toAbsolutePath();
     this.clock = clock;
@@ -86,7 +90,12 @@ public final class Ec2Provider implements ComputeProvider {
     return groups;
   }
 
-  // ---- ensure / describe
+  // ---- admit / ensure / describe
+
+  @Override
+  public ComputeSpec admit(TrainingJob job) {
+    return admission.admit(job);
+  }
 
   @Override
   public Machine ensure(TrainingJob job) throws Exception {
@@ -120,7 +129,8 @@ public final class Ec2Provider implements ComputeProvider {
       InstanceView.Instance gone = seen.orElseGet(() -> view.describe(known.id).orElse(null));
       if (gone == null || !gone.usable()) {
         return Optional.of(new Machine(known.id, known.type, Machine.State.GONE, null, known.sshUser, known.launchedAt,
-            "Instance " + known.id + " is " + (gone == null ? "gone" : gone.state())));
+            "Instance " + known.id + " is " + (gone == null ? "gone" : gone.state()
+                + (gone.stateReason() == null ? "" : " (" + gone.stateReason() + ")"))));
       }
       return Optional.of(machine(gone, null));
     }
@@ -160,14 +170,7 @@ public final class Ec2Provider implements ComputeProvider {
 
   private InstanceView.Instance launch(TrainingJob job) throws Exception {
     ComputeSpec.Ec2Spec spec = job.admittedCompute().ec2;
-    if (settings.sshCidrs().isEmpty()) {
-      throw new JobFailure(Reason.Ec2NotConfigured, "the operator has no SSH source CIDRs (--ec2-ssh-cidrs / TRAININGJOB_EC2_SSH_CIDRS): "
-          + "it will not open SSH to the world, so it cannot launch");
-    }
-    if (outputUri(job) != null && settings.instanceProfile() == null) {
-      throw new JobFailure(Reason.Ec2NotConfigured, "spec.output.s3Uri needs an instance profile the instance can write with; "
-          + "the operator has none (--ec2-instance-profile / TRAININGJOB_EC2_INSTANCE_PROFILE)");
-    }
+    Ec2Admission.checkConfigured(job, settings);
     JobKeys.Keys jobKeys = keys.ensure(job);
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     String user = sshUser(spec, image);
@@ -176,20 +179,26 @@ public final class Ec2Provider implements ComputeProvider {
             .orElseThrow(() -> new JobFailure(Reason.InvalidSpec, "subnet " + spec.subnetId + " does not exist")).vpcId();
     String groupId = groups.ensure(job, vpcId);
     String userData = CloudInit.encoded(CloudInit.userData(jobKeys, user, image.defaultUser() == null ? user : image.defaultUser()));
-    List<String> types = new ArrayList<>();
-    types.add(spec.instanceType);
-    if (spec.fallbackInstanceTypes != null) {
-      spec.fallbackInstanceTypes.stream().filter(t -> t != null && !t.isBlank() && !types.contains(t)).forEach(types::add);
-    }
-    List<String> refused = new ArrayList<>();
+    List<String> types = Ec2Admission.allTypes(spec);
+    boolean spot = Boolean.TRUE.equals(spec.spot);
+    List<String> noCapacity = new ArrayList<>();
+    List<String> unusable = new ArrayList<>();
+    java.util.Map<String, String> quotaHit = new java.util.LinkedHashMap<>(); // bucket -> what EC2 said
     for (int i = 0; i < types.size(); i++) {
       String type = types.get(i);
+      Ec2Errors.Quota quota = Ec2Errors.quota(type);
+      if (quotaHit.containsKey(quota.bucket())) {
+        continue; // the same quota refuses every type of its bucket: try another family
+      }
       RunInstancesRequest request = LaunchRequest.build(job, settings, operatorId, image, user, type, i, groupId, userData);
       try {
         var response = ec2.runInstances(request);
         InstanceView.Instance instance = InstanceView.of(response.instances().get(0));
         launched.put(job.getMetadata().getUid(), instance);
         LOG.info("{}: launched {} ({}, {}) with client token {}", job.ref(), instance.id(), type, image.amiId(), request.clientToken());
+        List<String> refused = new ArrayList<>(noCapacity);
+        refused.addAll(unusable);
+        quotaHit.forEach((bucket, said) -> refused.add(said));
         String note = refused.isEmpty() ? "" : " after " + String.join(", ", refused);
         events.normal(job, Reason.Launched, "Launched " + instance.id() + " (" + type + ", " + image.amiId() + ")" + note);
         if (!refused.isEmpty()) {
@@ -198,22 +207,72 @@ public final class Ec2Provider implements ComputeProvider {
         return instance;
       } catch (AwsServiceException e) {
         String code = Ec2Errors.code(e);
-        if ("IdempotentParameterMismatch".equals(code)) {
-          // this token already launched an instance with other parameters (the image parameter moved on, say):
-          // that instance is ours and will show up in the view; never launch a second one
-          throw new IllegalStateException("an instance launched earlier for this job with token " + request.clientToken()
-              + " is not listed by EC2 yet; waiting for it (" + Ec2Errors.message(e) + ")");
+        String said = type + " (" + code + ")";
+        switch (Ec2Errors.classify(e)) {
+          case CAPACITY -> noCapacity.add(said);
+          case QUOTA -> quotaHit.put(quota.bucket(), said);
+          case TYPE_UNUSABLE -> unusable.add(type + " (" + code + ": " + Ec2Errors.message(e) + ")");
+          case IMAGE -> throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.image: EC2 cannot launch image " + image.amiId()
+              + ": " + code + ": " + Ec2Errors.message(e));
+          case SUBNET -> throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.subnetId: " + code + ": " + Ec2Errors.message(e));
+          case VOLUME -> throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.volumeSizeGiB: " + code + ": " + Ec2Errors.message(e));
+          case UNAUTHORIZED -> throw unauthorized("RunInstances", e);
+          case SPOT_ROLE -> throw spotRoleMissing(e);
+          case TOKEN_USED -> {
+            return tokenUsed(job, request.clientToken(), code);
+          }
+          default -> throw e;
         }
-        if (!Ec2Errors.NO_CAPACITY.contains(code)) {
-          throw e;
-        }
-        refused.add(type + " (" + code + ")");
         LOG.warn("{}: {} cannot be launched now: {}: {}", job.ref(), type, code, Ec2Errors.message(e));
         events.warning(job, Reason.InstanceTypeUnavailable, type + " cannot be launched now: " + code + ": " + Ec2Errors.message(e));
       }
     }
-    throw new JobFailure(Reason.NoCapacity, "no instance type could be launched: " + String.join(", ", refused)
-        + "; add spec.compute.ec2.fallbackInstanceTypes or try another region");
+    String refusedQuota = quotaHit.isEmpty() ? "" : "; quota: " + String.join(", ", quotaHit.values());
+    String refusedTypes = unusable.isEmpty() ? "" : "; not launchable: " + String.join(", ", unusable);
+    if (!noCapacity.isEmpty()) {
+      // capacity comes and goes: the whole list is tried again after a pause, until the pending deadline
+      throw new WaitAndRetry(Reason.NoCapacity, "no capacity for " + String.join(", ", noCapacity) + refusedQuota + refusedTypes);
+    }
+    if (!quotaHit.isEmpty()) {
+      List<String> quotas = quotaHit.keySet().stream().map(b -> types.stream().filter(t -> Ec2Errors.quota(t).bucket().equals(b))
+          .findFirst().map(Ec2Errors::quota).orElseThrow()).map(q -> q.describe(spot) + " — raise it with: " + q.increaseCommand(spot))
+          .toList();
+      throw new JobFailure(Reason.QuotaExceeded, "the account's EC2 quota allows none of the instance types: "
+          + String.join(", ", quotaHit.values()) + refusedTypes + ". Quota: " + String.join("; ", quotas)
+          + " (or add a fallback type of another family to spec.compute.ec2.fallbackInstanceTypes)");
+    }
+    throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.instanceType: no instance type the spec allows can be launched here: "
+        + String.join(", ", unusable));
+  }
+
+  /** UnauthorizedOperation carries an encoded explanation only the account can read: say how. */
+  static JobFailure unauthorized(String action, AwsServiceException e) {
+    return new JobFailure(Reason.Unauthorized, "the operator's AWS role may not call " + action + ": " + Ec2Errors.message(e)
+        + " — decode the message with: aws sts decode-authorization-message --encoded-message <message> "
+        + "(and compare the role's policy with deploy/iam-policy.json)");
+  }
+
+  private static JobFailure spotRoleMissing(AwsServiceException e) {
+    return new JobFailure(Reason.SpotRoleMissing, "spot instances need the EC2 Spot service-linked role, and the operator may not "
+        + "create it (" + Ec2Errors.message(e) + "): create it once per account with "
+        + "'aws iam create-service-linked-role --aws-service-name spot.amazonaws.com', or set spec.compute.ec2.spot to false");
+  }
+
+  /**
+   * The token already launched an instance: terminated since (IdempotentInstanceTerminated), or
+   * with parameters that changed since (IdempotentParameterMismatch: the image parameter moved on).
+   * Found by the client-token filter (tags of terminated instances go after a while): a live one is
+   * the job's; a gone one spends the attempt, and the step records the next before launching.
+   */
+  private InstanceView.Instance tokenUsed(TrainingJob job, String token, String code) {
+    Optional<InstanceView.Instance> holder = view.byClientToken(token);
+    if (holder.isPresent() && holder.get().usable()) {
+      launched.put(job.getMetadata().getUid(), holder.get());
+      LOG.info("{}: client token {} belongs to {} ({}): the job keeps it", job.ref(), token, holder.get().id(), code);
+      return holder.get();
+    }
+    throw new AttemptSpent("the launch token " + token + " belongs to " + holder.map(i -> "instance " + i.id() + ", now "
+        + i.state()).orElse("an instance EC2 no longer lists") + " (" + code + ")");
   }
 
   private static String sshUser(ComputeSpec.Ec2Spec spec, ImageCatalog.ResolvedImage image) {

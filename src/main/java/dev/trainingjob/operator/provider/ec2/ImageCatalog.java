@@ -20,7 +20,8 @@ import software.amazon.awssdk.services.ssm.model.ParameterNotFoundException;
  */
 final class ImageCatalog {
   /** What a launch needs to know about an image. */
-  record ResolvedImage(String amiId, String name, String rootDeviceName, String defaultUser) {}
+  record ResolvedImage(String amiId, String name, String rootDeviceName, String defaultUser, String architecture,
+      Integer rootSnapshotGiB) {}
 
   /** Named images and the public parameter that holds the current AMI of each (x86_64). */
   static final Map<String, String> NAMED = Map.of(
@@ -53,7 +54,7 @@ final class ImageCatalog {
     } else if (NAMED.containsKey(wanted)) {
       ami = parameter(NAMED.get(wanted), wanted);
     } else {
-      throw new JobFailure(Reason.InvalidImage, "spec.compute.ec2.image " + wanted + " is neither an AMI id (ami-...), ssm:/parameter/path, "
+      throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.image " + wanted + " is neither an AMI id (ami-...), ssm:/parameter/path, "
           + "nor one of " + NAMED.keySet().stream().sorted().toList());
     }
     return described.computeIfAbsent(ami, this::describe);
@@ -63,7 +64,7 @@ final class ImageCatalog {
     try {
       return ssm.getParameter(r -> r.name(path)).parameter().value().trim();
     } catch (ParameterNotFoundException e) {
-      throw new JobFailure(Reason.InvalidImage, "image " + wanted + ": the SSM parameter " + path + " does not exist in this region");
+      throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.image " + wanted + ": the SSM parameter " + path + " does not exist in this region");
     }
   }
 
@@ -79,11 +80,15 @@ final class ImageCatalog {
       images = List.of();
     }
     if (images.isEmpty()) {
-      throw new JobFailure(Reason.InvalidImage, "image " + ami + " does not exist in this region or is not shared with this account");
+      throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.image: " + ami + " does not exist in this region or is not shared with this account");
     }
     Image image = images.get(0);
     String name = image.name() == null ? "" : image.name();
-    return new ResolvedImage(ami, name, image.rootDeviceName(), userFor(name + " " + nullToEmpty(image.description())));
+    Integer snapshotGiB = image.blockDeviceMappings().stream()
+        .filter(m -> m.deviceName() != null && m.deviceName().equals(image.rootDeviceName()) && m.ebs() != null)
+        .map(m -> m.ebs().volumeSize()).findFirst().orElse(null);
+    return new ResolvedImage(ami, name, image.rootDeviceName(), userFor(name + " " + nullToEmpty(image.description())),
+        image.architectureAsString(), snapshotGiB);
   }
 
   /** The login user of an image family, from its name; null when the family is unknown. */

@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 final class InstanceView {
   /** What the provider needs of an instance. */
   record Instance(String id, String type, String state, String publicIp, String privateIp, Instant launchTime,
-      String uid, String namespace, String name, String sshUser, boolean spot) {
+      String uid, String namespace, String name, String sshUser, boolean spot, String stateReason) {
     /** Pending or running: a machine that costs money and may serve the job. */
     boolean usable() {
       return "pending".equals(state) || "running".equals(state);
@@ -95,6 +95,19 @@ final class InstanceView {
     }
   }
 
+  /**
+   * The instance a ClientToken launched, whatever its tags say (EC2 drops the tags of terminated
+   * instances after a while): the live one if any, else the latest. Empty when EC2 lists none.
+   */
+  Optional<Instance> byClientToken(String token) {
+    List<Instance> found = new ArrayList<>();
+    ec2.describeInstancesPaginator(r -> r.maxResults(1000)
+            .filters(Filter.builder().name("client-token").values(token).build()))
+        .reservations().forEach(res -> res.instances().forEach(i -> found.add(of(i))));
+    return found.stream().filter(Instance::usable).findFirst()
+        .or(() -> found.stream().max(java.util.Comparator.comparing(Instance::launchTime)));
+  }
+
   static Instance of(software.amazon.awssdk.services.ec2.model.Instance i) {
     Map<String, String> tags = new HashMap<>();
     for (Tag t : i.tags()) {
@@ -102,6 +115,7 @@ final class InstanceView {
     }
     return new Instance(i.instanceId(), i.instanceTypeAsString(), i.state() == null ? "pending" : i.state().nameAsString(),
         i.publicIpAddress(), i.privateIpAddress(), i.launchTime(), tags.get(Ec2Tags.UID), tags.get(Ec2Tags.NAMESPACE),
-        tags.get(Ec2Tags.NAME), tags.get(Ec2Tags.SSH_USER), "spot".equals(i.instanceLifecycleAsString()));
+        tags.get(Ec2Tags.NAME), tags.get(Ec2Tags.SSH_USER), "spot".equals(i.instanceLifecycleAsString()),
+        i.stateReason() == null ? null : i.stateReason().message());
   }
 }

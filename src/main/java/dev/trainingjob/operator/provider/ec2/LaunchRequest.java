@@ -7,6 +7,7 @@ import software.amazon.awssdk.services.ec2.model.BlockDeviceMapping;
 import software.amazon.awssdk.services.ec2.model.EbsBlockDevice;
 import software.amazon.awssdk.services.ec2.model.HttpTokensState;
 import software.amazon.awssdk.services.ec2.model.InstanceInterruptionBehavior;
+import software.amazon.awssdk.services.ec2.model.InstanceNetworkInterfaceSpecification;
 import software.amazon.awssdk.services.ec2.model.InstanceMetadataEndpointState;
 import software.amazon.awssdk.services.ec2.model.MarketType;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
@@ -40,7 +41,6 @@ final class LaunchRequest {
         .minCount(1).maxCount(1)
         .clientToken(clientToken(job, typeIndex))
         .userData(userData)
-        .securityGroupIds(groupId)
         .instanceInitiatedShutdownBehavior(ShutdownBehavior.TERMINATE)
         .metadataOptions(m -> m.httpTokens(HttpTokensState.REQUIRED).httpEndpoint(InstanceMetadataEndpointState.ENABLED))
         .tagSpecifications(
@@ -52,8 +52,16 @@ final class LaunchRequest {
               .encrypted(true).deleteOnTermination(true).build())
           .build());
     }
-    if (spec.subnetId != null) {
-      b.subnetId(spec.subnetId);
+    if (spec.subnetId != null && !settings.privateAddress()) {
+      // a subnet of one's own often gives no public address, and SSH would time out without saying why:
+      // ask for one (EC2 takes that only on a network interface, with the groups there too)
+      b.networkInterfaces(InstanceNetworkInterfaceSpecification.builder().deviceIndex(0).subnetId(spec.subnetId)
+          .groups(groupId).associatePublicIpAddress(true).deleteOnTermination(true).build());
+    } else {
+      b.securityGroupIds(groupId);
+      if (spec.subnetId != null) {
+        b.subnetId(spec.subnetId);
+      }
     }
     if (settings.instanceProfile() != null) {
       b.iamInstanceProfile(p -> p.name(settings.instanceProfile()));

@@ -21,7 +21,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * shape the answers, and the actions that read and change them, answering with EC2's XML.
  */
 final class FakeAccount {
-  record Image(String id, String name, String rootDevice, String defaultUser) {}
+  record Image(String id, String name, String rootDevice, String defaultUser, String architecture, int snapshotGiB) {}
+
+  /** An instance type the region offers: its architecture and vCPUs. */
+  record TypeInfo(String name, String architecture, int vcpus) {}
+
+  /** A subnet: its VPC, and whether instances launched there get a public address without asking. */
+  record Subnet(String id, String vpcId, boolean mapsPublicIp) {}
 
   /** An EC2 error document: its HTTP status, code and message. */
   static final class Ec2Error extends RuntimeException {
@@ -46,12 +52,24 @@ final class FakeAccount {
   final Map<String, FakeEc2.Group> groups = new LinkedHashMap<>();
   final Map<String, String> parameters = new ConcurrentHashMap<>();
   final Map<String, Image> images = new ConcurrentHashMap<>();
+  final Map<String, TypeInfo> types = new ConcurrentHashMap<>();
+  final Map<String, Subnet> subnets = new ConcurrentHashMap<>();
 
   // behaviour and faults
   volatile Duration pendingFor = Duration.ofMillis(300);
   volatile Duration shuttingDownFor = Duration.ofMillis(300);
   volatile int pageSize = 1000;
   final Set<String> noCapacity = ConcurrentHashMap.newKeySet();
+  /** Quota buckets (Standard, G and VT, P, ...) whose vCPU quota is used up: launches there are refused. */
+  final Set<String> quotaExhausted = ConcurrentHashMap.newKeySet();
+  /** Errors RunInstances answers for an instance type (any type under "*"), as EC2 would for that account. */
+  final Map<String, Ec2Error> launchErrors = new ConcurrentHashMap<>();
+  /** Instance types whose next launch is terminated at once (Server.InternalError) and its answer lost: the SDK asks again. */
+  final Set<String> terminateOnLaunch = ConcurrentHashMap.newKeySet();
+  /** Instance types whose next launch finds its token used by a gone instance launched with other parameters. */
+  final Set<String> mismatchOnLaunch = ConcurrentHashMap.newKeySet();
+  /** EC2 drops the tags of terminated instances after a while; null keeps them. */
+  volatile Duration tagsDroppedAfter;
   volatile Duration invisibleAfterLaunch = Duration.ZERO;
   final AtomicInteger dependencyViolations = new AtomicInteger();
   volatile boolean defaultVpc = true;
@@ -80,6 +98,7 @@ final class FakeAccount {
       case "DeleteSecurityGroup" -> deleteSecurityGroup(q);
       case "DescribeImages" -> describeImages(q);
       case "DescribeSubnets" -> describeSubnets(q);
+      case "DescribeInstanceTypes" -> describeInstanceTypes(q);
       case "CreateTags" -> createTags(q);
       default -> throw new Ec2Error(400, "InvalidAction", "The action " + action + " is not valid for this web service.");
     };
@@ -135,17 +154,33 @@ final class FakeAccount {
       }
       if ("shutting-down".equals(i.state) && !now.isBefore(i.terminateRequestedAt.plus(shuttingDownFor))) {
         i.state = "terminated";
+        i.terminatedAt = now;
+      }
+      if ("terminated".equals(i.state) && tagsDroppedAfter != null && !now.isBefore(i.terminatedAt.plus(tagsDroppedAfter))) {
+        i.tags.clear();
       }
     }
   }
 
-  private void startTerminating(FakeInstance i) {
+  /** Starts the way to terminated, with the state reason EC2 gives (Client.UserInitiatedShutdown for an API call). */
+  void startTerminating(FakeInstance i, String reasonCode, String reasonMessage) {
     if (i == null || "terminated".equals(i.state) || "shutting-down".equals(i.state)) {
       return;
     }
     i.powerOff();
     i.state = "shutting-down";
     i.terminateRequestedAt = clock.instant();
+    i.stateReasonCode = reasonCode;
+    i.stateReasonMessage = reasonMessage;
+  }
+
+  private void startTerminating(FakeInstance i) {
+    startTerminating(i, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
+  }
+
+  synchronized void interruptSpot(String id) {
+    startTerminating(instances.get(id), "Server.SpotInstanceTermination",
+        "Server.SpotInstanceTermination: Spot instance termination");
   }
 
   private boolean visible(FakeInstance i) {
@@ -163,40 +198,139 @@ final class FakeAccount {
   // ---- actions
 
   private String runInstances(QueryParams q) {
+    for (String required : List.of("MinCount", "MaxCount")) {
+      if (q.get(required) == null) {
+        throw new Ec2Error(400, "MissingParameter", "The request must contain the parameter " + required);
+      }
+    }
     String token = q.get("ClientToken");
+    if (token != null && token.length() > 64) {
+      throw new Ec2Error(400, "InvalidParameterValue", "Value (" + token + ") for parameter clientToken is invalid. "
+          + "Length exceeds maximum of 64 ASCII characters");
+    }
     Map<String, String> rest = new java.util.TreeMap<>(q.all());
     rest.remove("ClientToken");
     String fingerprint = rest.toString();
+    if (token != null && !byToken.containsKey(token) && mismatchOnLaunch.remove(q.get("InstanceType"))) {
+      FakeInstance earlier = new FakeInstance(newId("i-"), token, "an earlier request", q, nextAddress(), clock.instant().minusSeconds(600),
+          new LinkedHashMap<>(), Map.of(), "ubuntu", root.resolve("instances").resolve("earlier"));
+      earlier.state = "terminated";
+      earlier.terminatedAt = clock.instant().minusSeconds(300);
+      earlier.stateReasonCode = "Client.UserInitiatedShutdown";
+      earlier.stateReasonMessage = "Client.UserInitiatedShutdown: User initiated shutdown";
+      instances.put(earlier.id, earlier);
+      byToken.put(token, earlier);
+    }
     if (token != null && byToken.containsKey(token)) {
       FakeInstance same = byToken.get(token);
       if (!same.fingerprint.equals(fingerprint)) {
         throw new Ec2Error(400, "IdempotentParameterMismatch",
             "The client token you have provided is associated with a resource that is already deleted or has different parameters.");
       }
+      if ("terminated".equals(same.state)) {
+        throw new Ec2Error(400, "IdempotentInstanceTerminated",
+            "The client token you have provided is associated with an instance that has been terminated.");
+      }
       return reservation(same);
     }
+    String data = q.get("UserData");
+    if (data != null && java.util.Base64.getDecoder().decode(data).length > 16384) {
+      throw new Ec2Error(400, "InvalidParameterValue", "User data is limited to 16384 bytes");
+    }
     String type = q.get("InstanceType");
-    if (noCapacity.contains(type)) {
-      throw new Ec2Error(500, "InsufficientInstanceCapacity",
-          "We currently do not have sufficient " + type + " capacity in the Availability Zone you requested.");
+    TypeInfo info = types.get(type);
+    if (info == null) {
+      throw new Ec2Error(400, "InvalidParameterValue", "Invalid value '" + type + "' for InstanceType.");
     }
     Image image = images.get(q.get("ImageId"));
     if (image == null) {
       throw new Ec2Error(400, "InvalidAMIID.NotFound", "The image id '[" + q.get("ImageId") + "]' does not exist");
     }
-    for (String sg : q.values("SecurityGroupId")) {
+    if (!info.architecture().equals(image.architecture())) {
+      throw new Ec2Error(400, "InvalidParameterValue", "The architecture '" + info.architecture() + "' of the specified instance type "
+          + "does not match the architecture '" + image.architecture() + "' of the specified AMI. Specify an instance type and an AMI "
+          + "that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover "
+          + "the architecture of the instance type or AMI.");
+    }
+    boolean interfaceGiven = q.get("NetworkInterface.1.DeviceIndex") != null;
+    if (interfaceGiven && (q.get("SubnetId") != null || !q.values("SecurityGroupId").isEmpty())) {
+      throw new Ec2Error(400, "InvalidParameterCombination",
+          "Network interfaces and an instance-level security groups may not be specified on the same request");
+    }
+    String subnetId = interfaceGiven ? q.get("NetworkInterface.1.SubnetId") : q.get("SubnetId");
+    Subnet subnet = null;
+    if (subnetId != null) {
+      subnet = subnets.get(subnetId);
+      if (subnet == null) {
+        throw new Ec2Error(400, "InvalidSubnetID.NotFound", "The subnet ID '" + subnetId + "' does not exist");
+      }
+    } else if (!defaultVpc) {
+      throw new Ec2Error(400, "VPCIdNotSpecified", "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.");
+    }
+    List<String> securityGroups = interfaceGiven ? q.values("NetworkInterface.1.SecurityGroupId") : q.values("SecurityGroupId");
+    for (String sg : securityGroups) {
       if (!groups.containsKey(sg)) {
         throw new Ec2Error(400, "InvalidGroup.NotFound", "The security group '" + sg + "' does not exist");
       }
     }
+    for (QueryParams mapping : q.list("BlockDeviceMapping")) {
+      String size = mapping.get("Ebs.VolumeSize");
+      if (image.rootDevice().equals(mapping.get("DeviceName")) && size != null && Integer.parseInt(size) < image.snapshotGiB()) {
+        throw new Ec2Error(400, "InvalidBlockDeviceMapping", "Volume of size " + size + "GB is smaller than snapshot 'snap-"
+            + image.id().substring(4) + "', expect size >= " + image.snapshotGiB() + "GB");
+      }
+    }
+    Ec2Error injected = launchErrors.getOrDefault(type, launchErrors.get("*"));
+    if (injected != null) {
+      throw injected;
+    }
+    boolean spot = "spot".equals(q.get("InstanceMarketOptions.MarketType"));
+    if (quotaExhausted.contains(quotaBucket(type))) {
+      if (spot) {
+        throw new Ec2Error(400, "MaxSpotInstanceCountExceeded", "Max spot instance count exceeded");
+      }
+      throw new Ec2Error(400, "VcpuLimitExceeded", "You have requested more vCPU capacity than your current vCPU limit of 0 allows "
+          + "for the instance bucket that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request "
+          + "to request an adjustment to this limit.");
+    }
+    if (noCapacity.contains(type)) {
+      throw new Ec2Error(500, "InsufficientInstanceCapacity",
+          "We currently do not have sufficient " + type + " capacity in the Availability Zone you requested.");
+    }
+    boolean publicIp = subnet == null ? true
+        : "true".equals(q.get("NetworkInterface.1.AssociatePublicIpAddress")) || subnet.mapsPublicIp();
     String id = newId("i-");
     FakeInstance i = new FakeInstance(id, token, fingerprint, q, nextAddress(), clock.instant(),
         FakeInstance.tags(q, "instance"), FakeInstance.tags(q, "volume"), image.defaultUser(), root.resolve("instances").resolve(id));
+    i.securityGroupIds.addAll(securityGroups);
+    i.subnetId = subnetId;
+    i.publicIp = publicIp;
     instances.put(id, i);
     if (token != null) {
       byToken.put(token, i);
     }
+    if (terminateOnLaunch.remove(type)) {
+      startTerminating(i, "Server.InternalError", "Server.InternalError: Internal error on launch");
+      i.state = "terminated";
+      i.terminatedAt = clock.instant();
+      throw new Ec2Error(500, "InternalError", "An internal error has occurred");
+    }
     return reservation(i);
+  }
+
+  /** The vCPU quota an instance type counts against, as EC2 buckets them (by the letters before the generation). */
+  static String quotaBucket(String type) {
+    String letters = type.replaceAll("^([a-z]+).*", "$1");
+    return switch (letters) {
+      case "g", "vt" -> "G and VT";
+      case "p" -> "P";
+      case "inf" -> "Inf";
+      case "trn" -> "Trn";
+      case "dl" -> "DL";
+      case "x" -> "X";
+      case "f" -> "F";
+      default -> "Standard";
+    };
   }
 
   private String reservation(FakeInstance i) {
@@ -222,7 +356,16 @@ final class FakeAccount {
         .leaf("instanceType", i.instanceType).leaf("launchTime", i.launchTime.toString())
         .leaf("clientToken", i.clientToken);
     if (!"terminated".equals(i.state)) {
-      x.leaf("privateIpAddress", i.address).leaf("ipAddress", i.address);
+      x.leaf("privateIpAddress", i.address);
+      if (i.publicIp) {
+        x.leaf("ipAddress", i.address);
+      }
+    }
+    if (i.subnetId != null) {
+      x.leaf("subnetId", i.subnetId);
+    }
+    if (i.stateReasonCode != null) {
+      x.open("stateReason").leaf("code", i.stateReasonCode).leaf("message", i.stateReasonMessage).close("stateReason");
     }
     if ("spot".equals(i.launch.get("InstanceMarketOptions.MarketType"))) {
       x.leaf("instanceLifecycle", "spot");
@@ -239,6 +382,16 @@ final class FakeAccount {
 
   private String describeInstances(QueryParams q) {
     List<String> ids = q.values("InstanceId");
+    if (q.get("MaxResults") != null) {
+      if (!ids.isEmpty()) {
+        throw new Ec2Error(400, "InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults");
+      }
+      int asked = Integer.parseInt(q.get("MaxResults"));
+      if (asked < 5 || asked > 1000) {
+        throw new Ec2Error(400, "InvalidParameterValue", "Value ( " + asked + " ) for parameter maxResults is invalid. "
+            + "Parameter must be between 5 and 1000.");
+      }
+    }
     List<FakeInstance> matched = new ArrayList<>();
     if (!ids.isEmpty()) {
       for (String id : ids) {
@@ -406,7 +559,11 @@ final class FakeAccount {
         throw new Ec2Error(400, "InvalidAMIID.NotFound", "The image id '[" + id + "]' does not exist");
       }
       x.open("item").leaf("imageId", image.id()).leaf("name", image.name()).leaf("imageState", "available")
-          .leaf("rootDeviceName", image.rootDevice()).leaf("rootDeviceType", "ebs").leaf("architecture", "x86_64").close("item");
+          .leaf("rootDeviceName", image.rootDevice()).leaf("rootDeviceType", "ebs").leaf("architecture", image.architecture())
+          .open("blockDeviceMapping").open("item").leaf("deviceName", image.rootDevice()).open("ebs")
+          .leaf("snapshotId", "snap-" + image.id().substring(4)).leaf("volumeSize", image.snapshotGiB())
+          .leaf("deleteOnTermination", true).leaf("volumeType", "gp3").close("ebs").close("item").close("blockDeviceMapping")
+          .close("item");
     }
     return x.close("imagesSet").toString();
   }
@@ -414,9 +571,31 @@ final class FakeAccount {
   private String describeSubnets(QueryParams q) {
     Xml x = new Xml().open("subnetSet");
     for (String id : q.values("SubnetId")) {
-      x.open("item").leaf("subnetId", id).leaf("vpcId", "vpc-" + id.substring(id.indexOf('-') + 1)).close("item");
+      Subnet subnet = subnets.get(id);
+      if (subnet == null) {
+        throw new Ec2Error(400, "InvalidSubnetID.NotFound", "The subnet ID '" + id + "' does not exist");
+      }
+      x.open("item").leaf("subnetId", id).leaf("vpcId", subnet.vpcId()).leaf("state", "available")
+          .leaf("mapPublicIpOnLaunch", subnet.mapsPublicIp()).close("item");
     }
     return x.close("subnetSet").toString();
+  }
+
+  /** Like EC2: one unknown type fails the whole call, naming the unknown ones. */
+  private String describeInstanceTypes(QueryParams q) {
+    List<String> asked = q.values("InstanceType");
+    List<String> unknown = asked.stream().filter(t -> !types.containsKey(t)).toList();
+    if (!unknown.isEmpty()) {
+      throw new Ec2Error(400, "InvalidInstanceType", "The following supplied instance types do not exist: [" + String.join(", ", unknown) + "]");
+    }
+    Xml x = new Xml().open("instanceTypeSet");
+    for (String t : asked.isEmpty() ? List.copyOf(types.keySet()) : asked) {
+      TypeInfo info = types.get(t);
+      x.open("item").leaf("instanceType", info.name()).open("processorInfo").open("supportedArchitectures")
+          .leaf("item", info.architecture()).close("supportedArchitectures").close("processorInfo")
+          .open("vCpuInfo").leaf("defaultVCpus", info.vcpus()).close("vCpuInfo").close("item");
+    }
+    return x.close("instanceTypeSet").toString();
   }
 
   private String createTags(QueryParams q) {

@@ -41,6 +41,7 @@ public final class FakeEc2 implements AutoCloseable {
   public static final String UBUNTU_AMI = "ami-0ubuntu2404fake";
   public static final String DLAMI_AMI = "ami-0dlamipytorchfake";
   public static final String AL2023_AMI = "ami-0al2023fake";
+  public static final String UBUNTU_ARM_AMI = "ami-0ubuntuarm64fake";
 
   private final HttpServer http;
   private final Path root;
@@ -75,10 +76,23 @@ public final class FakeEc2 implements AutoCloseable {
     var images = account.images;
     var parameters = account.parameters;
     images.put(UBUNTU_AMI, new FakeAccount.Image(UBUNTU_AMI, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
-        "/dev/sda1", "ubuntu"));
+        "/dev/sda1", "ubuntu", "x86_64", 8));
     images.put(DLAMI_AMI, new FakeAccount.Image(DLAMI_AMI, "Deep Learning OSS Nvidia Driver AMI GPU PyTorch 2.9 (Ubuntu 24.04) 20261101",
-        "/dev/sda1", "ubuntu"));
-    images.put(AL2023_AMI, new FakeAccount.Image(AL2023_AMI, "al2023-ami-2023.9.20261101.0-kernel-6.1-x86_64", "/dev/xvda", "ec2-user"));
+        "/dev/sda1", "ubuntu", "x86_64", 75));
+    images.put(AL2023_AMI, new FakeAccount.Image(AL2023_AMI, "al2023-ami-2023.9.20261101.0-kernel-6.1-x86_64", "/dev/xvda", "ec2-user",
+        "x86_64", 8));
+    images.put(UBUNTU_ARM_AMI, new FakeAccount.Image(UBUNTU_ARM_AMI, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20261101",
+        "/dev/sda1", "ubuntu", "arm64", 8));
+    for (FakeAccount.TypeInfo t : List.of(new FakeAccount.TypeInfo("g5.xlarge", "x86_64", 4),
+        new FakeAccount.TypeInfo("g5.2xlarge", "x86_64", 8), new FakeAccount.TypeInfo("g6.xlarge", "x86_64", 4),
+        new FakeAccount.TypeInfo("g4dn.xlarge", "x86_64", 4), new FakeAccount.TypeInfo("g5g.xlarge", "arm64", 4),
+        new FakeAccount.TypeInfo("p4d.24xlarge", "x86_64", 96), new FakeAccount.TypeInfo("p5.48xlarge", "x86_64", 192),
+        new FakeAccount.TypeInfo("t3.medium", "x86_64", 2), new FakeAccount.TypeInfo("c7g.large", "arm64", 2),
+        new FakeAccount.TypeInfo("m5.large", "x86_64", 2), new FakeAccount.TypeInfo("c5.xlarge", "x86_64", 4),
+        new FakeAccount.TypeInfo("r5.large", "x86_64", 2), new FakeAccount.TypeInfo("m6i.large", "x86_64", 2),
+        new FakeAccount.TypeInfo("g6e.xlarge", "x86_64", 4))) {
+      account.types.put(t.name(), t);
+    }
     parameters.put("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id", UBUNTU_AMI);
     parameters.put("/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.9-ubuntu-24.04/latest/ami-id", DLAMI_AMI);
     parameters.put("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", AL2023_AMI);
@@ -128,6 +142,60 @@ public final class FakeEc2 implements AutoCloseable {
 
   public void noCapacityFor(String instanceType) {
     account.noCapacity.add(instanceType);
+  }
+
+  public void capacityReturns(String instanceType) {
+    account.noCapacity.remove(instanceType);
+  }
+
+  /** Every vCPU quota bucket named (Standard, G and VT, P, ...) is used up: on-demand and spot launches there are refused. */
+  public void exhaustQuota(String bucket) {
+    account.quotaExhausted.add(bucket);
+  }
+
+  /** RunInstances of this instance type ("*": any) answers this error, as an account or region would. */
+  public void failLaunches(String instanceType, int status, String code, String message) {
+    account.launchErrors.put(instanceType, new FakeAccount.Ec2Error(status, code, message));
+  }
+
+  /**
+   * The next launch of this type makes an instance that EC2 terminates at once, and the answer is
+   * lost (500): the SDK asks again with the same ClientToken and gets IdempotentInstanceTerminated.
+   */
+  public void terminateOnLaunch(String instanceType) {
+    account.terminateOnLaunch.add(instanceType);
+  }
+
+  /**
+   * The next launch of this type meets an earlier launch with the same ClientToken but other
+   * parameters, whose instance is gone (terminated, its tags dropped): IdempotentParameterMismatch.
+   */
+  public void earlierLaunchWithOtherParameters(String instanceType) {
+    account.mismatchOnLaunch.add(instanceType);
+  }
+
+  /** Capacity, quotas and injected launch errors back to normal (for tests that share one account). */
+  public void clearFaults() {
+    account.noCapacity.clear();
+    account.quotaExhausted.clear();
+    account.launchErrors.clear();
+    account.terminateOnLaunch.clear();
+    account.mismatchOnLaunch.clear();
+  }
+
+  /** A subnet of a VPC that gives instances a public address, or not. */
+  public void addSubnet(String id, String vpcId, boolean mapsPublicIp) {
+    account.subnets.put(id, new FakeAccount.Subnet(id, vpcId, mapsPublicIp));
+  }
+
+  /** Terminated instances lose their tags after this long (EC2 keeps them listed about an hour, tags shorter). */
+  public void dropTagsOfTerminatedAfter(Duration delay) {
+    account.tagsDroppedAfter = delay;
+  }
+
+  /** EC2 takes a spot instance back. */
+  public void interruptSpot(String id) {
+    account.interruptSpot(id);
   }
 
   /** For this long after a launch, DescribeInstances does not show the instance (and InvalidInstanceID.NotFound by id). */

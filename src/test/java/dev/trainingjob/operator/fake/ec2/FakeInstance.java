@@ -31,13 +31,18 @@ public final class FakeInstance {
   public final Instant launchTime;
   public final Map<String, String> tags;
   public final Map<String, String> volumeTags;
-  public final List<String> securityGroupIds;
+  public final List<String> securityGroupIds = new java.util.concurrent.CopyOnWriteArrayList<>();
   final QueryParams launch;
   final String userData;
   final String sshUser;
   String state = "pending";
   Instant runningAt;
   Instant terminateRequestedAt;
+  Instant terminatedAt;
+  String stateReasonCode;
+  String stateReasonMessage;
+  String subnetId;
+  boolean publicIp = true;
   LocalSshServer ssh;
   private final Path root;
 
@@ -53,7 +58,6 @@ public final class FakeInstance {
     this.launchTime = launchTime;
     this.tags = tags;
     this.volumeTags = volumeTags;
-    this.securityGroupIds = launch.values("SecurityGroupId");
     String data = launch.get("UserData");
     this.userData = data == null ? "" : new String(java.util.Base64.getDecoder().decode(data), StandardCharsets.UTF_8);
     String named = CloudConfig.namedUser(userData);
@@ -68,6 +72,16 @@ public final class FakeInstance {
 
   public synchronized String state() {
     return state;
+  }
+
+  /** Why it left pending/running, as DescribeInstances says (Client.UserInitiatedShutdown, Server.SpotInstanceTermination...). */
+  public synchronized String stateReason() {
+    return stateReasonCode;
+  }
+
+  /** Whether EC2 gave it a public address (a subnet that maps none, and no AssociatePublicIpAddress: none). */
+  public boolean hasPublicIp() {
+    return publicIp;
   }
 
   public String userData() {

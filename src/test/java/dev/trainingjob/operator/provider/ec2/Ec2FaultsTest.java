@@ -62,17 +62,47 @@ class Ec2FaultsTest extends WithEc2Operator {
   }
 
   @Test
-  void whenNoTypeHasCapacityTheJobFailsAndItsSecurityGroupIsRemoved() {
+  void whenNoTypeHasCapacityTheJobWaitsSaysSinceWhenAndLaunchesWhenCapacityReturns() {
     h.fake.noCapacityFor("g5.xlarge");
     h.fake.noCapacityFor("g5.2xlarge");
-    TrainingJob job = Ec2Harness.job("no-capacity", Ec2LifecycleTest.SCRIPT);
+    TrainingJob job = Ec2Harness.job("waits", Ec2LifecycleTest.SCRIPT);
     job.getSpec().compute.ec2.fallbackInstanceTypes = List.of("g5.2xlarge");
     h.create(job);
-    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-capacity") == Phase.Failed
+    // the whole list is tried again, more than once, while the job says it waits and since when
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.fake.requests("RunInstances").stream()
+        .filter(r -> "g5.2xlarge".equals(r.params().get("InstanceType"))).count() >= 3);
+    TrainingJob waiting = h.get("waits");
+    assertThat(waiting.getStatus().phase).isEqualTo(Phase.Provisioning);
+    assertThat(Conditions.find(waiting.getStatus(), ConditionType.WAITING_FOR_CAPACITY)).satisfies(c -> {
+      assertThat(c.status).isEqualTo("True");
+      assertThat(c.reason).isEqualTo("NoCapacity");
+      assertThat(c.lastTransitionTime).isNotNull();
+      assertThat(waiting.getStatus().message).startsWith("Waiting for capacity since " + c.lastTransitionTime)
+          .contains("g5.xlarge (InsufficientInstanceCapacity)").contains("g5.2xlarge (InsufficientInstanceCapacity)");
+    });
+    assertThat(h.fake.instances()).isEmpty();
+    // one Warning says it waits, not one per pass
+    assertThat(h.events("waits")).filteredOn(e -> "NoCapacity".equals(e.getReason())).hasSize(1);
+
+    h.fake.capacityReturns("g5.2xlarge");
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("waits") == Phase.Succeeded);
+    assertThat(h.get("waits").getStatus().instance.type).isEqualTo("g5.2xlarge");
+    assertThat(Conditions.find(h.get("waits").getStatus(), ConditionType.WAITING_FOR_CAPACITY).status).isEqualTo("False");
+  }
+
+  @Test
+  void capacityThatNeverReturnsEndsAtThePendingDeadlineAndTheSecurityGroupIsRemoved() {
+    h.fake.noCapacityFor("g5.xlarge");
+    TrainingJob job = Ec2Harness.job("no-capacity", Ec2LifecycleTest.SCRIPT);
+    job.getSpec().limits = new dev.trainingjob.operator.api.LimitsSpec();
+    job.getSpec().limits.maxPendingSeconds = 5L;
+    h.create(job);
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("no-capacity") == Phase.Failed
         && Conditions.isTrue(h.get("no-capacity").getStatus(), ConditionType.RELEASED));
 
-    assertThat(h.get("no-capacity").getStatus().message).contains("g5.xlarge").contains("g5.2xlarge").contains("InsufficientInstanceCapacity");
-    assertThat(h.get("no-capacity").getStatus().conditions).anyMatch(c -> "NoCapacity".equals(c.reason));
+    TrainingJob failed = h.get("no-capacity");
+    assertThat(Conditions.find(failed.getStatus(), ConditionType.FAILED).reason).isEqualTo("PendingTimeout");
+    assertThat(failed.getStatus().message).contains("maxPendingSeconds").contains("g5.xlarge (InsufficientInstanceCapacity)");
     assertThat(h.fake.instances()).isEmpty();
     assertThat(h.fake.groups()).isEmpty();
   }

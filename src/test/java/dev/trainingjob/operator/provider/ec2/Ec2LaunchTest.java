@@ -161,11 +161,18 @@ class Ec2LaunchTest extends WithEc2Operator {
     assertThat(h.get("no-vpc").getStatus().message).contains("no default VPC").contains("subnetId");
     assertThat(h.fake.requests("RunInstances")).isEmpty();
 
+    // a subnet of one's own that gives no public address: the launch asks for one on the network interface
+    h.fake.addSubnet("subnet-0abc", "vpc-0abc", false);
     TrainingJob inSubnet = Ec2Harness.job("in-subnet", Ec2LifecycleTest.SCRIPT);
     inSubnet.getSpec().compute.ec2.subnetId = "subnet-0abc";
     h.create(inSubnet);
     await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("in-subnet") == Phase.Succeeded);
-    assertThat(h.fake.instances()).singleElement().satisfies(i -> assertThat(i.launchParam("SubnetId")).isEqualTo("subnet-0abc"));
+    assertThat(h.fake.instances()).singleElement().satisfies(i -> {
+      assertThat(i.launchParam("NetworkInterface.1.SubnetId")).isEqualTo("subnet-0abc");
+      assertThat(i.launchParam("NetworkInterface.1.AssociatePublicIpAddress")).isEqualTo("true");
+      assertThat(i.hasPublicIp()).isTrue();
+      assertThat(i.securityGroupIds).hasSize(1);
+    });
     assertThat(h.fake.requests("CreateSecurityGroup")).anySatisfy(r -> assertThat(r.params()).containsEntry("VpcId", "vpc-0abc"));
   }
 }
