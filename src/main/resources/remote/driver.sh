@@ -11,7 +11,7 @@
 #                  exited                 the script ran and exited by itself
 #                  interrupted            the script ran and was interrupted (Ctrl-C from stop.sh, a signal)
 #                  bootstrap-failed:STEP  the script never ran; STEP says where the driver stopped:
-#                                         setup, shutdown, git, python, mode, venv, pip, miniforge, conda, launch
+#                                         setup, guard, git, python, mode, venv, pip, miniforge, conda, launch
 #                  sync-failed            the script exited, but copying its outputs to object storage failed
 #   detail       text for people that goes with the code; the operator shows it, never parses it
 #                (for bootstrap-failed what the driver was doing, for sync-failed what failed and where to)
@@ -71,15 +71,23 @@ fi
 set_state bootstrapping
 mkdir -p "$DIR/job/output"
 
-# --- the machine's own dead-man's switch (ec2 only): it powers itself off at the deadline even if
-# the operator never comes back; launched with shutdown behaviour terminate, it is then gone.
-if has_conf shutdown_after_seconds && [ ! -e "$DIR/.shutdown-scheduled" ]; then
-  secs=$(conf shutdown_after_seconds)
-  mins=$(( (secs + 59) / 60 ))
-  doing shutdown "scheduling the machine's shutdown in ${mins} minutes (the dead-man's switch)"
-  log "$step"
-  bash -c "$(conf shutdown_command)" trainingjob-shutdown "$mins" "$secs" < /dev/null
-  date -u +%FT%TZ > "$DIR/.shutdown-scheduled"
+# --- the machine's own dead-man's switch (ec2 only): cloud-init arms a guard at every boot that
+# powers the machine off when the operator stops checking in (each probe touches its heartbeat) or
+# at the ceiling; launched with shutdown behaviour terminate, it is then gone. The script never runs
+# on a machine without it. The ceiling counts from here (bootstrap included) and is written once.
+if has_conf guard_dir; then
+  GUARD=${TRAININGJOB_GUARD_ROOT:-}$(conf guard_dir)
+  doing guard "checking the machine's dead-man's switch"
+  if [ ! -d "$GUARD" ] || [ ! -w "$GUARD" ]; then
+    doing guard "checking the machine's dead-man's switch: cloud-init did not arm it at boot (no writable $(conf guard_dir))"
+    log "$step"
+    exit 1
+  fi
+  if has_conf guard_ceiling_seconds && [ ! -e "$GUARD/ceiling" ]; then
+    doing guard "setting the machine's power-off ceiling"
+    write_atomic "$GUARD/ceiling" "$(( $(date +%s) + $(conf guard_ceiling_seconds) ))"
+    log "the machine powers itself off at $(date -u -d "@$(cat "$GUARD/ceiling")" +%FT%TZ) at the latest"
+  fi
 fi
 MODE=$(conf bootstrap)
 MODE=${MODE:-system}

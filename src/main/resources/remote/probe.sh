@@ -8,6 +8,10 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SESSION=$(cat "$DIR/config/session" 2>/dev/null || true)
 LOG_BYTES=${1:-32768}
 
+# the operator checks in: the machine's own guard (ec2) powers it off when that stops (see driver.sh)
+GUARD=$(cat "$DIR/config/guard_dir" 2>/dev/null || true)
+[ -z "$GUARD" ] || touch "${TRAININGJOB_GUARD_ROOT:-}$GUARD/heartbeat" 2>/dev/null
+
 b64() { base64 | tr -d '\n'; }
 digits() { tr -cd '0-9'; }
 

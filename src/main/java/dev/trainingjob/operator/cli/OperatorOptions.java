@@ -102,18 +102,21 @@ public final class OperatorOptions {
       description = "How old an instance without a TrainingJob must be before it is terminated. Env: TRAININGJOB_EC2_ORPHAN_GRACE. Default: ${DEFAULT-VALUE}.")
   Duration ec2OrphanGrace = DEFAULTS.ec2().orphanGrace();
 
-  @Option(names = "--ec2-shutdown-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_GRACE}",
-      description = "Added to spec.limits.maxRuntimeSeconds for the instance's own shutdown. Env: TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
-  Duration ec2ShutdownGrace = DEFAULTS.ec2().shutdownGrace();
+  @Option(names = "--ec2-heartbeat-timeout", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_HEARTBEAT_TIMEOUT}",
+      description = "An instance whose operator has not probed it for this long powers itself off (its dead-man's switch, armed at "
+          + "boot): what an operator that disappears costs at most. Keep it above the longest operator outage a job should survive. "
+          + "Env: TRAININGJOB_EC2_HEARTBEAT_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  Duration ec2HeartbeatTimeout = DEFAULTS.ec2().heartbeatTimeout();
 
-  @Option(names = "--ec2-shutdown-ceiling", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_CEILING}",
-      description = "When an instance shuts itself down if its job sets no maxRuntimeSeconds. Env: TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: ${DEFAULT-VALUE}.")
-  Duration ec2ShutdownCeiling = DEFAULTS.ec2().shutdownCeiling();
+  @Option(names = "--ec2-shutdown-grace", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_GRACE}",
+      description = "Added to spec.limits.maxRuntimeSeconds for the instance's power-off ceiling, counted from the driver's start. "
+          + "Env: TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
+  Duration ec2ShutdownGrace = DEFAULTS.ec2().shutdownGrace();
 
   // the constant rather than ${DEFAULT-VALUE}: a blank variable still means this command (see toConfig), not ""
   @Option(names = "--ec2-shutdown-command", defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_COMMAND}",
-      description = "The command the driver runs on the instance to schedule its shutdown, with $1 = minutes and $2 = seconds. "
-          + "Env: TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + Ec2Settings.DEFAULT_SHUTDOWN_COMMAND)
+      description = "The command that powers an instance off now, run as root by its guard when the heartbeat or the ceiling "
+          + "ran out ($1 says which). Env: TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + Ec2Settings.DEFAULT_SHUTDOWN_COMMAND)
   String ec2ShutdownCommand = DEFAULTS.ec2().shutdownCommand();
 
   @Option(names = "--progress-write-interval", converter = DurationConverter.class,
@@ -171,9 +174,9 @@ public final class OperatorOptions {
     c.ec2.instanceProfile = blankToNull(ec2InstanceProfile);
     c.ec2.sweepInterval = ec2SweepInterval;
     c.ec2.orphanGrace = ec2OrphanGrace;
+    c.ec2.heartbeatTimeout = ec2HeartbeatTimeout;
     c.ec2.shutdownGrace = ec2ShutdownGrace;
-    c.ec2.shutdownCeiling = ec2ShutdownCeiling;
-    // a blank variable (one a manifest sets to "") must not schedule an empty command; the builder keeps the default
+    // a blank variable (one a manifest sets to "") must not leave the guard an empty command; the builder keeps the default
     if (blankToNull(ec2ShutdownCommand) != null) {
       c.ec2.shutdownCommand = ec2ShutdownCommand;
     }

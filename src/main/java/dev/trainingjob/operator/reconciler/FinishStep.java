@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finishing: collect the outputs, then end the job as Succeeded or Failed by its exit code. The
@@ -20,6 +22,7 @@ import java.util.concurrent.Future;
  * restarted operator simply downloads again.
  */
 final class FinishStep implements JobStep {
+  private static final Logger LOG = LoggerFactory.getLogger(FinishStep.class);
   private final ExecutorService downloads = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "output-collector");
     t.setDaemon(true);
@@ -44,6 +47,7 @@ final class FinishStep implements JobStep {
         collecting.put(uid, download);
       }
       if (!download.isDone()) {
+        feedGuard(ctx);
         ctx.status().message = "The script exited with code " + ctx.status().exitCode + "; collecting outputs to " + destination.get();
         return StepResult.checkAgainAfter(ctx.config().probeInterval());
       }
@@ -70,6 +74,19 @@ final class FinishStep implements JobStep {
       ctx.moveTo(Phase.Failed, Reason.ScriptFailed, "The script exited with code " + exit + lastLine(ctx) + collected);
     }
     return StepResult.next();
+  }
+
+  /**
+   * A probe while the outputs download, its answer unused: a machine's own guard (ec2) counts probes as the
+   * operator checking in, and a download longer than its heartbeat timeout must not power the machine off under
+   * it. A failed probe changes nothing here; the download says whether the machine is still there.
+   */
+  private static void feedGuard(JobContext ctx) {
+    try {
+      ctx.probe(ctx.remote());
+    } catch (Exception e) {
+      LOG.debug("{}: probe while collecting outputs failed: {}", ctx.job().ref(), e.toString());
+    }
   }
 
   /** Forgets a deleted job's download. */

@@ -2,12 +2,16 @@ package dev.trainingjob.operator.remote;
 
 /**
  * What the driver does for the machine itself, beyond running the job. Only a provider that owns
- * the machine asks for these (ec2); a machine that stays (local, host) is never shut down.
+ * the machine asks for these (ec2); a machine that stays (local, host) has no guard and is never
+ * powered off.
  *
- * @param shutdownAfterSeconds when the machine powers itself off, counted from the driver's start (null: never)
- * @param shutdownCommand the command that schedules it, run with $1 = minutes and $2 = seconds
+ * @param guardDirectory where the machine's own guard, armed at boot, takes its feed: each probe touches
+ *     {@code heartbeat} there, and the driver writes {@code ceiling}; the driver refuses to run the script on a
+ *     machine where it is missing (null: the machine has no guard)
+ * @param ceilingSeconds when the guard powers the machine off whatever happens, counted from the driver's start
+ *     (null: no ceiling; the heartbeat alone bounds the machine)
  * @param outputUri where the driver copies the output paths before the job counts as finished (null: nowhere)
  */
-public record MachineDuties(Long shutdownAfterSeconds, String shutdownCommand, String outputUri) {
+public record MachineDuties(String guardDirectory, Long ceilingSeconds, String outputUri) {
   public static final MachineDuties NONE = new MachineDuties(null, null, null);
 }

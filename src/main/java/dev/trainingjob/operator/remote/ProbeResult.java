@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  *       absent before the job was uploaded and started, and starting before the driver wrote one.
  *   <li>{@code reason_code}: one word, {@link ExitReason}, why the driver finished: {@code exited},
  *       {@code interrupted}, {@code bootstrap-failed:STEP} (the script never ran; STEP is one of setup,
- *       shutdown, git, python, mode, venv, pip, miniforge, conda, launch), {@code sync-failed}.
+ *       guard, git, python, mode, venv, pip, miniforge, conda, launch; shutdown from drivers before the
+ *       guard), {@code sync-failed}.
  *   <li>{@code detail}: text for people that goes with the code, shown and never parsed: for
  *       bootstrap-failed what the driver was doing, for sync-failed what failed and where to.
  *   <li>{@code exit_code}: the script's exit status, or the driver's own when the script never ran.

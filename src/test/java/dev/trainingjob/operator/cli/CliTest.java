@@ -67,12 +67,13 @@ class CliTest {
   void ec2OptionsBecomeTheProvidersSettingsAndABadCidrIsRefused() {
     OperatorOptions options = new OperatorOptions();
     new CommandLine(options).parseArgs("--ec2-region", "eu-west-1", "--ec2-ssh-cidrs", "198.51.100.7/32, 10.0.0.0/16",
-        "--ec2-instance-profile", "trainingjob-instance", "--ec2-shutdown-grace", "5m");
+        "--ec2-instance-profile", "trainingjob-instance", "--ec2-shutdown-grace", "5m", "--ec2-heartbeat-timeout", "45m");
     var ec2 = options.toConfig().ec2();
     assertThat(ec2.region()).isEqualTo("eu-west-1");
     assertThat(ec2.sshCidrs()).containsExactly("198.51.100.7/32", "10.0.0.0/16");
     assertThat(ec2.instanceProfile()).isEqualTo("trainingjob-instance");
     assertThat(ec2.shutdownGrace()).hasMinutes(5);
+    assertThat(ec2.heartbeatTimeout()).hasMinutes(45);
     assertThat(ec2.shutdownCommand()).isEqualTo(dev.trainingjob.operator.provider.ec2.Ec2Settings.DEFAULT_SHUTDOWN_COMMAND);
 
     Result r = run("run", "--ec2-ssh-cidrs", "0.0.0.0/0,my-laptop");
@@ -119,8 +120,8 @@ class CliTest {
         "TRAININGJOB_EC2_PRIVATE_ADDRESS. Default: false.",
         "TRAININGJOB_EC2_SWEEP_INTERVAL. Default: 5m.",
         "TRAININGJOB_EC2_ORPHAN_GRACE. Default: 15m.",
+        "TRAININGJOB_EC2_HEARTBEAT_TIMEOUT. Default: 30m.",
         "TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: 15m.",
-        "TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: 24h.",
         "TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + defaults.ec2().shutdownCommand(),
         "TRAININGJOB_PROGRESS_WRITE_INTERVAL. Default: 15s.",
         "TRAININGJOB_METRICS_PORT. Default: 8080.",
@@ -147,12 +148,12 @@ class CliTest {
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--help").redirectErrorStream(true);
     pb.environment().put("TRAININGJOB_POLL_INTERVAL", "30s");
     pb.environment().put("TRAININGJOB_METRICS_PORT", "9090");
-    pb.environment().put("TRAININGJOB_EC2_SHUTDOWN_CEILING", "2h");
+    pb.environment().put("TRAININGJOB_EC2_HEARTBEAT_TIMEOUT", "2h");
     Process p = pb.start();
     String help = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(help).contains("TRAININGJOB_POLL_INTERVAL. Default: 30s.", "TRAININGJOB_METRICS_PORT. Default: 9090.",
-        "TRAININGJOB_EC2_SHUTDOWN_CEILING. Default: 2h.", "TRAININGJOB_PROBE_INTERVAL. Default: 5s.");
+        "TRAININGJOB_EC2_HEARTBEAT_TIMEOUT. Default: 2h.", "TRAININGJOB_PROBE_INTERVAL. Default: 5s.");
   }
 
   @Test

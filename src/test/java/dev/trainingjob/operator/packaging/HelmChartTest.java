@@ -89,7 +89,7 @@ class HelmChartTest {
   void valuesReachTheOperatorsEnvironmentAndTheServiceAccount() throws Exception {
     Map<String, JsonNode> objects = render("""
         aws: {region: eu-west-1}
-        ec2: {sshCidrs: [198.51.100.7/32, 10.0.0.0/16], instanceProfile: trainingjob-instance}
+        ec2: {sshCidrs: [198.51.100.7/32, 10.0.0.0/16], instanceProfile: trainingjob-instance, heartbeatTimeout: 45m}
         defaultProvider: host
         leaderElection: {enabled: false}
         metrics: {port: 9090}
@@ -101,7 +101,8 @@ class HelmChartTest {
     assertThat(env(deployment)).containsEntry("TRAININGJOB_EC2_REGION", "eu-west-1")
         .containsEntry("TRAININGJOB_EC2_SSH_CIDRS", "198.51.100.7/32,10.0.0.0/16")
         .containsEntry("TRAININGJOB_EC2_INSTANCE_PROFILE", "trainingjob-instance").containsEntry("TRAININGJOB_DEFAULT_PROVIDER", "host")
-        .containsEntry("TRAININGJOB_LEADER_ELECTION", "false").containsEntry("TRAININGJOB_METRICS_PORT", "9090");
+        .containsEntry("TRAININGJOB_LEADER_ELECTION", "false").containsEntry("TRAININGJOB_METRICS_PORT", "9090")
+        .containsEntry("TRAININGJOB_EC2_HEARTBEAT_TIMEOUT", "45m");
     assertThat(deployment.at("/spec/replicas").asInt()).as("one replica without an election").isEqualTo(1);
     assertThat(deployment.at("/spec/template/spec/containers/0/image").asText()).endsWith(":0.2.0");
     assertThat(deployment.at("/spec/template/spec/containers/0/ports/0/containerPort").asInt()).isEqualTo(9090);
@@ -143,6 +144,7 @@ class HelmChartTest {
   void valuesThatCannotWorkAreRefusedByTheChartsSchema() {
     assertThatThrownBy(() -> render("{defaultProvider: gcp}")).hasMessageContaining("defaultProvider");
     assertThatThrownBy(() -> render("{ec2: {sshCidrs: [my-laptop]}}")).hasMessageContaining("sshCidrs");
+    assertThatThrownBy(() -> render("{ec2: {heartbeatTimeout: half an hour}}")).hasMessageContaining("heartbeatTimeout");
     assertThatThrownBy(() -> render("{extraEnv: {JAVA_OPTS: -Xmx1g}}")).hasMessageContaining("JAVA_OPTS").hasMessageContaining("TRAININGJOB_");
   }
 

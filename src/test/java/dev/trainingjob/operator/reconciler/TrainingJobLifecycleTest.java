@@ -238,6 +238,9 @@ class TrainingJobLifecycleTest {
     await().atMost(WAIT).until(() -> phase("big-outputs") == Phase.Finishing
         && harness.get("big-outputs").getStatus().message.contains("collecting outputs"));
     assertThat(remote.count("default/big-outputs", "collect")).isEqualTo(1);
+    // probes go on beside the download: on ec2 they keep the machine's own guard from powering it off under it
+    long probes = remote.count("default/big-outputs", "probe");
+    await().atMost(WAIT).until(() -> remote.count("default/big-outputs", "probe") >= probes + 3);
 
     remote.collectGate.countDown();
     await().atMost(WAIT).until(() -> phase("big-outputs") == Phase.Succeeded);

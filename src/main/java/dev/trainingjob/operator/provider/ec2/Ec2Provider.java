@@ -178,7 +178,8 @@ public final class Ec2Provider implements ComputeProvider {
         : ec2.describeSubnets(r -> r.subnetIds(spec.subnetId)).subnets().stream().findFirst()
             .orElseThrow(() -> new JobFailure(Reason.InvalidSpec, "subnet " + spec.subnetId + " does not exist")).vpcId();
     String groupId = groups.ensure(job, vpcId);
-    String userData = CloudInit.encoded(CloudInit.userData(jobKeys, user, image.defaultUser() == null ? user : image.defaultUser()));
+    String userData = CloudInit.encoded(CloudInit.userData(jobKeys, user, image.defaultUser() == null ? user : image.defaultUser(),
+        MachineGuard.of(settings)));
     List<String> types = Ec2Admission.allTypes(spec);
     boolean spot = Boolean.TRUE.equals(spec.spot);
     List<String> noCapacity = new ArrayList<>();
@@ -301,11 +302,8 @@ public final class Ec2Provider implements ComputeProvider {
 
   @Override
   public MachineDuties duties(TrainingJob job) {
-    var limits = job.getSpec().limits;
-    Duration deadline = limits != null && limits.maxRuntimeSeconds != null
-        ? Duration.ofSeconds(limits.maxRuntimeSeconds).plus(settings.shutdownGrace())
-        : settings.shutdownCeiling();
-    return new MachineDuties(deadline.toSeconds(), settings.shutdownCommand(), outputUri(job));
+    return new MachineDuties(MachineGuard.FEED_DIRECTORY, MachineGuard.ceilingSeconds(job.getSpec().limits, settings.shutdownGrace()),
+        outputUri(job));
   }
 
   private static String outputUri(TrainingJob job) {

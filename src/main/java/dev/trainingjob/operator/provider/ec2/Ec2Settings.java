@@ -15,9 +15,11 @@ import java.util.List;
  * @param instanceProfile the IAM instance profile instances run with (needed for spec.output.s3Uri); null for none
  * @param sweepInterval how often tagged instances are checked against live TrainingJobs
  * @param orphanGrace how old an instance without a TrainingJob must be before the sweeper terminates it
- * @param shutdownGrace added to spec.limits.maxRuntimeSeconds for the instance's own shutdown (the dead-man's switch)
- * @param shutdownCeiling when the instance shuts itself down if the job sets no maxRuntimeSeconds
- * @param shutdownCommand run by the driver on the instance with $1 = minutes and $2 = seconds from now
+ * @param heartbeatTimeout how long an instance waits for its operator to check in (each probe does) before it
+ *     powers itself off: the instance's dead-man's switch, armed by cloud-init at boot (see MachineGuard)
+ * @param shutdownGrace added to spec.limits.maxRuntimeSeconds for the instance's power-off ceiling, counted from
+ *     the driver's start
+ * @param shutdownCommand the command that powers the instance off now, run as root by its guard with $1 = why
  */
 public record Ec2Settings(
     String region,
@@ -28,12 +30,22 @@ public record Ec2Settings(
     String instanceProfile,
     Duration sweepInterval,
     Duration orphanGrace,
+    Duration heartbeatTimeout,
     Duration shutdownGrace,
-    Duration shutdownCeiling,
     String shutdownCommand) {
 
-  /** Schedules a power-off, which an instance launched with shutdown behaviour terminate turns into termination. */
-  public static final String DEFAULT_SHUTDOWN_COMMAND = "sudo -n shutdown -h +\"$1\"";
+  /**
+   * Powers off at once, never scheduled (so no /run/nologin window locks the operator's SSH out); an instance
+   * launched with shutdown behaviour terminate is then terminated.
+   */
+  public static final String DEFAULT_SHUTDOWN_COMMAND = "shutdown -h now";
+
+  public Ec2Settings {
+    if (heartbeatTimeout.toSeconds() < 1) {
+      // the guard counts whole seconds: less would power every instance off at its first look
+      throw new IllegalArgumentException("the ec2 heartbeat timeout must be at least 1s, not " + heartbeatTimeout);
+    }
+  }
 
   public static Builder builder() {
     return new Builder();
@@ -49,8 +61,8 @@ public record Ec2Settings(
     b.instanceProfile = instanceProfile;
     b.sweepInterval = sweepInterval;
     b.orphanGrace = orphanGrace;
+    b.heartbeatTimeout = heartbeatTimeout;
     b.shutdownGrace = shutdownGrace;
-    b.shutdownCeiling = shutdownCeiling;
     b.shutdownCommand = shutdownCommand;
     return b;
   }
@@ -65,8 +77,8 @@ public record Ec2Settings(
     public String instanceProfile;
     public Duration sweepInterval = Duration.ofMinutes(5);
     public Duration orphanGrace = Duration.ofMinutes(15);
+    public Duration heartbeatTimeout = Duration.ofMinutes(30);
     public Duration shutdownGrace = Duration.ofMinutes(15);
-    public Duration shutdownCeiling = Duration.ofHours(24);
     public String shutdownCommand = DEFAULT_SHUTDOWN_COMMAND;
 
     private Builder() {
@@ -74,7 +86,7 @@ public record Ec2Settings(
 
     public Ec2Settings build() {
       return new Ec2Settings(region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
-          orphanGrace, shutdownGrace, shutdownCeiling, shutdownCommand);
+          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand);
     }
   }
 }

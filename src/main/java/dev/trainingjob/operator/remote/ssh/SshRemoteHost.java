@@ -94,8 +94,8 @@ final class SshRemoteHost implements RemoteHost {
     files.put("git_url", utf8(b.git() == null ? "" : b.git().url()));
     files.put("git_ref", utf8(b.git() == null || b.git().ref() == null ? "" : b.git().ref()));
     var duties = b.duties() == null ? MachineDuties.NONE : b.duties();
-    files.put("shutdown_after_seconds", utf8(duties.shutdownAfterSeconds() == null ? "" : duties.shutdownAfterSeconds().toString()));
-    files.put("shutdown_command", utf8(duties.shutdownCommand() == null ? "" : duties.shutdownCommand()));
+    files.put("guard_dir", utf8(duties.guardDirectory() == null ? "" : duties.guardDirectory()));
+    files.put("guard_ceiling_seconds", utf8(duties.ceilingSeconds() == null ? "" : duties.ceilingSeconds().toString()));
     files.put("output_uri", utf8(duties.outputUri() == null ? "" : duties.outputUri()));
     files.put("output_paths", nulSeparated("output path", b.outputPaths().stream().map(p -> safeRelative(p.replaceAll("/+$", ""))).toList()));
     var settings = pool.settings();

@@ -17,7 +17,6 @@ import dev.trainingjob.operator.support.Jobs;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,11 +28,13 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The embedded Kubernetes API, the fake EC2 endpoint, and an operator whose only provider is ec2,
- * talking to the fake through the real SDK. The dead-man's switch is always the recorder here: a
- * fake instance is this machine, and a test must never schedule its shutdown.
+ * talking to the fake through the real SDK. The guard's power-off command is always the fake's
+ * recorder here: a fake instance is this machine, and a test must never power it off.
  */
 public final class Ec2Harness implements AutoCloseable {
   public static final String NS = "default";
+  /** The guard's power-off command on fake instances: recorded, and the fake terminates the instance. */
+  public static final String POWER_OFF = "fake-power-off \"$1\"";
   public static final String OPERATOR_CIDR = "192.0.2.10/32";
   public final FakeEc2 fake;
   public final EmbeddedKubernetes api = new EmbeddedKubernetes().start(0);
@@ -62,16 +63,8 @@ public final class Ec2Harness implements AutoCloseable {
       c.ec2.endpoint = fake.endpoint();
       c.ec2.sshCidrs = List.of(OPERATOR_CIDR);
       c.ec2.sshPort = fake.sshPort();
-      c.ec2.shutdownCommand = "printf '%s %s\\n' \"$1\" \"$2\" >> '" + shutdownRequests() + "'";
+      c.ec2.shutdownCommand = POWER_OFF;
     });
-  }
-
-  public Path shutdownRequests() {
-    return root.resolve("shutdown-requests");
-  }
-
-  public List<String> shutdownRequestLines() throws IOException {
-    return Files.exists(shutdownRequests()) ? Files.readAllLines(shutdownRequests()) : List.of();
   }
 
   public Ec2Harness startOperator() {
@@ -101,6 +94,24 @@ public final class Ec2Harness implements AutoCloseable {
     };
     return new Ec2Provider(config.ec2(), config.operatorId(), config.pollInterval(), clients, api.client(), hooked,
         config.outputDir(), Clock.systemUTC());
+  }
+
+  /**
+   * Creates the job and stops the operator as soon as RunInstances answered, before it wrote status or reached
+   * the instance: the process dies there. Returns once the operator is stopped.
+   */
+  public void stopOperatorRightAfterTheLaunch(TrainingJob job) {
+    var launched = new java.util.concurrent.CountDownLatch(1);
+    onProviderEvent = (reason, message) -> {
+      if ("Launched".equals(reason)) {
+        launched.countDown();
+        onProviderEvent = (r, m) -> { };
+        throw new IllegalStateException("operator killed after RunInstances returned");
+      }
+    };
+    create(job);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> launched.getCount() == 0);
+    stopOperator();
   }
 
   public void stopOperator() {

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the fake EC2 endpoint keeps: instances (pending → running → shutting-down → terminated with
- * delays, booted as SSH servers), security groups, images and public parameters, the faults that
- * shape the answers, and the actions that read and change them, answering with EC2's XML.
+ * delays, booted as SSH servers; a running one whose guard powered it off goes on to terminated),
+ * security groups, images and public parameters, the faults that shape the answers, and the actions
+ * that read and change them, answering with EC2's XML.
  */
 final class FakeAccount {
   record Image(String id, String name, String rootDevice, String defaultUser, String architecture, int snapshotGiB) {}
@@ -73,6 +74,8 @@ final class FakeAccount {
   volatile Duration invisibleAfterLaunch = Duration.ZERO;
   final AtomicInteger dependencyViolations = new AtomicInteger();
   volatile boolean defaultVpc = true;
+  /** Off: instances boot as from an image whose cloud-init skips bootcmd (no guard is armed). */
+  volatile boolean bootcmd = true;
 
   /**
    * @param root where instances keep their homes
@@ -132,6 +135,19 @@ final class FakeAccount {
     return i;
   }
 
+  synchronized void reboot(String id) {
+    advance();
+    FakeInstance i = instances.get(id);
+    if (i == null || !"running".equals(i.state)) {
+      throw new IllegalStateException("only a running instance reboots: " + id + " is " + (i == null ? "unknown" : i.state));
+    }
+    try {
+      i.reboot(sshPort, bootEnv, bootcmd);
+    } catch (Exception e) {
+      throw new IllegalStateException("fake instance " + id + " could not boot again", e);
+    }
+  }
+
   synchronized void powerOffAll() {
     for (FakeInstance i : instances.values()) {
       i.powerOff();
@@ -145,12 +161,16 @@ final class FakeAccount {
     for (FakeInstance i : instances.values()) {
       if ("pending".equals(i.state) && !now.isBefore(i.launchTime.plus(pendingFor))) {
         try {
-          i.boot(sshPort, bootEnv);
+          i.boot(sshPort, bootEnv, bootcmd);
         } catch (Exception e) {
           throw new IllegalStateException("fake instance " + i.id + " could not boot at " + i.address + ":" + sshPort, e);
         }
         i.state = "running";
         i.runningAt = now;
+      }
+      if ("running".equals(i.state) && i.powerOffRequested()) {
+        // its guard powered it off: launched with shutdown behaviour terminate, EC2 terminates it
+        startTerminating(i, "Client.InstanceInitiatedShutdown", "Client.InstanceInitiatedShutdown: Instance initiated shutdown");
       }
       if ("shutting-down".equals(i.state) && !now.isBefore(i.terminateRequestedAt.plus(shuttingDownFor))) {
         i.state = "terminated";

@@ -61,7 +61,7 @@ public final class FakeEc2 implements AutoCloseable {
     this.forbiddenLog = this.root.resolve("forbidden-commands.log");
     Files.createDirectories(bin);
     Files.createDirectories(s3Root);
-    for (String tool : List.of("aws", "sudo", "shutdown", "nvidia-smi")) {
+    for (String tool : List.of("aws", "sudo", "shutdown", "nvidia-smi", "fake-power-off")) {
       try (InputStream in = FakeEc2.class.getResourceAsStream("/fake-ec2/bin/" + tool)) {
         Path p = bin.resolve(tool);
         Files.write(p, in.readAllBytes());
@@ -115,7 +115,10 @@ public final class FakeEc2 implements AutoCloseable {
     return s3Root;
   }
 
-  /** Power commands (sudo, shutdown) the instances tried to run; a test's dead-man's switch must never get there. */
+  /**
+   * Power commands (sudo, shutdown) the instances tried to run; a test's dead-man's switch must never get there
+   * (its power-off command is fake-power-off, which FakeInstance#powerOffRequests reads).
+   */
   public List<String> forbiddenCommands() throws IOException {
     return Files.exists(forbiddenLog) ? Files.readAllLines(forbiddenLog) : List.of();
   }
@@ -211,6 +214,16 @@ public final class FakeEc2 implements AutoCloseable {
   /** An account (region) whose default VPC was deleted: groups and launches need a subnet. */
   public void withoutDefaultVpc() {
     account.defaultVpc = false;
+  }
+
+  /** Instances boot as from an image whose cloud-init skips bootcmd: no guard is armed on them. */
+  public void skipBootcmd() {
+    account.bootcmd = false;
+  }
+
+  /** Reboots a running instance (as RebootInstances would): every process ends, the disk stays, it boots again. */
+  public void reboot(String id) {
+    account.reboot(id);
   }
 
   /** Someone terminated the instance in the console. */

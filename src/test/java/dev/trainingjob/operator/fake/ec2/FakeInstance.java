@@ -1,27 +1,31 @@
 package dev.trainingjob.operator.fake.ec2;
 
 import dev.trainingjob.operator.provider.local.LocalSshServer;
-import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
-import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
- * One instance of the fake: its launch parameters, its state, and once running an SSH server at
- * its own loopback address with the host key and login key its user data asked for.
+ * One instance of the fake: its launch parameters, its state, and once running what cloud-init runs
+ * at boot (bootcmd: the machine's guard) and an SSH server at its own loopback address with the host
+ * key and login key its user data asked for. Its disk is a folder that outlives reboots.
  */
 public final class FakeInstance {
+  /** Where the fake power-off tool records what the guard asked for (the instance's root holds it). */
+  private static final String POWER_OFF_LOG = "power-off-requests";
+  /** In the environment of every process the instance starts, to end them all at power-off. */
+  private static final String INSTANCE_MARKER = "FAKE_EC2_INSTANCE";
   public final String id;
   public final String clientToken;
   public final String fingerprint;
@@ -34,6 +38,7 @@ public final class FakeInstance {
   public final List<String> securityGroupIds = new java.util.concurrent.CopyOnWriteArrayList<>();
   final QueryParams launch;
   final String userData;
+  private final FakeCloudInit cloudInit;
   final String sshUser;
   String state = "pending";
   Instant runningAt;
@@ -60,7 +65,8 @@ public final class FakeInstance {
     this.volumeTags = volumeTags;
     String data = launch.get("UserData");
     this.userData = data == null ? "" : new String(java.util.Base64.getDecoder().decode(data), StandardCharsets.UTF_8);
-    String named = CloudConfig.namedUser(userData);
+    this.cloudInit = new FakeCloudInit(userData);
+    String named = cloudInit.namedUser();
     this.sshUser = named != null ? named : defaultUser;
     this.root = root;
   }
@@ -93,21 +99,84 @@ public final class FakeInstance {
     return root.resolve(sshUser);
   }
 
-  /** Boots: an SSH server with the host key and authorised key from the user data. */
-  void boot(int port, Map<String, String> env) throws Exception {
+  /** The machine guard's state directory on this instance's disk (armed-at, guard.log, job/heartbeat, job/ceiling...). */
+  public Path guardState() {
+    return root.resolve("var/lib/trainingjob-guard");
+  }
+
+  /** The guard's process while it runs (it writes its pid when it starts). */
+  public Optional<ProcessHandle> guard() {
+    try {
+      long pid = Long.parseLong(Files.readString(guardState().resolve("guard.pid")).trim());
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** What the instance asked for when it powered itself off: one line each time, with the guard's reason. */
+  public List<String> powerOffRequests() throws IOException {
+    Path log = root.resolve(POWER_OFF_LOG);
+    return Files.exists(log) ? Files.readAllLines(log) : List.of();
+  }
+
+  boolean powerOffRequested() {
+    return Files.exists(root.resolve(POWER_OFF_LOG));
+  }
+
+  /**
+   * Boots: runs what cloud-init would at every boot (bootcmd; the guard's state under this instance's root,
+   * through the guard's test hook), then an SSH server with the host key and authorised key from the user data.
+   */
+  void boot(int port, Map<String, String> env, boolean runBootcmd) throws Exception {
+    Map<String, String> machine = new LinkedHashMap<>(env);
+    machine.put("TRAININGJOB_GUARD_ROOT", root.toString()); // the test hook: see MachineGuard
+    machine.put("FAKE_POWER_OFF_LOG", root.resolve(POWER_OFF_LOG).toString());
+    machine.put(INSTANCE_MARKER, id);
+    Files.createDirectories(root);
+    String bootcmd = cloudInit.bootcmdScript();
+    if (runBootcmd && bootcmd != null) {
+      runBootcmd(bootcmd, machine);
+    }
     if (!userData.contains("ed25519_private")) {
       return; // launched without the operator's user data: it runs, but nobody can log in
     }
-    KeyPair hostKey = CloudConfig.hostKey(userData);
-    ssh = new LocalSshServer(root, address, port, hostKey, env);
+    ssh = new LocalSshServer(root, address, port, cloudInit.hostKey(), machine);
     ssh.restrictTo(sshUser);
-    for (String line : CloudConfig.authorizedKeys(userData)) {
+    for (String line : cloudInit.authorizedKeys()) {
       PublicKey key = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line).resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
       ssh.authorize(key);
     }
   }
 
-  /** Powers off: the SSH server goes, and so does every job session started on it. */
+  private void runBootcmd(String script, Map<String, String> env) throws Exception {
+    Path file = root.resolve("var/lib/cloud/bootcmd");
+    Path log = root.resolve("var/log/cloud-init-output.log");
+    Files.createDirectories(file.getParent());
+    Files.createDirectories(log.getParent());
+    Files.writeString(file, script);
+    ProcessBuilder pb = new ProcessBuilder("/bin/sh", file.toString()).directory(root.toFile())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
+    pb.environment().put("INSTANCE_ID", id);
+    Process p = pb.start();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("bootcmd of " + id + " did not finish within 30s; see " + log);
+    }
+    if (p.exitValue() != 0) {
+      // cloud-init logs a failed bootcmd and boots on
+      Files.writeString(log, "bootcmd exited with " + p.exitValue() + "\n", java.nio.file.StandardOpenOption.APPEND);
+    }
+  }
+
+  /** Reboots: every process goes (SSH, job sessions, the guard), the disk stays, and it boots again. */
+  void reboot(int port, Map<String, String> env, boolean runBootcmd) throws Exception {
+    powerOff();
+    boot(port, env, runBootcmd);
+  }
+
+  /** Powers off: the SSH server goes, and so does every job session started on it and every process it started. */
   void powerOff() {
     if (ssh != null) {
       try {
@@ -118,62 +187,50 @@ public final class FakeInstance {
       ssh = null;
     }
     Path jobs = home().resolve(".trainingjob");
-    if (!Files.isDirectory(jobs)) {
-      return;
-    }
-    try (Stream<Path> dirs = Files.list(jobs)) {
-      for (Path dir : dirs.toList()) {
-        if (Files.exists(dir.resolve("stop.sh"))) {
-          Process p = new ProcessBuilder("bash", dir.resolve("stop.sh").toString(), "0").redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-          if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+    if (Files.isDirectory(jobs)) {
+      try (Stream<Path> dirs = Files.list(jobs)) {
+        for (Path dir : dirs.toList()) {
+          if (Files.exists(dir.resolve("stop.sh"))) {
+            Process p = new ProcessBuilder("bash", dir.resolve("stop.sh").toString(), "0").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+              p.destroyForcibly();
+            }
           }
         }
+      } catch (Exception e) {
+        throw new IllegalStateException("could not stop the sessions of " + id, e);
       }
-    } catch (Exception e) {
-      throw new IllegalStateException("could not stop the sessions of " + id, e);
+    }
+    killEverythingStarted();
+  }
+
+  /**
+   * Ends every process this instance started, the guard and its sleep included, found by the marker in their
+   * environment (as stop.sh finds a job's): no test leaves one behind. A few passes, for a child started mid-scan.
+   */
+  private void killEverythingStarted() {
+    String marker = INSTANCE_MARKER + "=" + id;
+    long self = ProcessHandle.current().pid();
+    for (int pass = 0; pass < 5; pass++) {
+      List<ProcessHandle> found = ProcessHandle.allProcesses()
+          .filter(p -> p.pid() != self && environment(p.pid()).contains(marker)).toList();
+      if (found.isEmpty()) {
+        return;
+      }
+      found.forEach(ProcessHandle::destroyForcibly);
+      for (ProcessHandle p : found) {
+        p.onExit().completeOnTimeout(p, 5, TimeUnit.SECONDS).join();
+      }
     }
   }
 
-  /** Reads what cloud-init would: the keys in a #cloud-config document. */
-  static final class CloudConfig {
-    private CloudConfig() {}
-
-    static String namedUser(String doc) {
-      for (String line : doc.split("\n")) {
-        if (line.startsWith("  - name: ")) {
-          return line.substring("  - name: ".length()).trim();
-        }
-      }
-      return null;
-    }
-
-    static List<String> authorizedKeys(String doc) {
-      return doc.lines().map(String::trim).filter(l -> l.startsWith("- ssh-")).map(l -> l.substring(2)).toList();
-    }
-
-    static KeyPair hostKey(String doc) throws Exception {
-      StringBuilder pem = new StringBuilder();
-      boolean in = false;
-      for (String line : doc.split("\n")) {
-        if (line.startsWith("  ed25519_private: |")) {
-          in = true;
-          continue;
-        }
-        if (in) {
-          if (!line.startsWith("    ")) {
-            break;
-          }
-          pem.append(line.substring(4)).append('\n');
-        }
-      }
-      if (pem.length() == 0) {
-        throw new IllegalStateException("the user data carries no ed25519 host key");
-      }
-      var keys = SecurityUtils.loadKeyPairIdentities(null, () -> "user-data",
-          new ByteArrayInputStream(pem.toString().getBytes(StandardCharsets.UTF_8)), null);
-      return keys.iterator().next();
+  private static List<String> environment(long pid) {
+    try {
+      return List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")), StandardCharsets.UTF_8)
+          .split("\0"));
+    } catch (IOException | RuntimeException e) {
+      return List.of(); // gone, or another user's
     }
   }
 

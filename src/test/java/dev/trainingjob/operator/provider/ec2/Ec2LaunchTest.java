@@ -149,8 +149,11 @@ class Ec2LaunchTest extends WithEc2Operator {
     assertThat(h.get("custom-user").getStatus().instance.spot).isTrue();
     assertThat(h.get("custom-user").getStatus().cost.summary).startsWith("<=$");
     assertThat(h.fake.instances().get(0).userData()).contains("  - name: trainer");
-    // no maxRuntimeSeconds: the instance still stops itself, at the configured ceiling (24 h here)
-    assertThat(h.shutdownRequestLines()).containsExactly("1440 86400");
+    // no maxRuntimeSeconds: no ceiling; the guard's heartbeat alone bounds the instance
+    FakeInstance instance = h.fake.instances().get(0);
+    assertThat(instance.guardState().resolve("armed-at")).exists();
+    assertThat(instance.guardState().resolve("job/ceiling")).doesNotExist();
+    assertThat(instance.powerOffRequests()).isEmpty();
   }
 
   @Test

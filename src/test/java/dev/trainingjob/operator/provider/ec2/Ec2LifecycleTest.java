@@ -79,8 +79,14 @@ class Ec2LifecycleTest extends WithEc2Operator {
     assertThat(done.getStatus().cost.summary).startsWith("$");
     assertThat(done.getStatus().instance.sshPort).isEqualTo(h.fake.sshPort());
 
-    // the dead-man's switch was asked for at maxRuntimeSeconds + grace; nothing tried a real shutdown
-    assertThat(h.shutdownRequestLines()).containsExactly("75 4500");
+    // the instance's own guard was armed at boot and fed by the probes; the driver gave it the ceiling at
+    // maxRuntimeSeconds + grace from its start; it never asked for a power-off, and nothing tried a real one
+    assertThat(instance.userData()).contains("bootcmd:").contains("trainingjob-guard");
+    assertThat(instance.guardState().resolve("job/heartbeat")).exists();
+    long ceiling = Long.parseLong(Files.readString(instance.guardState().resolve("job/ceiling")).trim());
+    long started = java.time.Instant.parse(done.getStatus().startedAt).getEpochSecond();
+    assertThat(ceiling - started).isBetween(4500L - 30, 4500L + 30);
+    assertThat(instance.powerOffRequests()).isEmpty();
     assertThat(h.fake.forbiddenCommands()).isEmpty();
 
     // released: terminated, security group and key Secret deleted
@@ -128,17 +134,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
   }
 
   private void killOperatorRightAfterTheLaunch() {
-    var launched = new java.util.concurrent.CountDownLatch(1);
-    h.onProviderEvent = (reason, message) -> {
-      if ("Launched".equals(reason)) {
-        launched.countDown();
-        h.onProviderEvent = (r, m) -> { };
-        throw new IllegalStateException("operator killed after RunInstances returned");
-      }
-    };
-    h.create(Ec2Harness.job("restart", SCRIPT));
-    await().atMost(Duration.ofSeconds(30)).until(() -> launched.getCount() == 0);
-    h.stopOperator();
+    h.stopOperatorRightAfterTheLaunch(Ec2Harness.job("restart", SCRIPT));
   }
 
   @Test
@@ -195,10 +191,8 @@ class Ec2LifecycleTest extends WithEc2Operator {
   }
 
   @Test
-  void aDeadMansSwitchThatCannotBeScheduledFailsTheJobBeforeTheScriptRuns() {
-    h.stopOperator();
-    h.config = h.config.with(c -> c.ec2.shutdownCommand = "echo 'sudo: a password is required' >&2; exit 1");
-    h.startOperator();
+  void anInstanceWhoseGuardWasNotArmedAtBootFailsTheJobBeforeTheScriptRuns() {
+    h.fake.skipBootcmd();
     h.create(Ec2Harness.job("no-switch", SCRIPT));
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-switch") == Phase.Failed
         && Conditions.isTrue(h.get("no-switch").getStatus(), ConditionType.RELEASED));
