@@ -60,16 +60,15 @@ public class ComputeSpec {
         + "Another name is created by cloud-init, with passwordless sudo.")
     public String sshUser;
 
-    /** The same spec with another list of instance types (admission drops the ones that cannot run). */
-    public Ec2Spec withInstanceTypes(String primary, List<String> fallbacks) {
-      Ec2Spec c = new Ec2Spec();
+    /**
+     * The same spec (every field, through Jackson, so a field added later is kept) with the image
+     * and instance types admission settled on.
+     */
+    public Ec2Spec admitted(String imageId, String primary, List<String> fallbacks) {
+      Ec2Spec c = new com.fasterxml.jackson.databind.ObjectMapper().convertValue(this, Ec2Spec.class);
+      c.image = imageId;
       c.instanceType = primary;
       c.fallbackInstanceTypes = fallbacks.isEmpty() ? null : List.copyOf(fallbacks);
-      c.image = image;
-      c.volumeSizeGiB = volumeSizeGiB;
-      c.spot = spot;
-      c.subnetId = subnetId;
-      c.sshUser = sshUser;
       return c;
     }
   }

@@ -24,7 +24,7 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("The provider that holds the job's machine (ec2, host or local), recorded when the job was admitted: the machine is always released through it, whatever spec.compute says later.")
   public String provider;
 
-  @JsonPropertyDescription("spec.compute as it was when the job was admitted: the machine is made, reached and released as this says, whatever the spec says later.")
+  @JsonPropertyDescription("spec.compute as admitted (for ec2: the image resolved to its AMI id, and only the instance types that can run it): the machine is made, reached and released as this says, whatever the spec says later.")
   public ComputeSpec compute;
 
   @JsonPropertyDescription("The machine the job runs on.")

@@ -40,6 +40,10 @@ public final class Lifecycle {
     if (phase.isFinal() && status.finishedAt == null) {
       status.finishedAt = at;
     }
+    if (phase.isFinal() && Conditions.isTrue(status, ConditionType.WAITING_FOR_CAPACITY)) {
+      // an ended job waits for nothing: dashboards and kubectl wait must not see it waiting
+      Conditions.set(status, ConditionType.WAITING_FOR_CAPACITY, false, reason, message, generation, at);
+    }
     return from != phase;
   }
 

@@ -43,6 +43,18 @@ class LifecycleTest {
   }
 
   @Test
+  void anEndedJobNoLongerWaitsForCapacity() {
+    TrainingJobStatus s = new TrainingJobStatus();
+    Lifecycle.moveTo(s, Phase.Provisioning, Reason.Provisioning, "asking", 1L, T0);
+    Conditions.set(s, ConditionType.WAITING_FOR_CAPACITY, true, Reason.NoCapacity, "no capacity for g5.xlarge", 1L, T0.toString());
+    Lifecycle.moveTo(s, Phase.Failed, Reason.PendingTimeout, "not running within 3600s", 1L, T0.plusSeconds(3600));
+
+    var waiting = Conditions.find(s, ConditionType.WAITING_FOR_CAPACITY);
+    assertThat(waiting.status).isEqualTo("False");
+    assertThat(waiting.reason).isEqualTo("PendingTimeout");
+  }
+
+  @Test
   void releaseRecordsItsTimeOnlyWhenSomethingWasReleased() {
     TrainingJobStatus s = new TrainingJobStatus();
     Lifecycle.released(s, false, Reason.Releasing, "waiting", 1L, T0);

@@ -37,7 +37,10 @@ final class Ec2Admission {
   }
 
   ComputeSpec admit(TrainingJob job) {
-    ComputeSpec.Ec2Spec spec = job.getSpec().compute.ec2;
+    ComputeSpec.Ec2Spec spec = job.getSpec().compute == null ? null : job.getSpec().compute.ec2;
+    if (spec == null || spec.instanceType == null || spec.instanceType.isBlank()) {
+      throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.instanceType: required for the ec2 provider (the operator's default)");
+    }
     checkConfigured(job, settings);
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     if (spec.volumeSizeGiB != null && image.rootSnapshotGiB() != null && spec.volumeSizeGiB < image.rootSnapshotGiB()) {
@@ -50,10 +53,14 @@ final class Ec2Admission {
     }
     List<String> usable = new ArrayList<>();
     List<String> refused = new ArrayList<>();
+    List<String> unchecked = new ArrayList<>();
     for (String type : allTypes(spec)) {
       Optional<List<String>> archs = architectures(type);
       if (archs.isEmpty()) {
         refused.add(type + " (not offered in this region)");
+      } else if (archs.get().isEmpty()) {
+        unchecked.add(type);
+        usable.add(type);
       } else if (image.architecture() != null && !archs.get().contains(image.architecture())) {
         refused.add(type + " (" + String.join("/", archs.get()) + ", but image " + image.amiId() + " is " + image.architecture() + ")");
       } else {
@@ -67,8 +74,13 @@ final class Ec2Admission {
     if (!refused.isEmpty()) {
       events.warning(job, Reason.InstanceTypeUnavailable, "Not launching " + String.join(", ", refused) + "; trying " + usable);
     }
+    if (!unchecked.isEmpty()) {
+      events.warning(job, Reason.Unauthorized, "Instance types " + unchecked + " not checked before the launch: the operator's role "
+          + "may not call ec2:DescribeInstanceTypes (add it from deploy/iam/trainingjob-operator-policy.json)");
+    }
     ComputeSpec admitted = new ComputeSpec();
-    admitted.ec2 = spec.withInstanceTypes(usable.get(0), usable.subList(1, usable.size()));
+    // the AMI itself, not its name: a public parameter that moves on mid-wait changes nothing this job launches
+    admitted.ec2 = spec.admitted(image.amiId(), usable.get(0), usable.subList(1, usable.size()));
     return admitted;
   }
 
@@ -120,7 +132,10 @@ final class Ec2Admission {
     } catch (AwsServiceException e) {
       switch (Ec2Errors.classify(e)) {
         case TYPE_UNUSABLE -> found = Optional.empty();
-        case UNAUTHORIZED -> throw Ec2Provider.unauthorized("DescribeInstanceTypes", e);
+        case UNAUTHORIZED -> {
+          // a role from before this check: RunInstances still says whether the type runs, so only warn
+          return Optional.of(List.of());
+        }
         default -> throw e;
       }
     }

@@ -101,13 +101,15 @@ final class Ec2Errors {
   static Quota quota(String instanceType) {
     String letters = instanceType.replaceAll("^([a-z]+).*", "$1");
     return switch (letters) {
-      case "g", "vt" -> new Quota("G and VT", "L-DB2E81BA", "L-3819A6DF");
+      case "g", "gr", "vt" -> new Quota("G and VT", "L-DB2E81BA", "L-3819A6DF");
       case "p" -> new Quota("P", "L-417A185B", "L-7212CCBC");
       case "dl" -> new Quota("DL", "L-6E869C2A", "L-85EED4F7");
       case "inf" -> new Quota("Inf", null, null);
       case "trn" -> new Quota("Trn", null, null);
       case "x" -> new Quota("X", null, null);
       case "f" -> new Quota("F", null, null);
+      case "hpc" -> new Quota("HPC", null, null);
+      case "u" -> new Quota("High Memory", null, null);
       default -> new Quota("Standard (A, C, D, H, I, M, R, T, Z)", "L-1216C47A", "L-34B43A08");
     };
   }

@@ -174,9 +174,12 @@ public final class Ec2Provider implements ComputeProvider {
     JobKeys.Keys jobKeys = keys.ensure(job);
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     String user = sshUser(spec, image);
-    String vpcId = spec.subnetId == null ? null
+    var subnet = spec.subnetId == null ? null
         : ec2.describeSubnets(r -> r.subnetIds(spec.subnetId)).subnets().stream().findFirst()
-            .orElseThrow(() -> new JobFailure(Reason.InvalidSpec, "subnet " + spec.subnetId + " does not exist")).vpcId();
+            .orElseThrow(() -> new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.subnetId: subnet " + spec.subnetId + " does not exist"));
+    String vpcId = subnet == null ? null : subnet.vpcId();
+    // a subnet that gives no public address: ask for one, or SSH times out without saying why
+    boolean askPublicIp = subnet != null && !settings.privateAddress() && !Boolean.TRUE.equals(subnet.mapPublicIpOnLaunch());
     String groupId = groups.ensure(job, vpcId);
     String userData = CloudInit.encoded(CloudInit.userData(jobKeys, user, image.defaultUser() == null ? user : image.defaultUser(),
         MachineGuard.of(settings)));
@@ -191,10 +194,16 @@ public final class Ec2Provider implements ComputeProvider {
       if (quotaHit.containsKey(quota.bucket())) {
         continue; // the same quota refuses every type of its bucket: try another family
       }
-      RunInstancesRequest request = LaunchRequest.build(job, settings, operatorId, image, user, type, i, groupId, userData);
+      RunInstancesRequest request = LaunchRequest.build(job, settings, operatorId, image, user, type, i, groupId, userData,
+          askPublicIp);
       try {
         var response = ec2.runInstances(request);
         InstanceView.Instance instance = InstanceView.of(response.instances().get(0));
+        if (!instance.usable()) {
+          // the token's instance, answered again, is already gone (EC2 did so before IdempotentInstanceTerminated)
+          throw new AttemptSpent("the launch token " + request.clientToken() + " belongs to instance " + instance.id()
+              + ", now " + instance.state());
+        }
         launched.put(job.getMetadata().getUid(), instance);
         LOG.info("{}: launched {} ({}, {}) with client token {}", job.ref(), instance.id(), type, image.amiId(), request.clientToken());
         List<String> refused = new ArrayList<>(noCapacity);
@@ -250,7 +259,7 @@ public final class Ec2Provider implements ComputeProvider {
   static JobFailure unauthorized(String action, AwsServiceException e) {
     return new JobFailure(Reason.Unauthorized, "the operator's AWS role may not call " + action + ": " + Ec2Errors.message(e)
         + " — decode the message with: aws sts decode-authorization-message --encoded-message <message> "
-        + "(and compare the role's policy with deploy/iam-policy.json)");
+        + "(and compare the role's policy with deploy/iam/trainingjob-operator-policy.json)");
   }
 
   private static JobFailure spotRoleMissing(AwsServiceException e) {

@@ -65,6 +65,12 @@ final class ImageCatalog {
       return ssm.getParameter(r -> r.name(path)).parameter().value().trim();
     } catch (ParameterNotFoundException e) {
       throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.image " + wanted + ": the SSM parameter " + path + " does not exist in this region");
+    } catch (software.amazon.awssdk.services.ssm.model.SsmException e) {
+      if (e.awsErrorDetails() != null && "AccessDeniedException".equals(e.awsErrorDetails().errorCode())) {
+        throw new JobFailure(Reason.Unauthorized, "the operator's AWS role may not read the SSM parameter " + path + " (image "
+            + wanted + "): allow ssm:GetParameter on it (deploy/iam/trainingjob-operator-policy.json), or name an AMI id");
+      }
+      throw e;
     }
   }
 
@@ -74,6 +80,9 @@ final class ImageCatalog {
       images = ec2.describeImages(r -> r.imageIds(ami)).images();
     } catch (AwsServiceException e) {
       String code = Ec2Errors.code(e);
+      if (Ec2Errors.classify(e) == Ec2Errors.Kind.UNAUTHORIZED) {
+        throw Ec2Provider.unauthorized("DescribeImages", e);
+      }
       if (code == null || !code.startsWith("InvalidAMIID")) {
         throw e;
       }

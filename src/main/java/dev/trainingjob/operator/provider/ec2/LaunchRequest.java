@@ -33,7 +33,7 @@ final class LaunchRequest {
   }
 
   static RunInstancesRequest build(TrainingJob job, Ec2Settings settings, String operatorId, ImageCatalog.ResolvedImage image,
-      String user, String type, int typeIndex, String groupId, String userData) {
+      String user, String type, int typeIndex, String groupId, String userData, boolean askPublicIp) {
     var spec = job.admittedCompute().ec2;
     var b = RunInstancesRequest.builder()
         .imageId(image.amiId())
@@ -52,9 +52,8 @@ final class LaunchRequest {
               .encrypted(true).deleteOnTermination(true).build())
           .build());
     }
-    if (spec.subnetId != null && !settings.privateAddress()) {
-      // a subnet of one's own often gives no public address, and SSH would time out without saying why:
-      // ask for one (EC2 takes that only on a network interface, with the groups there too)
+    if (askPublicIp) {
+      // EC2 takes AssociatePublicIpAddress only on a network interface, with the subnet and groups there too
       b.networkInterfaces(InstanceNetworkInterfaceSpecification.builder().deviceIndex(0).subnetId(spec.subnetId)
           .groups(groupId).associatePublicIpAddress(true).deleteOnTermination(true).build());
     } else {

@@ -275,7 +275,7 @@ final class FakeAccount {
     boolean interfaceGiven = q.get("NetworkInterface.1.DeviceIndex") != null;
     if (interfaceGiven && (q.get("SubnetId") != null || !q.values("SecurityGroupId").isEmpty())) {
       throw new Ec2Error(400, "InvalidParameterCombination",
-          "Network interfaces and an instance-level security groups may not be specified on the same request");
+          "Network interfaces and an instance-level subnet or security groups may not be specified on the same request");
     }
     String subnetId = interfaceGiven ? q.get("NetworkInterface.1.SubnetId") : q.get("SubnetId");
     Subnet subnet = null;
@@ -342,13 +342,15 @@ final class FakeAccount {
   static String quotaBucket(String type) {
     String letters = type.replaceAll("^([a-z]+).*", "$1");
     return switch (letters) {
-      case "g", "vt" -> "G and VT";
+      case "g", "gr", "vt" -> "G and VT";
       case "p" -> "P";
       case "inf" -> "Inf";
       case "trn" -> "Trn";
       case "dl" -> "DL";
       case "x" -> "X";
       case "f" -> "F";
+      case "hpc" -> "HPC";
+      case "u" -> "High Memory";
       default -> "Standard";
     };
   }

@@ -184,6 +184,7 @@ public final class FakeEc2 implements AutoCloseable {
     account.launchErrors.clear();
     account.terminateOnLaunch.clear();
     account.mismatchOnLaunch.clear();
+    account.tagsDroppedAfter = null;
   }
 
   /** A subnet of a VPC that gives instances a public address, or not. */

@@ -68,9 +68,13 @@ class Ec2FaultsTest extends WithEc2Operator {
     TrainingJob job = Ec2Harness.job("waits", Ec2LifecycleTest.SCRIPT);
     job.getSpec().compute.ec2.fallbackInstanceTypes = List.of("g5.2xlarge");
     h.create(job);
-    // the whole list is tried again, more than once, while the job says it waits and since when
-    await().atMost(Duration.ofSeconds(60)).until(() -> h.fake.requests("RunInstances").stream()
-        .filter(r -> "g5.2xlarge".equals(r.params().get("InstanceType"))).count() >= 3);
+    // the whole list is tried again (the SDK's own retries of one call have attempt > 1), once the job says it waits
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      TrainingJob j = h.get("waits");
+      return j.getStatus() != null && Conditions.isTrue(j.getStatus(), ConditionType.WAITING_FOR_CAPACITY)
+          && h.fake.requests("RunInstances").stream().filter(r -> "g5.xlarge".equals(r.params().get("InstanceType"))
+              && r.attempt() == 1).count() >= 3;
+    });
     TrainingJob waiting = h.get("waits");
     assertThat(waiting.getStatus().phase).isEqualTo(Phase.Provisioning);
     assertThat(Conditions.find(waiting.getStatus(), ConditionType.WAITING_FOR_CAPACITY)).satisfies(c -> {

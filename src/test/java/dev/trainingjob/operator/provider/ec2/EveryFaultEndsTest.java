@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +60,6 @@ class EveryFaultEndsTest {
       });
       acceptor.setDaemon(true);
       acceptor.start();
-      h.fake.delays(Duration.ofSeconds(2), Duration.ofMillis(300)); // time to kill the operator before first SSH
       h.fake.exhaustQuota("P");
       h.fake.failLaunches("m6i.large", 403, "UnauthorizedOperation",
           "You are not authorized to perform this operation. Encoded authorization failure message: Zm9v");
@@ -103,14 +104,18 @@ class EveryFaultEndsTest {
         j.getSpec().script.git = new ScriptSpec.GitSource();
         j.getSpec().script.git.url = "http://127.0.0.1:" + silentGit.getLocalPort() + "/repo.git";
       });
-      create(h, expected, pending, "operator-killed", Phase.Succeeded, null, 120, none);
-
-      // the operator dies after the launch and before the first SSH, and a new one takes over
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        TrainingJob j = h.get("operator-killed");
-        return j.getStatus() != null && j.getStatus().instance != null && j.getStatus().instance.id != null
-            && "pending".equals(h.fake.instance(j.getStatus().instance.id).state());
-      });
+      // the operator dies right after RunInstances answered, before status recorded the instance or
+      // anyone logged in to it; a new one takes over and finds the instance by its tags
+      CountDownLatch killed = new CountDownLatch(1);
+      h.onProviderEvent = (reason, message) -> {
+        if ("Launched".equals(reason) && message.contains("(g5.2xlarge,")) {
+          h.onProviderEvent = (r, m) -> { };
+          killed.countDown();
+          throw new IllegalStateException("operator killed after RunInstances returned");
+        }
+      };
+      create(h, expected, pending, "operator-killed", Phase.Succeeded, null, 120, j -> ec2(j).instanceType = "g5.2xlarge");
+      assertThat(killed.await(60, TimeUnit.SECONDS)).as("the launch happened").isTrue();
       h.stopOperator();
       h.startOperator();
 
