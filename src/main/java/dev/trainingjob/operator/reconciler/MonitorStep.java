@@ -25,6 +25,13 @@ final class MonitorStep implements JobStep {
       throw e;
     } catch (Exception e) {
       ctx.failIfMachineGone(e);
+      // a machine that stops answering is not a reason to run past the limit: the job ends, and release
+      // takes the machine (an ec2 instance that no one can reach also powers itself off on its heartbeat)
+      if (Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {
+        throw new JobFailure(Reason.MaxRuntimeExceeded, "The script ran longer than spec.limits.maxRuntimeSeconds ("
+            + ctx.job().getSpec().limits.maxRuntimeSeconds + "s); the machine did not answer (" + e.getMessage()
+            + "), so it is released without stopping the script first");
+      }
       throw e;
     }
     probes.apply(ctx, probe);

@@ -91,6 +91,32 @@ class DeadlinesTest {
   }
 
   @Test
+  void aMachineThatStopsAnsweringStillEndsAtTheRuntimeLimitAndIsReleased() throws Exception {
+    var provider = new RecordingProvider("local");
+    remote.runningProbes = Integer.MAX_VALUE;
+    var operator = new SyncOperator(OperatorConfig.defaults(), "local", List.of(provider), remote);
+    TrainingJob job = job("unreachable", 600);
+    job.getSpec().limits.maxRuntimeSeconds = 120L;
+    operator.reconcileUntil(job, Phase.Running);
+
+    remote.probeFails = new IllegalStateException("connect timed out");
+    operator.clock.advance(Duration.ofSeconds(60));
+    try {
+      operator.reconcile(job);
+    } catch (IllegalStateException retried) {
+      // within the limit: JOSDK retries with backoff
+    }
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Running);
+
+    operator.clock.advance(Duration.ofSeconds(61));
+    operator.reconcile(job);
+    var failed = Conditions.find(job.getStatus(), ConditionType.FAILED);
+    assertThat(failed.reason).isEqualTo(Reason.MaxRuntimeExceeded.name());
+    assertThat(failed.message).contains("did not answer").contains("connect timed out");
+    assertThat(provider.count(job.ref(), "release")).isPositive();
+  }
+
+  @Test
   void aScriptThatRunsByTheTimeTheDeadlineIsSeenGoesOn() throws Exception {
     var provider = new RecordingProvider("local");
     var operator = new SyncOperator(OperatorConfig.defaults(), "local", List.of(provider), remote);

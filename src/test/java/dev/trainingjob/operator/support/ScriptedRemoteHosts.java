@@ -34,6 +34,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile boolean screenMissing = false;
   /** When set, collect waits for it: a download that takes long. */
   public volatile java.util.concurrent.CountDownLatch collectGate;
+  /** When set, every probe fails with it (a machine that stopped answering). */
+  public volatile RuntimeException probeFails;
 
   @Override
   public RemoteHost connect(SshTarget target) {
@@ -57,6 +59,9 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       @Override
       public ProbeResult probe(JobRef job) {
         calls.add(new Call("probe", job.toString()));
+        if (probeFails != null) {
+          throw probeFails;
+        }
         AtomicInteger n = probesSinceStart.get(job.uid());
         if (n == null) {
           return new ProbeResult(ProbeResult.State.ABSENT, null, false, null, null, List.of(), null, null, List.of(), 1.0);
