@@ -59,7 +59,8 @@ case $mode in
         asked=$(date +%s)
         power_off "$why"
       fi
-      date +%s > "$d/checked-at"
+      # written whole, then renamed: whoever reads it never sees an empty file
+      date +%s > "$d/checked-at.new" && mv -f "$d/checked-at.new" "$d/checked-at"
       sleep "$interval" & s=$!
       wait $s
     done
