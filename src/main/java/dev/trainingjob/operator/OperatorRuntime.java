@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +63,12 @@ public final class OperatorRuntime implements AutoCloseable {
   /** As above, with the registry the operator's metrics go to (shared with providers built before it). */
   public static OperatorRuntime start(KubernetesClient client, OperatorConfig config, List<ComputeProvider> providers,
       RemoteHosts remoteHosts, List<? extends AutoCloseable> owned, PrometheusMeterRegistry meters) {
+    return start(client, config, providers, Map.of(), remoteHosts, owned, meters);
+  }
+
+  /** As above; {@code off} names the providers not started, each with why (what a job that names one is told). */
+  public static OperatorRuntime start(KubernetesClient client, OperatorConfig config, List<ComputeProvider> providers,
+      Map<String, String> off, RemoteHosts remoteHosts, List<? extends AutoCloseable> owned, PrometheusMeterRegistry meters) {
     PriceList prices;
     try {
       prices = PriceList.load(config.priceList());
@@ -69,7 +76,7 @@ public final class OperatorRuntime implements AutoCloseable {
       throw new UncheckedIOException("cannot read the price list " + config.priceList() + ": " + e.getMessage(), e);
     }
     var metrics = new OperatorMetrics(meters);
-    var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers), remoteHosts,
+    var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers, off), remoteHosts,
         new JobBundles(client), new KubernetesEventRecorder(client), Clock.systemUTC(), prices, metrics);
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
@@ -86,8 +93,9 @@ public final class OperatorRuntime implements AutoCloseable {
         throw new UncheckedIOException("cannot serve metrics and health on port " + config.metricsPort(), e);
       }
     }
-    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}, metrics {}", config.operatorId(),
-        config.defaultProvider(), providers.stream().map(ComputeProvider::name).toList(),
+    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}, metrics {}",
+        config.operatorId() == null ? "(no id)" : config.operatorId(),
+        config.defaultProvider() == null ? "none" : config.defaultProvider(), providers.stream().map(ComputeProvider::name).toList(),
         config.namespaces().isEmpty() ? "all" : config.namespaces(),
         runtime.metricsPort() < 0 ? "off" : "on port " + runtime.metricsPort());
     return runtime;

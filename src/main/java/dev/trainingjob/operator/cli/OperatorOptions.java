@@ -22,15 +22,24 @@ public final class OperatorOptions {
   private static final OperatorConfig DEFAULTS = OperatorConfig.defaults();
 
   @Option(names = "--default-provider", defaultValue = "${env:TRAININGJOB_DEFAULT_PROVIDER}",
-      description = "Provider for jobs whose spec.compute names none: ec2, host or local. Env: TRAININGJOB_DEFAULT_PROVIDER. Default: ${DEFAULT-VALUE}.")
+      description = "Provider for jobs whose spec.compute names none: ec2, host or local (local needs --enable-local-provider). "
+          + "Env: TRAININGJOB_DEFAULT_PROVIDER. Default: none: such a job fails InvalidSpec.")
   String defaultProvider = DEFAULTS.defaultProvider();
+
+  @Option(names = "--enable-local-provider", defaultValue = "${env:TRAININGJOB_ENABLE_LOCAL_PROVIDER}",
+      description = "Run jobs that name compute.local on this machine, as the operator's own OS user (with its files, not its "
+          + "environment): for a single-user machine, never a shared cluster. Env: TRAININGJOB_ENABLE_LOCAL_PROVIDER. "
+          + "Default: ${DEFAULT-VALUE}.")
+  boolean enableLocalProvider = DEFAULTS.localProvider();
 
   @Option(names = "--namespaces", split = ",", defaultValue = "${env:TRAININGJOB_NAMESPACES}",
       description = "Comma-separated namespaces to watch; all when empty. Env: TRAININGJOB_NAMESPACES.")
   List<String> namespaces;
 
-  @Option(names = "--operator-id", defaultValue = "${env:TRAININGJOB_OPERATOR_ID}",
-      description = "Names this operator on what it creates (the managed-by tag). Env: TRAININGJOB_OPERATOR_ID. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--operator-id", converter = OperatorIdConverter.class, defaultValue = "${env:TRAININGJOB_OPERATOR_ID}",
+      description = "This install's name on AWS, unique in the account: the managed-by tag on everything the ec2 provider "
+          + "creates, the only instances and security groups it sees and sweeps, and the value the IAM policy names. A DNS "
+          + "label (lower case, digits, -). Env: TRAININGJOB_OPERATOR_ID. Default: none: the ec2 provider is off.")
   String operatorId = DEFAULTS.operatorId();
 
   @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_POLL_INTERVAL}",
@@ -150,8 +159,9 @@ public final class OperatorOptions {
 
   public OperatorConfig toConfig() {
     OperatorConfig.Builder c = OperatorConfig.builder();
-    c.operatorId = operatorId;
-    c.defaultProvider = defaultProvider;
+    c.operatorId = blankToNull(operatorId);
+    c.defaultProvider = blankToNull(defaultProvider);
+    c.localProvider = enableLocalProvider;
     Set<String> ns = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(ns::add);

@@ -10,8 +10,10 @@ import java.util.function.Consumer;
 /**
  * The operator's settings (from `run` flags or their environment variables).
  *
- * @param operatorId names this operator instance on what it creates (the managed-by tag)
- * @param defaultProvider the provider for jobs whose spec.compute names none
+ * @param operatorId names this install on what it creates on AWS (the managed-by tag) and scopes what its ec2 provider and
+ *     sweeper see; null for none, and then the ec2 provider is off (see OperatorId)
+ * @param defaultProvider the provider for jobs whose spec.compute names none; null for none, and such a job fails InvalidSpec
+ * @param localProvider whether the local provider runs jobs on the operator's own machine, as its own user
  * @param namespaces namespaces to watch; empty means all
  * @param pollInterval how often a machine that is not ready yet is looked at again
  * @param probeInterval how often a running job is probed
@@ -29,6 +31,7 @@ import java.util.function.Consumer;
 public record OperatorConfig(
     String operatorId,
     String defaultProvider,
+    boolean localProvider,
     Set<String> namespaces,
     Duration pollInterval,
     Duration probeInterval,
@@ -56,6 +59,7 @@ public record OperatorConfig(
     Builder b = new Builder();
     b.operatorId = operatorId;
     b.defaultProvider = defaultProvider;
+    b.localProvider = localProvider;
     b.namespaces = namespaces;
     b.pollInterval = pollInterval;
     b.probeInterval = probeInterval;
@@ -84,15 +88,19 @@ public record OperatorConfig(
    * default changed here changes both. Embedded uses (the demo, tests) set metricsPort to -1 to serve nothing.
    */
   public static final class Builder {
-    public String operatorId = "trainingjob-operator";
-    public String defaultProvider = "local";
+    // no default id: one that every install shared would make each one's sweeper terminate the others' instances
+    public String operatorId;
+    // no default provider: a job says where it runs, or the operator is told; never the operator's own machine unasked
+    public String defaultProvider;
+    public boolean localProvider = false;
     public Set<String> namespaces = Set.of();
     public Duration pollInterval = Duration.ofSeconds(10);
     public Duration probeInterval = Duration.ofSeconds(5);
     public Duration sshReadyTimeout = Duration.ofMinutes(10);
     public int reconcileThreads = 10;
     public Path outputDir = Path.of("trainingjob-outputs");
-    public Path localWorkRoot = Path.of(System.getProperty("java.io.tmpdir"), "trainingjob-local");
+    // the user's own, not a name under the shared /tmp that another user could create first (LocalWorkRoot checks either)
+    public Path localWorkRoot = Path.of(System.getProperty("user.home"), ".trainingjob-operator", "local");
     public RemoteSettings.Builder remote = RemoteSettings.builder();
     public Ec2Settings.Builder ec2 = Ec2Settings.builder();
     public Duration progressWriteInterval = Duration.ofSeconds(15);
@@ -104,7 +112,7 @@ public record OperatorConfig(
     }
 
     public OperatorConfig build() {
-      return new OperatorConfig(operatorId, defaultProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
+      return new OperatorConfig(operatorId, defaultProvider, localProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
           reconcileThreads, outputDir, localWorkRoot, remote.build(), ec2.build(), progressWriteInterval, metricsPort, priceList,
           leaderElection.build());
     }

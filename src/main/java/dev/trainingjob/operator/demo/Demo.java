@@ -11,7 +11,11 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** The embedded Kubernetes API plus the operator with `local` as its default provider. */
+/**
+ * The embedded Kubernetes API plus the operator with `local` as its default provider, for a laptop: it never starts the
+ * ec2 provider or its sweeper, so it asks AWS nothing (not even the SDK's default chains for a region or credentials),
+ * whatever AWS settings the laptop has, and cannot touch an instance of anyone's.
+ */
 public final class Demo implements AutoCloseable {
   public static final String EXAMPLE = "/examples/demo-job.yaml";
   private final EmbeddedKubernetes api;
@@ -26,8 +30,23 @@ public final class Demo implements AutoCloseable {
 
   /** Starts the API on 127.0.0.1:port (0: any free port) and the operator, with state under workDir. */
   public static Demo start(int port, Path workDir) {
-    OperatorConfig config = OperatorConfig.defaults().with(c -> {
+    OperatorConfig config = config(workDir);
+    EmbeddedKubernetes api = new EmbeddedKubernetes().start(port);
+    try {
+      return new Demo(api, Assembly.start(api.client(), config), config);
+    } catch (RuntimeException e) {
+      api.close();
+      throw e;
+    }
+  }
+
+  /** The demo's operator: the local provider, and nothing that reaches AWS. */
+  public static OperatorConfig config(Path workDir) {
+    return OperatorConfig.defaults().with(c -> {
       c.defaultProvider = "local";
+      c.localProvider = true;
+      c.operatorId = null;
+      c.ec2.enabled = false;
       c.pollInterval = Duration.ofSeconds(1);
       c.probeInterval = Duration.ofSeconds(1);
       // one short job on a screen: progress is worth writing every second (no metrics port: a laptop runs it)
@@ -36,13 +55,6 @@ public final class Demo implements AutoCloseable {
       c.outputDir = workDir.resolve("outputs");
       c.localWorkRoot = workDir.resolve("local");
     });
-    EmbeddedKubernetes api = new EmbeddedKubernetes().start(port);
-    try {
-      return new Demo(api, Assembly.start(api.client(), config), config);
-    } catch (RuntimeException e) {
-      api.close();
-      throw e;
-    }
   }
 
   public EmbeddedKubernetes api() {

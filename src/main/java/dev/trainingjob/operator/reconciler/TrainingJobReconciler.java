@@ -93,8 +93,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       return;
     }
     String requested = services.providers().requested(ctx.job());
-    if (!requested.equals(status.provider)) {
-      services.events().warning(ctx.job(), Reason.ComputeChangeIgnored, "spec.compute now asks for " + requested
+    if (!Objects.equals(requested, status.provider)) {
+      services.events().warning(ctx.job(), Reason.ComputeChangeIgnored, "spec.compute now asks for "
+          + (requested == null ? "no provider" : requested)
           + ", but the job already holds a machine on " + status.provider + " and stays there until it ends; "
           + "to move it, delete the job and create it again");
     }

@@ -49,11 +49,15 @@ public record MachineAccess(SshTarget target, String attachCommand) {
           "-o", "UserKnownHostsFile=" + knownHosts, "-o", "StrictHostKeyChecking=yes"));
     }
 
-    /** The login key from a Secret (read with the person's own kubectl), written to {@code file} first. */
+    /**
+     * The login key from a Secret (read with the person's own kubectl), written to {@code file} first: a new file,
+     * made 0600 by the umask of a subshell before the key's first byte (a chmod after would leave it readable to
+     * others meanwhile, and a file that existed would keep its mode through the redirect).
+     */
     public static KeyHint secret(String namespace, String secret, String field, String file) {
       String f = shellWord(file);
-      return new KeyHint("kubectl -n " + shellWord(namespace) + " get secret " + shellWord(secret)
-          + " -o jsonpath=" + shellWord("{.data." + field + "}") + " | base64 -d > " + f + " && chmod 600 " + f,
+      return new KeyHint("rm -f " + f + " && (umask 077 && kubectl -n " + shellWord(namespace) + " get secret " + shellWord(secret)
+          + " -o jsonpath=" + shellWord("{.data." + field + "}") + " | base64 -d > " + f + ")",
           List.of("-i", file));
     }
   }

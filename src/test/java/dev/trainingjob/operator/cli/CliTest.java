@@ -103,18 +103,75 @@ class CliTest {
   }
 
   @Test
+  void runHasNoDefaultProviderNoOperatorIdAndNoLocalProviderUnlessAsked() {
+    OperatorOptions none = new OperatorOptions();
+    new CommandLine(none).parseArgs();
+    var config = none.toConfig();
+    assertThat(config.defaultProvider()).isNull();
+    assertThat(config.operatorId()).isNull();
+    assertThat(config.localProvider()).isFalse();
+
+    OperatorOptions asked = new OperatorOptions();
+    new CommandLine(asked).parseArgs("--enable-local-provider", "--default-provider", "local", "--operator-id", "ml-prod-eu1");
+    assertThat(asked.toConfig().localProvider()).isTrue();
+    assertThat(asked.toConfig().defaultProvider()).isEqualTo("local");
+    assertThat(asked.toConfig().operatorId()).isEqualTo("ml-prod-eu1");
+
+    // a manifest's empty value is none, not a provider or an id called ""
+    OperatorOptions blank = new OperatorOptions();
+    new CommandLine(blank).parseArgs("--default-provider", "", "--operator-id", " ");
+    assertThat(blank.toConfig().defaultProvider()).isNull();
+    assertThat(blank.toConfig().operatorId()).isNull();
+  }
+
+  @Test
+  void aDefaultProviderThatCouldNeverServeAJobIsRefusedBeforeAnythingStarts() {
+    Result local = run("run", "--default-provider", "local");
+    assertThat(local.code()).isEqualTo(2);
+    assertThat(local.err()).contains("--default-provider local needs --enable-local-provider");
+
+    Result ec2 = run("run", "--default-provider", "ec2");
+    assertThat(ec2.code()).isEqualTo(2);
+    assertThat(ec2.err()).contains("--default-provider ec2, but the ec2 provider is off: no operator id is set");
+
+    Result unknown = run("run", "--default-provider", "gcp");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--default-provider gcp: there is no such provider");
+  }
+
+  @Test
+  void anOperatorIdThatCouldNameMoreThanOneInstallIsRefused() {
+    Result wildcard = run("run", "--operator-id", "team-*");
+    assertThat(wildcard.code()).isEqualTo(2);
+    assertThat(wildcard.err()).contains("'team-*' must be 1 to 63 lower-case letters").contains("other installs' instances");
+
+    Result formerDefault = run("run", "--operator-id", "trainingjob-operator");
+    assertThat(formerDefault.code()).isEqualTo(2);
+    assertThat(formerDefault.err()).contains("was every install's default");
+  }
+
+  @Test
+  void thePluginLooksForTheLocalProvidersKeyWhereTheOperatorPutsItByDefault() {
+    // picocli may wrap a path at a dot: compared without the spaces
+    String help = run("logs", "--help").out().replaceAll("\\s+", "");
+    assertThat(help).contains("Default:" + OperatorConfig.defaults().localWorkRoot() + ".");
+    assertThat(OperatorConfig.defaults().localWorkRoot().startsWith(Path.of(System.getProperty("user.home"))))
+        .as("the user's own, not a name under the shared /tmp").isTrue();
+  }
+
+  @Test
   void runHelpShowsTheConfigurationsDefaultsAsTheFlagsTakeThem() {
     String help = run("run", "--help").out().replaceAll("\\s+", " ");
     OperatorConfig defaults = OperatorConfig.defaults();
     assertThat(help).contains(
-        "TRAININGJOB_DEFAULT_PROVIDER. Default: local.",
-        "TRAININGJOB_OPERATOR_ID. Default: trainingjob-operator.",
+        "TRAININGJOB_DEFAULT_PROVIDER. Default: none",
+        "TRAININGJOB_ENABLE_LOCAL_PROVIDER. Default: false.",
+        "TRAININGJOB_OPERATOR_ID. Default: none",
         "TRAININGJOB_POLL_INTERVAL. Default: 10s.",
         "TRAININGJOB_PROBE_INTERVAL. Default: 5s.",
         "TRAININGJOB_SSH_READY_TIMEOUT. Default: 10m.",
         "TRAININGJOB_RECONCILE_THREADS. Default: 10.",
         "TRAININGJOB_COLLECT_DIR. Default: trainingjob-outputs.",
-        "TRAININGJOB_LOCAL_WORK_ROOT. Default: " + defaults.localWorkRoot() + ".",
         "TRAININGJOB_STOP_GRACE. Default: 10s.",
         "TRAININGJOB_EC2_SSH_PORT. Default: 22.",
         "TRAININGJOB_EC2_PRIVATE_ADDRESS. Default: false.",
@@ -127,6 +184,8 @@ class CliTest {
         "TRAININGJOB_METRICS_PORT. Default: 8080.",
         "TRAININGJOB_LEADER_ELECTION. Default: false.");
     assertThat(help).doesNotContain("Default: null");
+    // picocli may wrap a path at a dot: compared without the spaces
+    assertThat(help.replace(" ", "")).contains("TRAININGJOB_LOCAL_WORK_ROOT.Default:" + defaults.localWorkRoot() + ".");
   }
 
   @Test

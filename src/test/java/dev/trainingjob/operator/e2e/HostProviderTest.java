@@ -50,6 +50,7 @@ class HostProviderTest {
         .withType("kubernetes.io/ssh-auth").addToStringData(HostProvider.KEY_FIELD, pem.toString(StandardCharsets.UTF_8)).build()).create();
     operator = Assembly.start(api.client(), OperatorConfig.defaults().with(c -> {
       c.defaultProvider = "local";
+      c.localProvider = true;
       c.pollInterval = c.probeInterval = Duration.ofMillis(500);
       c.metricsPort = -1;
       c.outputDir = tmp.resolve("outputs");

@@ -58,6 +58,7 @@ class KubectlPluginTest {
     kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
     operator = Assembly.start(api.client(), OperatorConfig.defaults().with(c -> {
       c.defaultProvider = "local";
+      c.localProvider = true;
       c.pollInterval = c.probeInterval = Duration.ofMillis(200);
       c.metricsPort = -1;
       c.outputDir = tmp.resolve("outputs");

@@ -50,6 +50,7 @@ class MetricsEndpointTest {
     api = new EmbeddedKubernetes().start(0);
     OperatorConfig config = OperatorConfig.defaults().with(c -> {
       c.defaultProvider = "local";
+      c.localProvider = true;
       c.pollInterval = c.probeInterval = Duration.ofMillis(200);
       c.outputDir = tmp.resolve("outputs");
       c.localWorkRoot = tmp.resolve("local");

@@ -31,7 +31,7 @@ class OperatorRestartTest {
   private Process operator(Path kubeconfig, String name) throws Exception {
     List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.trainingjob.operator.cli.Main", "run",
-        "--default-provider", "local", "--poll-interval", "1s", "--probe-interval", "1s",
+        "--enable-local-provider", "--default-provider", "local", "--poll-interval", "1s", "--probe-interval", "1s",
         "--local-work-root", tmp.resolve("local").toString(), "--output-dir", tmp.resolve("outputs").toString());
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile());
     pb.environment().put("KUBECONFIG", kubeconfig.toString());

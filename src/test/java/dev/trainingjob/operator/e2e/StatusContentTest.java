@@ -44,6 +44,7 @@ class StatusContentTest {
     api = new EmbeddedKubernetes().start(0);
     operator = Assembly.start(api.client(), OperatorConfig.defaults().with(c -> {
       c.defaultProvider = "local";
+      c.localProvider = true;
       c.pollInterval = c.probeInterval = Duration.ofMillis(200);
       c.progressWriteInterval = Duration.ofMillis(300);
       c.metricsPort = -1;

@@ -78,17 +78,22 @@ class HelmChartTest {
     assertThat(container.at("/resources/limits/memory").asText()).isEqualTo("768Mi");
     assertThat(deployment.at("/spec/template/spec/securityContext/runAsNonRoot").asBoolean()).isTrue();
     assertThat(env(deployment)).containsEntry("TRAININGJOB_LEADER_ELECTION", "true")
-        .containsEntry("TRAININGJOB_LEADER_IDENTITY", "from:metadata.name").containsEntry("TRAININGJOB_DEFAULT_PROVIDER", "ec2")
-        .doesNotContainKey("TRAININGJOB_NAMESPACES");
+        .containsEntry("TRAININGJOB_LEADER_IDENTITY", "from:metadata.name")
+        // no default provider and no operator id: every job names its provider, and EC2 waits for an id of this install's own
+        .doesNotContainKeys("TRAININGJOB_NAMESPACES", "TRAININGJOB_DEFAULT_PROVIDER", "TRAININGJOB_OPERATOR_ID",
+            "TRAININGJOB_ENABLE_LOCAL_PROVIDER");
     assertThat(objects).containsKeys("ClusterRole/tj-trainingjob-operator", "ClusterRoleBinding/tj-trainingjob-operator",
         "ServiceAccount/trainingjob-system/tj-trainingjob-operator", "Service/trainingjob-system/tj-trainingjob-operator-metrics");
-    assertThat(objects.keySet()).noneMatch(k -> k.startsWith("Role/"));
+    // the one Role is leader election's, in the operator's own namespace
+    assertThat(objects.keySet().stream().filter(k -> k.startsWith("Role/")))
+        .containsExactly("Role/trainingjob-system/tj-trainingjob-operator-leader-election");
   }
 
   @Test
   void valuesReachTheOperatorsEnvironmentAndTheServiceAccount() throws Exception {
     Map<String, JsonNode> objects = render("""
         aws: {region: eu-west-1}
+        operatorId: ml-prod-eu1
         ec2: {sshCidrs: [198.51.100.7/32, 10.0.0.0/16], instanceProfile: trainingjob-instance, heartbeatTimeout: 45m}
         defaultProvider: host
         leaderElection: {enabled: false}
@@ -102,7 +107,7 @@ class HelmChartTest {
         .containsEntry("TRAININGJOB_EC2_SSH_CIDRS", "198.51.100.7/32,10.0.0.0/16")
         .containsEntry("TRAININGJOB_EC2_INSTANCE_PROFILE", "trainingjob-instance").containsEntry("TRAININGJOB_DEFAULT_PROVIDER", "host")
         .containsEntry("TRAININGJOB_LEADER_ELECTION", "false").containsEntry("TRAININGJOB_METRICS_PORT", "9090")
-        .containsEntry("TRAININGJOB_EC2_HEARTBEAT_TIMEOUT", "45m");
+        .containsEntry("TRAININGJOB_EC2_HEARTBEAT_TIMEOUT", "45m").containsEntry("TRAININGJOB_OPERATOR_ID", "ml-prod-eu1");
     assertThat(deployment.at("/spec/replicas").asInt()).as("one replica without an election").isEqualTo(1);
     assertThat(deployment.at("/spec/template/spec/containers/0/image").asText()).endsWith(":0.2.0");
     assertThat(deployment.at("/spec/template/spec/containers/0/ports/0/containerPort").asInt()).isEqualTo(9090);
@@ -118,9 +123,9 @@ class HelmChartTest {
         "RoleBinding/ml/tj-trainingjob-operator", "Role/trainingjob-system/tj-trainingjob-operator-leader-election");
     assertThat(objects.keySet()).noneMatch(k -> k.startsWith("Service/"));
     assertThat(env(objects.get("Deployment/trainingjob-system/tj-trainingjob-operator"))).containsEntry("TRAININGJOB_NAMESPACES", "ml,research");
-    // the namespaced Role grants the same on jobs as the ClusterRole, without leases
-    assertThat(rules(objects.get("Role/ml/tj-trainingjob-operator"))).isEqualTo(without(rules(render("{}")
-        .get("ClusterRole/tj-trainingjob-operator")), "coordination.k8s.io"));
+    // the namespaced Role grants the same on jobs as the ClusterRole
+    assertThat(rules(objects.get("Role/ml/tj-trainingjob-operator"))).isEqualTo(rules(render("{}")
+        .get("ClusterRole/tj-trainingjob-operator")));
   }
 
   @Test
@@ -134,10 +139,59 @@ class HelmChartTest {
     JsonNode deployRole = objects(Path.of("deploy/clusterrole.yaml")).get("ClusterRole/trainingjob-operator");
     assertThat(rules(deployRole)).isEqualTo(rules(chartRole));
     JsonNode singleNs = objects(Path.of("deploy/single-namespace/role.yaml")).get("Role/ml/trainingjob-operator");
-    assertThat(rules(singleNs)).isEqualTo(without(rules(chartRole), "coordination.k8s.io"));
+    assertThat(rules(singleNs)).isEqualTo(rules(chartRole));
+    JsonNode deployLeases = objects(Path.of("deploy/leader-election-role.yaml")).get("Role/trainingjob-system/trainingjob-operator-leader-election");
+    assertThat(rules(deployLeases)).isEqualTo(rules(render("{}").get("Role/trainingjob-system/tj-trainingjob-operator-leader-election")));
     // and the raw manifests name what the chart's defaults do
     assertThat(objects(Path.of("deploy/deployment.yaml")).get("Deployment/trainingjob-system/trainingjob-operator")
         .at("/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+  }
+
+  /** Leader election's Lease is the operator's own: a Role in its namespace, in every layout, never a cluster-wide grant. */
+  @Test
+  void leasesAreGrantedInTheOperatorsOwnNamespaceOnly() throws Exception {
+    for (String values : List.of("{}", "{watchNamespaces: [ml, research]}")) {
+      Map<String, JsonNode> objects = render(values);
+      objects.forEach((key, object) -> {
+        if (key.startsWith("ClusterRole/") || key.startsWith("Role/") && !key.equals("Role/trainingjob-system/tj-trainingjob-operator-leader-election")) {
+          assertThat(rules(object)).as(values + ": " + key).noneMatch(r -> r.startsWith("coordination.k8s.io/"));
+        }
+      });
+      assertThat(rules(objects.get("Role/trainingjob-system/tj-trainingjob-operator-leader-election")))
+          .as(values).containsExactly("coordination.k8s.io/leases create,get,update");
+      JsonNode binding = objects.get("RoleBinding/trainingjob-system/tj-trainingjob-operator-leader-election");
+      assertThat(binding.at("/subjects/0/name").asText()).isEqualTo("tj-trainingjob-operator");
+      assertThat(binding.at("/roleRef/kind").asText()).isEqualTo("Role");
+    }
+    // without an election there is no Lease to grant
+    assertThat(render("{leaderElection: {enabled: false}}").keySet()).noneMatch(k -> k.contains("leader-election"));
+
+    // the plain manifests: the ClusterRole grants no Lease; the kustomization brings the Role in trainingjob-system
+    assertThat(rules(objects(Path.of("deploy/clusterrole.yaml")).get("ClusterRole/trainingjob-operator")))
+        .noneMatch(r -> r.startsWith("coordination.k8s.io/"));
+    assertThat(YAML.readTree(Path.of("deploy/kustomization.yaml").toFile()).get("resources").toString()).contains("leader-election-role.yaml");
+    Map<String, JsonNode> deployLeases = objects(Path.of("deploy/leader-election-role.yaml"));
+    assertThat(rules(deployLeases.get("Role/trainingjob-system/trainingjob-operator-leader-election")))
+        .containsExactly("coordination.k8s.io/leases create,get,update");
+    assertThat(deployLeases.get("RoleBinding/trainingjob-system/trainingjob-operator-leader-election").at("/subjects/0/name").asText())
+        .isEqualTo("trainingjob-operator");
+  }
+
+  @Test
+  void theEc2ProviderNeedsAnOperatorIdOfThisInstallsOwn() {
+    assertThatThrownBy(() -> render("{aws: {region: eu-west-1}}")).hasMessageContaining("operatorId is required");
+    assertThatThrownBy(() -> render("{defaultProvider: ec2}")).hasMessageContaining("operatorId is required");
+    // a filter pattern would see other installs' instances; the former default is every old install's
+    assertThatThrownBy(() -> render("{operatorId: \"team-*\"}")).hasMessageContaining("operatorId");
+    assertThatThrownBy(() -> render("{operatorId: trainingjob-operator}")).hasMessageContaining("operatorId");
+  }
+
+  @Test
+  void theLocalProviderCannotBeTurnedOnInACluster() {
+    // it would run job code in the operator's pod, beside its service-account token
+    assertThatThrownBy(() -> render("{defaultProvider: local}")).hasMessageContaining("defaultProvider");
+    assertThatThrownBy(() -> render("{extraEnv: {TRAININGJOB_ENABLE_LOCAL_PROVIDER: \"true\"}}"))
+        .hasMessageContaining("TRAININGJOB_ENABLE_LOCAL_PROVIDER");
   }
 
   @Test
@@ -169,9 +223,5 @@ class HelmChartTest {
     })));
     out.sort(null);
     return out;
-  }
-
-  static List<String> without(List<String> rules, String group) {
-    return rules.stream().filter(r -> !r.startsWith(group + "/")).toList();
   }
 }

@@ -37,8 +37,9 @@ public final class AttachCommand extends MachineVerb {
     Path key = dir.resolve("key");
     SshKeys.writePrivateKeyFile(key, t.key(), "trainingjob");
     Path knownHosts = dir.resolve("known_hosts");
+    // made with its mode, then written: never a moment with more
+    Files.createFile(knownHosts, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(knownHosts, SshKeys.knownHostsLine(t.host(), t.port(), t.hostKey()) + "\n");
-    Files.setPosixFilePermissions(knownHosts, PosixFilePermissions.fromString("rw-------"));
     return MachineAccess.attachArgv(t.user(), t.host(), t.port(), machine.ref().sessionName(),
         MachineAccess.KeyHint.files(key, knownHosts));
   }

@@ -10,7 +10,7 @@ public final class PluginOptions {
   @Option(names = {"-n", "--namespace"}, description = "The job's namespace; the context's when not given.")
   String namespace;
 
-  @Option(names = "--local-work-root", defaultValue = "${env:TRAININGJOB_LOCAL_WORK_ROOT:-${sys:java.io.tmpdir}/trainingjob-local}",
+  @Option(names = "--local-work-root", defaultValue = "${env:TRAININGJOB_LOCAL_WORK_ROOT:-${sys:user.home}/.trainingjob-operator/local}",
       description = "The local provider's working root (its key and known_hosts), for jobs on the local provider. Default: ${DEFAULT-VALUE}.")
   Path localWorkRoot;
 

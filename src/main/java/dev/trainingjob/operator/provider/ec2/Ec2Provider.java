@@ -64,7 +64,8 @@ public final class Ec2Provider implements ComputeProvider {
   public Ec2Provider(Ec2Settings settings, String operatorId, Duration pollInterval, Ec2Clients clients,
       io.fabric8.kubernetes.client.KubernetesClient kubernetes, EventRecorder events, Path outputRoot, Clock clock) {
     this.settings = settings;
-    this.operatorId = operatorId;
+    // the scope of everything this provider sees and does on AWS: never one another install may share
+    this.operatorId = OperatorId.require(operatorId);
     this.ec2 = clients.ec2();
     this.view = new InstanceView(ec2, operatorId, pollInterval, clock);
     this.images = new ImageCatalog(ec2, clients.ssm());

@@ -7,6 +7,8 @@ import java.util.List;
 /**
  * How the ec2 provider works in an account.
  *
+ * @param enabled whether the provider may start at all; false (the demo) builds no AWS client, so nothing asks AWS, or the
+ *     SDK's default chains for a region or credentials, anything
  * @param region the AWS region; null takes the SDK's default chain (AWS_REGION, profile, instance metadata)
  * @param endpoint an EC2/SSM endpoint to use instead of AWS's (a VPC endpoint, LocalStack, the tests' fake)
  * @param sshCidrs where the operator's SSH connections come from: the only sources port 22 is opened to
@@ -22,6 +24,7 @@ import java.util.List;
  * @param shutdownCommand the command that powers the instance off now, run as root by its guard with $1 = why
  */
 public record Ec2Settings(
+    boolean enabled,
     String region,
     URI endpoint,
     List<String> sshCidrs,
@@ -53,6 +56,7 @@ public record Ec2Settings(
 
   public Builder toBuilder() {
     Builder b = new Builder();
+    b.enabled = enabled;
     b.region = region;
     b.endpoint = endpoint;
     b.sshCidrs = sshCidrs;
@@ -69,6 +73,7 @@ public record Ec2Settings(
 
   /** The one place the defaults are written (see OperatorConfig.Builder). */
   public static final class Builder {
+    public boolean enabled = true;
     public String region;
     public URI endpoint;
     public List<String> sshCidrs = List.of();
@@ -85,7 +90,7 @@ public record Ec2Settings(
     }
 
     public Ec2Settings build() {
-      return new Ec2Settings(region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
+      return new Ec2Settings(enabled, region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
           orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand);
     }
   }

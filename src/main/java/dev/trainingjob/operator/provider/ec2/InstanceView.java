@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 final class InstanceView {
   /** What the provider needs of an instance. */
   record Instance(String id, String type, String state, String publicIp, String privateIp, Instant launchTime,
-      String uid, String namespace, String name, String sshUser, boolean spot, String stateReason) {
+      String uid, String namespace, String name, String sshUser, boolean spot, String stateReason, String managedBy) {
     /** Pending or running: a machine that costs money and may serve the job. */
     boolean usable() {
       return "pending".equals(state) || "running".equals(state);
@@ -81,12 +81,14 @@ final class InstanceView {
 
   /**
    * One instance by id, outside the shared view: for an id the view does not show. Empty when EC2
-   * does not know it (which, shortly after a launch, only means "not visible yet").
+   * does not know it (which, shortly after a launch, only means "not visible yet"), and when it is
+   * not this operator's: the id comes from a job's status, which a restored backup or another
+   * cluster's copy of the job may carry, and what is not ours is never described, let alone released.
    */
   Optional<Instance> describe(String instanceId) {
     try {
       return ec2.describeInstances(r -> r.instanceIds(instanceId)).reservations().stream()
-          .flatMap(res -> res.instances().stream()).findFirst().map(InstanceView::of);
+          .flatMap(res -> res.instances().stream()).findFirst().map(InstanceView::of).filter(this::ours);
     } catch (AwsServiceException e) {
       if ("InvalidInstanceID.NotFound".equals(Ec2Errors.code(e))) {
         return Optional.empty();
@@ -104,8 +106,17 @@ final class InstanceView {
     ec2.describeInstancesPaginator(r -> r.maxResults(1000)
             .filters(Filter.builder().name("client-token").values(token).build()))
         .reservations().forEach(res -> res.instances().forEach(i -> found.add(of(i))));
+    found.removeIf(i -> !ours(i));
     return found.stream().filter(Instance::usable).findFirst()
         .or(() -> found.stream().max(java.util.Comparator.comparing(Instance::launchTime)));
+  }
+
+  /**
+   * Carries this operator's id; or is terminated with its tags dropped (EC2 drops them after a while), which says what
+   * became of an instance and leaves nothing to act on.
+   */
+  private boolean ours(Instance i) {
+    return operatorId.equals(i.managedBy()) || (i.managedBy() == null && !i.exists());
   }
 
   static Instance of(software.amazon.awssdk.services.ec2.model.Instance i) {
@@ -116,6 +127,6 @@ final class InstanceView {
     return new Instance(i.instanceId(), i.instanceTypeAsString(), i.state() == null ? "pending" : i.state().nameAsString(),
         i.publicIpAddress(), i.privateIpAddress(), i.launchTime(), tags.get(Ec2Tags.UID), tags.get(Ec2Tags.NAMESPACE),
         tags.get(Ec2Tags.NAME), tags.get(Ec2Tags.SSH_USER), "spot".equals(i.instanceLifecycleAsString()),
-        i.stateReason() == null ? null : i.stateReason().message());
+        i.stateReason() == null ? null : i.stateReason().message(), tags.get(Ec2Tags.MANAGED_BY));
   }
 }

@@ -55,6 +55,8 @@ public final class LocalAccess implements MachineAccessResolver {
   /** What the operator whose working root this is wrote there. */
   public static LocalAccess read(Path workRoot) throws IOException {
     Path root = workRoot.toAbsolutePath();
+    // a key and a host key from a root someone else made would lead to their server, trusted
+    LocalWorkRoot.check(root);
     String line = Files.readString(root.resolve(KNOWN_HOSTS)).strip();
     String keyText = Files.readString(root.resolve(KEY_FILE));
     try {

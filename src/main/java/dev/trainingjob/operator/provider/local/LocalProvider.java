@@ -20,7 +20,9 @@ import java.util.stream.Stream;
 /**
  * The operator's own machine, through its embedded SSH server on 127.0.0.1: the same SSH path as
  * every other provider. Each job logs in as its own user name and so gets its own home under the
- * working root; the host key is the server's own, so it is verified like any other.
+ * working root; the host key is the server's own, so it is verified like any other. A job runs as
+ * the operator's OS user, so the provider is opt-in (Assembly); its commands get an environment
+ * built from nothing, not the operator's (LocalSshServer), and the working root is 0700 (LocalWorkRoot).
  */
 public final class LocalProvider implements ComputeProvider, AutoCloseable {
   private final LocalSshServer server;
@@ -31,7 +33,8 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
   public LocalProvider(Path workRoot, Path outputRoot, RemoteHosts remoteHosts) throws IOException {
     this.outputRoot = outputRoot.toAbsolutePath();
     this.remoteHosts = remoteHosts;
-    server = new LocalSshServer(workRoot.resolve("homes"));
+    Path root = LocalWorkRoot.prepare(workRoot);
+    server = new LocalSshServer(root.resolve("homes"));
     KeyPair key;
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
@@ -42,7 +45,12 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
     }
     server.authorize(key.getPublic());
     // on disk, so a person can run the attach command and the plugin can connect as the operator does
-    access = LocalAccess.write(workRoot, key, server);
+    try {
+      access = LocalAccess.write(root, key, server);
+    } catch (IOException e) {
+      server.close();
+      throw e;
+    }
   }
 
   @Override

@@ -7,8 +7,10 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.sshd.common.config.keys.KeyUtils;
@@ -29,7 +31,9 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 /**
  * An SSH server on 127.0.0.1 that runs commands as the operator's own user: the machine of the
  * local provider. Each login user name gets its own home under the working root, so jobs keep
- * apart; SFTP sees only that home. Only keys added with {@link #authorize} may log in.
+ * apart; SFTP sees only that home. Only keys added with {@link #authorize} may log in. A command's
+ * environment is built from nothing, as sshd builds a login's: the operator's own (its kubeconfig
+ * or service-account settings, its AWS credentials) never reaches a job.
  */
 public final class LocalSshServer implements AutoCloseable {
   private final SshServer server;
@@ -53,7 +57,7 @@ public final class LocalSshServer implements AutoCloseable {
 
   /**
    * A server on a given address and port with a given host key; {@code env} is added to every
-   * command's environment (PATH, say).
+   * command's environment (PATH, say), which otherwise holds only HOME, PATH and LANG.
    */
   public LocalSshServer(Path root, String host, int port, KeyPair hostKeyPair, Map<String, String> env) throws IOException {
     this.root = root.toAbsolutePath().normalize();
@@ -117,13 +121,28 @@ public final class LocalSshServer implements AutoCloseable {
     return home;
   }
 
-  /** Runs each command with /bin/sh in the login user's home, with HOME set to it. */
+  /**
+   * What a command's environment holds besides {@code env}: HOME, and the operator's PATH and LANG (where to find python
+   * and screen, and how to read text: no credential is in either). Nothing else of the operator's environment.
+   */
+  static Map<String, String> baseEnvironment(Path home) {
+    Map<String, String> base = new LinkedHashMap<>();
+    base.put("HOME", home.toString());
+    base.put("PATH", Optional.ofNullable(System.getenv("PATH")).orElse("/usr/local/bin:/usr/bin:/bin"));
+    base.put("LANG", Optional.ofNullable(System.getenv("LANG")).orElse("C.UTF-8"));
+    return base;
+  }
+
+  /** Runs each command with /bin/sh in the login user's home, in an environment of its own (env -i). */
   private final class HomeCommandFactory implements CommandFactory {
     @Override
     public Command createCommand(ChannelSession channel, String command) throws IOException {
       Path home = home(channel.getSession().getUsername());
-      List<String> argv = new ArrayList<>(List.of("/usr/bin/env", "HOME=" + home));
-      env.forEach((k, v) -> argv.add(k + "=" + v));
+      Map<String, String> environment = baseEnvironment(home);
+      environment.putAll(env);
+      // -i: the process would inherit the operator's environment, and MINA adds what the client asked for on top
+      List<String> argv = new ArrayList<>(List.of("/usr/bin/env", "-i"));
+      environment.forEach((k, v) -> argv.add(k + "=" + v));
       argv.addAll(List.of("/bin/sh", "-c", "cd \"$HOME\" && exec /bin/sh -c \"$1\"", "sh", command));
       return new InvertedShellWrapper(new ProcessShell(argv));
     }

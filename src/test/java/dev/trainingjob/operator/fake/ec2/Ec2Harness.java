@@ -48,10 +48,34 @@ public final class Ec2Harness implements AutoCloseable {
   /** Sees every Event the provider records, before it is written; may throw to fault the operator there. */
   public volatile BiConsumer<String, String> onProviderEvent = (reason, message) -> { };
 
+  /** The operator id of a harness's operator unless a test names another. */
+  public static final String OPERATOR_ID = "test-operator";
+  /** Whether close() closes the fake: not one another harness shares. */
+  private final boolean ownsFake;
+
   public Ec2Harness(Path root) throws IOException {
+    this(root, OPERATOR_ID);
+  }
+
+  /** A harness whose operator is the install {@code operatorId}. */
+  public Ec2Harness(Path root, String operatorId) throws IOException {
+    this(root, new FakeEc2(root.resolve("fake")), true, operatorId);
+  }
+
+  /**
+   * A harness with an API of its own and an operator named {@code operatorId}, in the account of {@code fake}: another
+   * install beside the one whose harness made the fake (which closes it).
+   */
+  public static Ec2Harness sharing(FakeEc2 fake, Path root, String operatorId) throws IOException {
+    return new Ec2Harness(root, fake, false, operatorId);
+  }
+
+  private Ec2Harness(Path root, FakeEc2 fake, boolean ownsFake, String operatorId) throws IOException {
     this.root = root;
-    fake = new FakeEc2(root.resolve("fake"));
+    this.fake = fake;
+    this.ownsFake = ownsFake;
     config = OperatorConfig.defaults().with(c -> {
+      c.operatorId = operatorId;
       c.defaultProvider = "ec2";
       c.pollInterval = c.probeInterval = Duration.ofMillis(250);
       c.sshReadyTimeout = Duration.ofSeconds(60);
@@ -156,7 +180,9 @@ public final class Ec2Harness implements AutoCloseable {
   @Override
   public void close() {
     stopOperator();
-    fake.close();
+    if (ownsFake) {
+      fake.close();
+    }
     api.close();
   }
 }

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 /** The IAM policy in deploy/: what it allows, and that the dangerous actions are scoped by tag. */
 class IamPolicyTest {
   static final Path POLICY = Path.of("deploy/iam/trainingjob-operator-policy.json");
+  /** What the admin replaces with the install's operator id (README: IAM). */
+  static final String PLACEHOLDER = "REPLACE_WITH_OPERATOR_ID";
 
   static List<JsonNode> statements() throws IOException {
     List<JsonNode> out = new ArrayList<>();
@@ -52,6 +54,26 @@ class IamPolicyTest {
       assertThat(granting).as(action).isNotEmpty().allSatisfy(s -> assertThat(s.at("/Condition/StringEquals")
           .get("aws:ResourceTag/" + Ec2Tags.MANAGED_BY)).as(action + " must require the managed-by tag").isNotNull());
     }
+  }
+
+  /**
+   * Every managed-by condition names one install, through one placeholder the admin replaces with the operator id. The
+   * placeholder can never be an operator id, so a policy attached unedited lets no operator launch or destroy anything,
+   * and none names the id every install used to share.
+   */
+  @Test
+  void theManagedByConditionsNameOneInstallThroughAPlaceholderNoOperatorCanCarry() throws IOException {
+    List<String> values = new ArrayList<>();
+    for (JsonNode s : statements()) {
+      s.at("/Condition").forEach(operator -> operator.fields().forEachRemaining(condition -> {
+        if (condition.getKey().endsWith("/" + Ec2Tags.MANAGED_BY)) {
+          values.add(condition.getValue().asText());
+        }
+      }));
+    }
+    assertThat(values).hasSize(3).containsOnly(PLACEHOLDER);
+    assertThat(OperatorId.problem(PLACEHOLDER)).isPresent();
+    assertThat(java.nio.file.Files.readString(POLICY)).doesNotContain(OperatorId.FORMER_DEFAULT + "\"");
   }
 
   @Test
