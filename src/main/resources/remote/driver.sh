@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The job's driver, started once by start.sh inside a detached screen session.
 # Bootstraps Python once, runs the entrypoint once, and records the result in files that
-# probe.sh reports. Every input is read from files under config/, never interpolated into a command line.
+# probe.sh reports. Every input is read from files under config/, never interpolated into a command line;
+# the git credentials among them (git_token, git_username, git_ssh_key, git_known_hosts) are removed once
+# the clone is over, whatever its outcome.
 #
 # The protocol with the operator (ProbeResult's javadoc is the other half). Each file is written
 # whole and renamed into place, so a probe never sees half of one.
@@ -36,6 +38,8 @@ write_atomic() { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }
 set_state() { write_atomic "$DIR/state" "$1"; }
 conf() { if [ -f "$CFG/$1" ]; then cat "$CFG/$1"; fi; }
 has_conf() { [ -s "$CFG/$1" ]; }
+# the clone's credentials (spec.script.git.credentialsSecret) are kept no longer than the clone
+forget_git_credentials() { rm -f "$CFG/git_token" "$CFG/git_username" "$CFG/git_ssh_key" "$CFG/git_known_hosts"; }
 
 # record_exit EXIT_CODE REASON_CODE DETAIL: the first recorded exit wins
 record_exit() {
@@ -53,6 +57,7 @@ doing setup "starting"
 interrupted=""
 on_exit() {
   local code=$?
+  forget_git_credentials
   if [ ! -e "$DIR/exit_code" ]; then
     [ "$code" -ne 0 ] || code=1
     log "bootstrap failed while ${step} (exit ${code})"
@@ -93,11 +98,32 @@ MODE=$(conf bootstrap)
 MODE=${MODE:-system}
 
 # --- the job's files from git (inline and ConfigMap files, already uploaded, take precedence)
+# Credentials reach git through files of mode 0600 that git reads itself: a token through the
+# credential helper git-credential.sh, a deploy key through GIT_SSH_COMMAND's -i. Never in the URL or
+# on a command line, which everyone on the machine sees in the process list while git runs.
 if has_conf git_url && [ ! -e "$DIR/.git-done" ]; then
   doing git "cloning $(conf git_url)"
   command -v git >/dev/null 2>&1 || { log "git is not installed"; exit 127; }
   rm -rf "$DIR/git-checkout"
-  git clone --quiet -- "$(conf git_url)" "$DIR/git-checkout"
+  # without a terminal prompt, a refused login fails at once instead of waiting on screen's terminal for the pending deadline
+  git_env=(GIT_TERMINAL_PROMPT=0)
+  git_opts=()
+  if has_conf git_token; then
+    # the machine's own helpers (credential.helper=store would keep the token) are emptied first
+    git_env+=(TRAININGJOB_GIT_CREDENTIAL_HELPER="$DIR/git-credential.sh")
+    git_opts+=(-c credential.helper= -c 'credential.helper=!bash "$TRAININGJOB_GIT_CREDENTIAL_HELPER"')
+  fi
+  if has_conf git_ssh_key; then
+    # only this key, no agent, no prompt; a host key nobody vouched for is refused (no trust on first use)
+    ssh_cmd="ssh -i $(printf '%q' "$CFG/git_ssh_key") -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes"
+    if has_conf git_known_hosts; then
+      ssh_cmd+=" -o UserKnownHostsFile=$(printf '%q' "$CFG/git_known_hosts")"
+    fi
+    git_env+=(GIT_SSH_COMMAND="$ssh_cmd")
+  fi
+  # env, not export: none of this reaches the script
+  env "${git_env[@]}" git ${git_opts[@]+"${git_opts[@]}"} clone --quiet -- "$(conf git_url)" "$DIR/git-checkout"
+  forget_git_credentials
   if has_conf git_ref; then
     doing git "checking out $(conf git_ref)"
     git -C "$DIR/git-checkout" checkout --quiet --detach "$(conf git_ref)" --

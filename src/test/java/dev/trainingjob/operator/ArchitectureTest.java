@@ -76,10 +76,17 @@ class ArchitectureTest {
       .because("kube (reading Secrets) is shared by the operator and the kubectl plugin: a leaf both may use");
 
   @ArchTest
+  static final ArchRule redactDependsOnNothingOfOurs = noClasses()
+      .that().resideInAPackage(pkg("redact"))
+      .should().dependOnClassesThat(oursOtherThan(pkg("redact")))
+      .because("redact masks secrets in plain text for status, the loop's messages and the kubectl plugin alike: "
+          + "a leaf on text alone, so every place that shows text to people can use the same one");
+
+  @ArchTest
   static final ArchRule statusDependsOnlyOnWhatItAssembles = noClasses()
       .that().resideInAPackage(pkg("status"))
       .should().dependOnClassesThat(oursOtherThan(pkg("status"), pkg("api"), pkg("job"), pkg("progress"),
-          pkg("cost"), OURS + ".remote"))
+          pkg("cost"), pkg("redact"), OURS + ".remote"))
       .because("status assembles the status from what was observed (the probe, progress, cost, failures) "
           + "and must stay testable without a provider, SSH (remote.ssh) or the reconcile loop");
 
@@ -107,7 +114,7 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule theLowerLayersNeverUseTheReconciler = noClasses()
       .that().resideInAnyPackage(pkg("provider"), pkg("remote"), pkg("progress"), pkg("api"), pkg("job"),
-          pkg("status"), pkg("cost"), pkg("config"), pkg("metrics"))
+          pkg("status"), pkg("cost"), pkg("config"), pkg("metrics"), pkg("redact"))
       .should().dependOnClassesThat().resideInAPackage(pkg("reconciler"))
       .because("the reconciler drives providers, machines and the status; "
           + "an arrow back up would tie them to one loop and make them untestable alone");

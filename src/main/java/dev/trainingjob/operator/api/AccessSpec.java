@@ -8,7 +8,8 @@ import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class AccessSpec {
-  @JsonPropertyDescription("TCP ports on the machine to open (1-65535), for example 6006 for TensorBoard. "
+  @JsonPropertyDescription("TCP ports on the machine to open (1-65535), for example 6006 for TensorBoard; never the SSH port "
+      + "(22), which the operator opens itself to its own addresses only. "
       + "Prefer the kubectl trainingjob tunnel command, which opens nothing.")
   public List<@Min(1) @Max(65535) Integer> ports;
 

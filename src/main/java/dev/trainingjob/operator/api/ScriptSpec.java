@@ -30,12 +30,39 @@ public class ScriptSpec {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class GitSource {
+    /** The credentialsSecret key of an https token, and of the user name that goes with it. */
+    public static final String TOKEN_KEY = "token";
+    public static final String USERNAME_KEY = "username";
+    /** The credentialsSecret key of an SSH deploy key (as in a kubernetes.io/ssh-auth Secret), and of its known_hosts lines. */
+    public static final String SSH_KEY = "ssh-privatekey";
+    public static final String KNOWN_HOSTS_KEY = "known_hosts";
+    /** git's scp-like syntax for SSH: user@host:path. */
+    public static final java.util.regex.Pattern SCP_LIKE = java.util.regex.Pattern.compile("[\\w.-]+@[\\w.-]+:\\S+");
+
     @Required
     @Size(min = 1)
-    @JsonPropertyDescription("The repository URL (https://, ssh:// or git@host:path).")
+    @JsonPropertyDescription("The repository URL (https://, ssh:// or git@host:path), without credentials in it: "
+        + "those go in credentialsSecret.")
     public String url;
 
     @JsonPropertyDescription("The branch, tag or commit to check out; the repository's default branch when empty.")
     public String ref;
+
+    @JsonPropertyDescription("Name of a Secret in the job's namespace with the credentials to clone with. For an https:// URL "
+        + "its key token (a personal access or deploy token), and optionally username (x-access-token when not given); "
+        + "for ssh:// or user@host:path its key ssh-privatekey (an unencrypted deploy key), and optionally known_hosts "
+        + "(the server's host keys; without it, only hosts the machine already knows are trusted). They reach git through "
+        + "files only the job's user can read, removed after the clone, never through the URL or a command line.")
+    public String credentialsSecret;
+
+    /** Whether git reaches the repository over SSH (ssh:// or the scp-like user@host:path), so a deploy key rather than a token applies. */
+    public static boolean overSsh(String url) {
+      return url != null && (url.startsWith("ssh://") || SCP_LIKE.matcher(url).matches());
+    }
+
+    /** The key of credentialsSecret that a clone of {@code url} needs. */
+    public static String credentialKey(String url) {
+      return overSsh(url) ? SSH_KEY : TOKEN_KEY;
+    }
   }
 }

@@ -19,6 +19,11 @@ public final class SpecValidator {
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern BOOTSTRAP = Pattern.compile("system|venv|conda");
   private static final Pattern CIDR = Pattern.compile("([0-9a-fA-F:.]+)/([0-9]{1,3})");
+  /** The user info of a URL: scheme://USERINFO@host, up to the first '/'. */
+  private static final Pattern URL_USER_INFO = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/@]*)@");
+  private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  /** SSH, on every machine: the operator opens it itself, to its own CIDRs only. */
+  public static final int SSH_PORT = 22;
 
   /** One thing wrong with a spec: the field's path and what is wrong with it. */
   public record Violation(String field, String problem) {
@@ -97,11 +102,40 @@ public final class SpecValidator {
         out.add(new Violation("spec.script.git.url", "is required"));
       } else if (!script.git.url.matches("(https?|ssh|git|file)://\\S+|[\\w.-]+@[\\w.-]+:\\S+")) {
         out.add(new Violation("spec.script.git.url", "must be an https://, ssh://, git:// or user@host:path URL"));
+      } else {
+        gitCredentials(script.git, out);
       }
       // a ref starting with '-' would be read by git as an option
       if (script.git.ref != null && (script.git.ref.startsWith("-") || script.git.ref.chars().anyMatch(Character::isWhitespace))) {
         out.add(new Violation("spec.script.git.ref", "must be a branch, tag or commit (no leading '-', no spaces)"));
       }
+    }
+  }
+
+  /**
+   * Credentials never travel in the URL: a URL lands in the machine's process list while git runs,
+   * and in messages and Events when the clone fails. They come from credentialsSecret, and only
+   * over a transport that encrypts them.
+   */
+  private static void gitCredentials(ScriptSpec.GitSource git, List<Violation> out) {
+    var userInfo = URL_USER_INFO.matcher(git.url);
+    if (userInfo.find()) {
+      String scheme = userInfo.group(1).toLowerCase(java.util.Locale.ROOT);
+      // ssh://git@host/... names a user and nothing secret; an http(s) user name is half of a credential, and user:secret always is
+      if (userInfo.group(2).contains(":") || scheme.startsWith("http")) {
+        out.add(new Violation("spec.script.git.url", "must not carry credentials (user:token@ or token@): "
+            + "put them in a Secret and name it in spec.script.git.credentialsSecret (keys token and username)"));
+      }
+    }
+    if (git.credentialsSecret == null) {
+      return;
+    }
+    if (!DNS_SUBDOMAIN.matcher(git.credentialsSecret).matches()) {
+      out.add(new Violation("spec.script.git.credentialsSecret", "must be the name of a Secret, got " + git.credentialsSecret));
+    } else if (git.url.startsWith("http://")) {
+      out.add(new Violation("spec.script.git.credentialsSecret", "would be sent unencrypted to an http:// URL; use https://"));
+    } else if (git.url.startsWith("git://") || git.url.startsWith("file://")) {
+      out.add(new Violation("spec.script.git.credentialsSecret", "does not apply to a git:// or file:// URL, which takes no credentials"));
     }
   }
 
@@ -233,6 +267,8 @@ public final class SpecValidator {
         Integer port = access.ports.get(i);
         if (port == null || port < 1 || port > 65535) {
           out.add(new Violation("spec.access.ports[" + i + "]", "must be between 1 and 65535, got " + port));
+        } else if (port == SSH_PORT) {
+          out.add(new Violation("spec.access.ports[" + i + "]", sshPortProblem(port)));
         }
       }
     }
@@ -249,6 +285,16 @@ public final class SpecValidator {
     if (ports && !cidrs) {
       out.add(new Violation("spec.access.allowedCidrs", "must name who may reach spec.access.ports; nothing is opened to the world by default"));
     }
+  }
+
+  /**
+   * Why spec.access.ports may not name the SSH port: beside the operator's own narrow rule, it would
+   * open SSH to whoever allowedCidrs names (0.0.0.0/0 included). A provider whose machines listen
+   * for SSH elsewhere refuses that port with the same words.
+   */
+  public static String sshPortProblem(int port) {
+    return "names the SSH port " + port + ", which the operator opens itself to its own addresses only; "
+        + "to reach the machine use kubectl trainingjob attach or tunnel, which go through that connection";
   }
 
   /** True for an IPv4 or IPv6 address with a prefix length that fits it. */

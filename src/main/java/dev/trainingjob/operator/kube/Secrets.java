@@ -1,13 +1,19 @@
 package dev.trainingjob.operator.kube;
 
+import dev.trainingjob.operator.api.EnvVarSpec;
+import dev.trainingjob.operator.api.ScriptSpec;
+import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.api.TrainingJobSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
- * Reads one value of a Secret, for the operator and the kubectl plugin alike. The failures say
+ * Reads Secret values, for the operator and the kubectl plugin alike. The failures say
  * which of the three it is, so each caller can decide what it means (a Secret that may still be
  * created is worth waiting for; a key that is not there is a mistake in the spec), and their
  * messages name the Secret and the key, never a value.
@@ -54,6 +60,44 @@ public final class Secrets {
       throw new Unavailable(Problem.NO_SECRET, "Secret " + namespace + "/" + name + " does not exist");
     }
     return value(secret, key, namespace + "/" + name);
+  }
+
+  /**
+   * The values of the Secrets a job names (its Secret-backed environment, its git credentials): what
+   * text shown to people must never contain. What cannot be read (a Secret gone, one this client may
+   * not read) is left out: the shapes of credentials are still masked.
+   */
+  public static Set<String> valuesNamedBy(KubernetesClient client, TrainingJob job) {
+    Set<String> values = new HashSet<>();
+    TrainingJobSpec spec = job.getSpec();
+    if (spec == null) {
+      return values;
+    }
+    String ns = job.getMetadata().getNamespace();
+    if (spec.env != null) {
+      for (EnvVarSpec var : spec.env) {
+        if (var != null && var.valueFrom != null && var.valueFrom.secretKeyRef != null) {
+          readInto(values, client, ns, var.valueFrom.secretKeyRef.name, var.valueFrom.secretKeyRef.key);
+        }
+      }
+    }
+    var git = spec.script == null ? null : spec.script.git;
+    if (git != null && git.credentialsSecret != null) {
+      readInto(values, client, ns, git.credentialsSecret, ScriptSpec.GitSource.TOKEN_KEY);
+      readInto(values, client, ns, git.credentialsSecret, ScriptSpec.GitSource.SSH_KEY);
+    }
+    return values;
+  }
+
+  private static void readInto(Set<String> values, KubernetesClient client, String ns, String name, String key) {
+    if (name == null || key == null) {
+      return;
+    }
+    try {
+      values.add(value(client, ns, name, key));
+    } catch (Unavailable | KubernetesClientException e) {
+      // nothing of it can be masked by value; the job goes on
+    }
   }
 
   /** The value of {@code key} in a Secret already read. */

@@ -2,6 +2,7 @@ package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.PythonSpec;
+import dev.trainingjob.operator.api.ScriptSpec.GitSource;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobSpec;
 import dev.trainingjob.operator.job.JobFailure;
@@ -15,7 +16,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +24,8 @@ import java.util.Set;
 
 /**
  * Resolves a job's spec into the bundle to upload: ConfigMap files and Secret values are read
- * here, at upload time, and never written anywhere but the machine's 0600 environment file.
+ * here, at upload time, and never written anywhere but the machine's files of mode 0600 (the
+ * environment file, the git credentials).
  */
 public class JobBundles {
   private final KubernetesClient client;
@@ -62,7 +63,8 @@ public class JobBundles {
     var python = new JobBundle.Python(PythonSpec.bootstrapOf(py), py == null ? null : py.version,
         py == null || py.requirements == null ? List.of() : py.requirements,
         py == null || py.condaPackages == null ? List.of() : py.condaPackages);
-    var git = spec.script.git == null ? null : new JobBundle.Git(spec.script.git.url, spec.script.git.ref);
+    var git = spec.script.git == null ? null
+        : new JobBundle.Git(spec.script.git.url, spec.script.git.ref, gitCredentials(ns, spec.script.git));
     return new JobBundle(JobRef.of(job), files, spec.script.entrypoint,
         spec.script.args == null ? List.of() : spec.script.args, env, python, git,
         spec.output == null || spec.output.paths == null ? List.of() : spec.output.paths,
@@ -93,11 +95,45 @@ public class JobBundles {
         }
       }
     }
+    var git = spec.script == null ? null : spec.script.git;
+    if (git != null && git.credentialsSecret != null) {
+      // the key the URL's transport needs: token for https, ssh-privatekey for ssh
+      Optional<String> problem = unreadable(ns, git.credentialsSecret, GitSource.credentialKey(git.url),
+          "spec.script.git.credentialsSecret");
+      if (problem.isPresent()) {
+        return problem;
+      }
+    }
     var host = spec.compute == null ? null : spec.compute.host;
     if (host != null && host.privateKeySecret != null) {
       return unreadable(ns, host.privateKeySecret, HostProvider.KEY_FIELD, "spec.compute.host.privateKeySecret");
     }
     return Optional.empty();
+  }
+
+  /** The clone's credentials from spec.script.git.credentialsSecret: a token for https, a deploy key for ssh. */
+  private JobBundle.GitCredentials gitCredentials(String ns, GitSource git) {
+    if (git.credentialsSecret == null) {
+      return null;
+    }
+    String field = "spec.script.git.credentialsSecret";
+    if (GitSource.overSsh(git.url)) {
+      return JobBundle.GitCredentials.sshKey(secretValue(ns, git.credentialsSecret, GitSource.SSH_KEY, field),
+          optionalValue(ns, git.credentialsSecret, GitSource.KNOWN_HOSTS_KEY, field));
+    }
+    return JobBundle.GitCredentials.token(optionalValue(ns, git.credentialsSecret, GitSource.USERNAME_KEY, field),
+        secretValue(ns, git.credentialsSecret, GitSource.TOKEN_KEY, field));
+  }
+
+  private String optionalValue(String ns, String name, String key, String field) {
+    try {
+      return Secrets.value(client, ns, name, key);
+    } catch (Secrets.Unavailable e) {
+      if (e.problem() == Secrets.Problem.NO_KEY) {
+        return null;
+      }
+      throw new IllegalStateException(e.getMessage() + " (" + field + ")", e);
+    }
   }
 
   private Optional<String> unreadable(String ns, String name, String key, String field) {
@@ -109,34 +145,27 @@ public class JobBundles {
     }
   }
 
-  /** The values of the job's environment variables that come from Secrets: what the log tail must never show. */
+  /**
+   * The values of the Secrets the job names (its environment's, its git credentials): what the log
+   * tail, messages and Events must never show. A Secret gone since the upload adds nothing.
+   */
   public Set<String> secretValues(TrainingJob job) {
-    Set<String> values = new HashSet<>();
-    var env = job.getSpec() == null ? null : job.getSpec().env;
-    if (env == null) {
-      return values;
-    }
-    for (EnvVarSpec var : env) {
-      if (var.valueFrom != null && var.valueFrom.secretKeyRef != null) {
-        try {
-          values.add(secretValue(job.getMetadata().getNamespace(), var.valueFrom.secretKeyRef));
-        } catch (RuntimeException e) {
-          // a Secret gone since the upload: nothing of it can be masked, and the job goes on
-        }
-      }
-    }
-    return values;
+    return Secrets.valuesNamedBy(client, job);
   }
 
   private String secretValue(String ns, EnvVarSpec.SecretKeyRef ref) {
+    return secretValue(ns, ref.name, ref.key, "spec.env");
+  }
+
+  private String secretValue(String ns, String name, String key, String field) {
     try {
-      return Secrets.value(client, ns, ref.name, ref.key);
+      return Secrets.value(client, ns, name, key);
     } catch (Secrets.Unavailable e) {
       if (e.problem() == Secrets.Problem.NO_KEY) {
-        throw new JobFailure(Reason.InvalidSecret, e.getMessage() + " (spec.env)");
+        throw new JobFailure(Reason.InvalidSecret, e.getMessage() + " (" + field + ")");
       }
       // a Secret not there yet may still be created: worth retrying
-      throw new IllegalStateException(e.getMessage() + " (spec.env)", e);
+      throw new IllegalStateException(e.getMessage() + " (" + field + ")", e);
     }
   }
 

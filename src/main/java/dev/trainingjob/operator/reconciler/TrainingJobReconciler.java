@@ -8,6 +8,7 @@ import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.SpecValidator;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
+import dev.trainingjob.operator.redact.LogRedactor;
 import dev.trainingjob.operator.status.CostEstimate;
 import dev.trainingjob.operator.status.StatusRecorder;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -191,7 +192,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   /** Errors that retrying may fix: say so in status (once per distinct message), and let JOSDK retry. */
   @Override
   public ErrorStatusUpdateControl<TrainingJob> updateErrorStatus(TrainingJob job, Context<TrainingJob> context, Exception e) {
-    String message = "Retrying after an error: " + rootMessage(e);
+    // an error's text may quote what it was given (a command's output, a URL): credentials in it are masked
+    String message = "Retrying after an error: " + LogRedactor.redact(rootMessage(e), List.of());
     LOG.warn("{}: {}", job.ref(), message, e);
     if (job.getStatus() == null) {
       job.setStatus(new TrainingJobStatus());

@@ -7,7 +7,7 @@ import java.util.Map;
  * What is uploaded for one job, with everything resolved: file contents (inline and ConfigMap),
  * environment values (Secrets included), and the settings the driver reads.
  *
- * @param env values may come from Secrets: toString leaves them out
+ * @param env values may come from Secrets: toString leaves them out (and the git credentials)
  */
 public record JobBundle(
     JobRef job,
@@ -23,7 +23,32 @@ public record JobBundle(
 
   public record Python(String bootstrap, String version, List<String> requirements, List<String> condaPackages) {}
 
-  public record Git(String url, String ref) {}
+  /**
+   * @param credentials what to clone with, or null: read from spec.script.git.credentialsSecret
+   */
+  public record Git(String url, String ref, GitCredentials credentials) {}
+
+  /**
+   * Credentials for the clone, either a token (https) or a deploy key (ssh). They reach the machine
+   * as files of mode 0600, never in a URL or on a command line; toString leaves them out.
+   *
+   * @param username the user name that goes with the token, or null for the driver's default
+   * @param knownHosts known_hosts lines for the SSH server, or null to trust only what the machine knows
+   */
+  public record GitCredentials(String username, String token, String sshPrivateKey, String knownHosts) {
+    public static GitCredentials token(String username, String token) {
+      return new GitCredentials(username, token, null, null);
+    }
+
+    public static GitCredentials sshKey(String privateKey, String knownHosts) {
+      return new GitCredentials(null, null, privateKey, knownHosts);
+    }
+
+    @Override
+    public String toString() {
+      return token != null ? "GitCredentials[token" + (username == null ? "" : " for " + username) + "]" : "GitCredentials[ssh key]";
+    }
+  }
 
   @Override
   public String toString() {

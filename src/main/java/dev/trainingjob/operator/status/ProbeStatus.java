@@ -6,6 +6,7 @@ import dev.trainingjob.operator.api.ProgressStatus;
 import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.progress.LogProgress;
+import dev.trainingjob.operator.redact.LogRedactor;
 import dev.trainingjob.operator.remote.ProbeResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -30,10 +31,11 @@ public final class ProbeStatus {
   /**
    * Applies a probe to the status.
    *
-   * @param secretValues the values of the job's Secret-backed environment, masked wherever they appear in the log
+   * @param secretValues the values of the Secrets the job names, masked wherever they appear in the log
    */
   public static void apply(TrainingJobStatus status, ProbeResult probe, Collection<String> secretValues, Instant now,
       Long generation) {
+    // masked before anything reads it: progress metrics come from these lines too, and a metric is shown in status
     List<String> lines = probe.logTail() == null ? List.of() : LogRedactor.redact(probe.logTail(), secretValues);
     if (probe.logTail() != null) {
       status.logTail = tail(lines);
@@ -57,7 +59,7 @@ public final class ProbeStatus {
 
   /** The driver's detail sentence as status and Events may show it: secrets and credentials masked. */
   public static String redacted(String detail, Collection<String> secretValues) {
-    return detail == null ? null : LogRedactor.redact(List.of(detail), secretValues).get(0);
+    return LogRedactor.redact(detail, secretValues);
   }
 
   /** The last lines, each cut to a length, all within a byte budget: status stays small whatever the script prints. */

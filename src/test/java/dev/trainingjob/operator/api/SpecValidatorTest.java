@@ -61,6 +61,52 @@ class SpecValidatorTest {
   }
 
   @Test
+  void theSshPortIsTheOperatorsAndNeverOpenedOnRequest() {
+    assertThat(problems(s -> s.access = access(List.of(6006, 22), List.of("0.0.0.0/0"))))
+        .containsExactly("spec.access.ports[1]: " + SpecValidator.sshPortProblem(22));
+    assertThat(problems(s -> s.access = access(List.of(6006, 8888), List.of("203.0.113.0/24")))).isEmpty();
+  }
+
+  private static ScriptSpec.GitSource git(String url, String credentialsSecret) {
+    ScriptSpec.GitSource git = new ScriptSpec.GitSource();
+    git.url = url;
+    git.credentialsSecret = credentialsSecret;
+    return git;
+  }
+
+  private static List<String> gitProblems(String url, String credentialsSecret) {
+    return problems(s -> {
+      s.script.configMap = "c";
+      s.script.git = git(url, credentialsSecret);
+    });
+  }
+
+  @Test
+  void gitCredentialsInTheUrlAreRefusedPointingToTheSecret() {
+    for (String url : List.of("https://oauth2:glpat-abcdef123456@gitlab.com/team/repo.git", "https://ghp_abcdef123456@github.com/o/r.git",
+        "https://me@github.com/o/r.git", "ssh://git:hunter22@git.example.com/r.git")) {
+      assertThat(gitProblems(url, null)).as(url).singleElement().asString()
+          .startsWith("spec.script.git.url: must not carry credentials").contains("spec.script.git.credentialsSecret")
+          // the message never repeats what it refuses
+          .doesNotContain("glpat", "ghp_", "hunter22");
+    }
+    // a user name for SSH is no secret
+    assertThat(gitProblems("ssh://git@github.com/o/r.git", null)).isEmpty();
+    assertThat(gitProblems("git@github.com:o/r.git", "deploy-key")).isEmpty();
+    assertThat(gitProblems("https://github.com/o/r.git", "gh-token")).isEmpty();
+  }
+
+  @Test
+  void gitCredentialsGoOnlyWhereTheyAreEncryptedAndTakenAndNameASecret() {
+    assertThat(gitProblems("http://git.example.com/r.git", "gh-token")).singleElement().asString()
+        .startsWith("spec.script.git.credentialsSecret: would be sent unencrypted");
+    assertThat(gitProblems("git://git.example.com/r.git", "gh-token")).singleElement().asString()
+        .startsWith("spec.script.git.credentialsSecret: does not apply");
+    assertThat(gitProblems("https://github.com/o/r.git", "Not_A_Name")).singleElement().asString()
+        .startsWith("spec.script.git.credentialsSecret: must be the name of a Secret");
+  }
+
+  @Test
   void argumentsThatWouldBeReadAsOptionsAreRefused() {
     assertThat(problems(s -> {
       s.script.configMap = "c";

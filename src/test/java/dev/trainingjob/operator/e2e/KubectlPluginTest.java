@@ -16,6 +16,7 @@ import dev.trainingjob.operator.cli.plugin.PluginException;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.support.Jobs;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -131,7 +132,7 @@ class KubectlPluginTest {
     AtomicBoolean keepGoing = new AtomicBoolean(true);
     Thread follower = new Thread(() -> {
       try {
-        LogsCommand.stream(machine, true, out, keepGoing::get);
+        LogsCommand.stream(machine, java.util.Set.of(), true, out, keepGoing::get);
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
@@ -151,6 +152,60 @@ class KubectlPluginTest {
     Result once = cli("logs", "ticker", "-n", "default");
     assertThat(once.code()).isZero();
     assertThat(once.err()).isEmpty();
+  }
+
+  static final String DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+      + "uJAOi+wDxU+GnGQCmziWAO21zmd0IzhSA+rwmq0fjj0Uedm6ROtmsFmzhHI8ZR7b\n"
+      + "jUl3mn8yIGSfRWFTLc7rdJ844AKlAAUxP0czy+2I1Qiu/20HuX969Kc6JZ6jmtJY\n"
+      + "dwyj7B4W7RK/Wd9UpdN/Soo+YuNf5SXOWFEk3SfrMPovnPwknqlby5FGFqJ6ZlAr\n"
+      + "-----END OPENSSH PRIVATE KEY-----\n";
+  static final String HF_TOKEN = "hf_Q7mN2pX9rT4vW8yZ1bC5dF3gH6jK0lA";
+  static final String LEAKY = """
+      import os, time
+      key = os.environ["DEPLOY_KEY"]
+      print("a line of it alone:", key.splitlines()[2], flush=True)
+      print(key, flush=True)
+      print("-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun", flush=True)
+      print("-----END RSA PRIVATE KEY-----", flush=True)
+      print("python train.py --hf-token %s --epochs 3" % "HF_TOKEN_VALUE", flush=True)
+      print("step 10/10 done", flush=True)
+      time.sleep(600)
+      """.replace("HF_TOKEN_VALUE", HF_TOKEN);
+
+  @Test
+  void logsAndStatusMaskKeyBlocksMultiLineSecretsAndCredentialFlags() throws Exception {
+    api.client().resource(new SecretBuilder().withNewMetadata().withName("deploy").endMetadata()
+        .addToStringData("ssh-privatekey", DEPLOY_KEY).build()).inNamespace("default").create();
+    TrainingJob job = Jobs.inline("leaky", "train.py", Map.of("train.py", LEAKY));
+    job.getSpec().env = List.of(Jobs.envFromSecret("DEPLOY_KEY", "deploy", "ssh-privatekey"));
+    api.client().resource(job).inNamespace("default").create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      TrainingJob j = api.client().resources(TrainingJob.class).inNamespace("default").withName("leaky").get();
+      return j.getStatus() != null && j.getStatus().logTail != null && j.getStatus().logTail.contains("step 10/10 done");
+    });
+    List<String> secrets = new java.util.ArrayList<>(List.of(HF_TOKEN, "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"));
+    DEPLOY_KEY.lines().filter(l -> !l.startsWith("-----")).forEach(secrets::add);
+
+    List<String> tail = api.client().resources(TrainingJob.class).inNamespace("default").withName("leaky").get().getStatus().logTail;
+    assertThat(String.join("\n", tail)).doesNotContain(secrets);
+    assertThat(tail).contains("a line of it alone: ******", "python train.py --hf-token ****** --epochs 3");
+
+    // the plugin's logs, as `kubectl trainingjob logs leaky` prints them
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+    Result logs;
+    try {
+      logs = cli("logs", "leaky", "-n", "default");
+    } finally {
+      System.setOut(stdout);
+    }
+    assertThat(logs.code()).as(logs.err()).isZero();
+    String shown = text(printed);
+    assertThat(shown).contains("a line of it alone: ******\n", "python train.py --hf-token ****** --epochs 3\n", "step 10/10 done\n")
+        .doesNotContain(secrets);
+    // every line of both blocks is there, masked: BEGIN, body and END
+    assertThat(shown.lines().filter(l -> l.equals(dev.trainingjob.operator.redact.LogRedactor.MASK))).hasSize(5 + 3);
   }
 
   @Test

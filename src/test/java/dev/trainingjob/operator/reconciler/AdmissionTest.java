@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.api.ConditionType;
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.ScriptSpec;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.remote.JobBundle;
+import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.OperatorHarness;
@@ -24,12 +27,14 @@ import org.junit.jupiter.api.Test;
 class AdmissionTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private RecordingProvider provider;
+  private ScriptedRemoteHosts remote;
   private OperatorHarness harness;
 
   @BeforeEach
   void start() {
     provider = new RecordingProvider("local");
-    harness = new OperatorHarness("local", List.of(provider), new ScriptedRemoteHosts());
+    remote = new ScriptedRemoteHosts();
+    harness = new OperatorHarness("local", List.of(provider), remote);
   }
 
   @AfterEach
@@ -66,6 +71,53 @@ class AdmissionTest {
     harness.client().secrets().inNamespace(OperatorHarness.NS).withName("hf").edit(s -> new SecretBuilder(s)
         .addToStringData("token", "hf_abcdefgh").build());
     await().atMost(WAIT).until(() -> harness.get("token-later").getStatus().phase == Phase.Succeeded);
+  }
+
+  @Test
+  void gitCredentialsFromASecretAreWaitedForReachTheMachineAndNeverStatusOrEvents() {
+    String token = "tok-9f8e7d6c5b4a3210";
+    TrainingJob job = Jobs.simple("private-repo");
+    job.getSpec().script.git = new ScriptSpec.GitSource();
+    job.getSpec().script.git.url = "https://git.example.com/team/repo.git";
+    job.getSpec().script.git.credentialsSecret = "repo-token";
+    // the driver's detail quotes the token (as a clone's error might): status and Events must not
+    remote.exitReason = ProbeResult.ExitReason.bootstrapFailed("git");
+    remote.exitDetail = "cloning https://git.example.com/team/repo.git as ci-bot with " + token;
+    remote.exitCode = 128;
+    harness.create(job);
+
+    awaitWaitingFor("private-repo", "Secret default/repo-token does not exist (spec.script.git.credentialsSecret)");
+    assertThat(provider.count("default/private-repo", "ensure")).isZero();
+    harness.client().secrets().inNamespace(OperatorHarness.NS).resource(new SecretBuilder().withNewMetadata().withName("repo-token")
+        .endMetadata().addToStringData("username", "ci-bot").build()).create();
+    awaitWaitingFor("private-repo", "Secret default/repo-token has no key token (spec.script.git.credentialsSecret)");
+    assertThat(provider.count("default/private-repo", "ensure")).isZero();
+
+    harness.client().secrets().inNamespace(OperatorHarness.NS).withName("repo-token").edit(s -> new SecretBuilder(s)
+        .addToStringData("token", token).build());
+    await().atMost(WAIT).until(() -> harness.get("private-repo").getStatus().phase == Phase.Failed);
+
+    TrainingJob failed = harness.get("private-repo");
+    var git = remote.uploaded(failed.getMetadata().getUid()).git();
+    assertThat(git.url()).isEqualTo("https://git.example.com/team/repo.git");
+    assertThat(git.credentials()).isEqualTo(JobBundle.GitCredentials.token("ci-bot", token));
+    assertThat(failed.getStatus().message).contains("as ci-bot with ******");
+    assertThat(failed.toString()).doesNotContain(token);
+    assertThat(harness.events("private-repo")).extracting(Event::getMessage).noneMatch(m -> m.contains(token));
+  }
+
+  @Test
+  void aDeployKeyIsWaitedForUnderItsOwnKey() {
+    TrainingJob job = Jobs.simple("deploy-key");
+    job.getSpec().script.git = new ScriptSpec.GitSource();
+    job.getSpec().script.git.url = "git@git.example.com:team/repo.git";
+    job.getSpec().script.git.credentialsSecret = "repo-key";
+    harness.client().secrets().inNamespace(OperatorHarness.NS).resource(new SecretBuilder().withNewMetadata().withName("repo-key")
+        .endMetadata().addToStringData("token", "a token is no key").build()).create();
+    harness.create(job);
+
+    awaitWaitingFor("deploy-key", "Secret default/repo-key has no key ssh-privatekey (spec.script.git.credentialsSecret)");
+    assertThat(provider.count("default/deploy-key", "ensure")).isZero();
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.trainingjob.operator.cli.plugin;
 
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.ssh.SshKeys;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
     description = "Attaches this terminal to the job's screen session (detach again with Ctrl-A d), with OpenSSH's ssh.")
 public final class AttachCommand extends MachineVerb {
   @Override
-  int run(JobAccess.Machine machine) throws Exception {
+  int run(KubernetesClient client, JobAccess.Machine machine) throws Exception {
     Path dir = Files.createTempDirectory("trainingjob-attach",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     try {

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,9 +21,10 @@ abstract class MachineVerb implements Callable<Integer> {
   @Override
   public final Integer call() throws Exception {
     try (var client = options.client()) {
-      return PluginErrors.run(spec, () -> run(JobAccess.machine(client, options.namespace(client), name, options.localWorkRoot)));
+      return PluginErrors.run(spec, () -> run(client, JobAccess.machine(client, options.namespace(client), name, options.localWorkRoot)));
     }
   }
 
-  abstract int run(JobAccess.Machine machine) throws Exception;
+  /** The verb's body; {@code client} for a verb that reads more from the cluster (logs: the Secrets whose values it masks). */
+  abstract int run(KubernetesClient client, JobAccess.Machine machine) throws Exception;
 }

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -15,7 +16,7 @@ public final class TunnelCommand extends MachineVerb {
   Integer localPort;
 
   @Override
-  int run(JobAccess.Machine machine) throws Exception {
+  int run(KubernetesClient client, JobAccess.Machine machine) throws Exception {
     try (var ssh = JobAccess.ssh(); var forward = ssh.connect(machine.target()).forward(localPort == null ? port : localPort, port)) {
       spec.commandLine().getOut().printf("Forwarding 127.0.0.1:%d -> %s port %d (Ctrl-C to stop)%n", forward.localPort(),
           machine.job().getMetadata().getName(), port);

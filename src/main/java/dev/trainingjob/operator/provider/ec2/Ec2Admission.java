@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.provider.ec2;
 
 import dev.trainingjob.operator.api.ComputeSpec;
+import dev.trainingjob.operator.api.SpecValidator;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.job.EventRecorder;
 import dev.trainingjob.operator.job.JobFailure;
@@ -84,11 +85,20 @@ final class Ec2Admission {
     return admitted;
   }
 
-  /** The operator settings a launch needs; without them nothing is launched. */
+  /** The operator settings a launch needs (without them nothing is launched), and what a spec may not ask of them. */
   static void checkConfigured(TrainingJob job, Ec2Settings settings) {
     if (settings.sshCidrs().isEmpty()) {
       throw new JobFailure(Reason.Ec2NotConfigured, "the operator has no SSH source CIDRs (--ec2-ssh-cidrs / TRAININGJOB_EC2_SSH_CIDRS): "
           + "it will not open SSH to the world, so it cannot launch");
+    }
+    // the validator refuses 22; an operator whose images listen for SSH elsewhere refuses that port too
+    var access = job.getSpec().access;
+    if (access != null && access.ports != null) {
+      for (int i = 0; i < access.ports.size(); i++) {
+        if (access.ports.get(i) != null && access.ports.get(i) == settings.sshPort()) {
+          throw new JobFailure(Reason.InvalidSpec, "spec.access.ports[" + i + "]: " + SpecValidator.sshPortProblem(settings.sshPort()));
+        }
+      }
     }
     if (job.getSpec().output != null && job.getSpec().output.s3Uri != null && settings.instanceProfile() == null) {
       throw new JobFailure(Reason.Ec2NotConfigured, "spec.output.s3Uri needs an instance profile the instance can write with; "

@@ -38,7 +38,7 @@ import org.apache.sshd.sftp.common.SftpException;
  * relative to the login user's home. User input travels only as file contents.
  */
 final class SshRemoteHost implements RemoteHost {
-  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "screenrc"};
+  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "screenrc", "git-credential.sh"};
   private static final int PROBE_LOG_BYTES = 32 * 1024;
 
   private final SshRemoteHosts pool;
@@ -93,6 +93,12 @@ final class SshRemoteHost implements RemoteHost {
     files.put("conda_packages", nulSeparated("conda package", b.python().condaPackages()));
     files.put("git_url", utf8(b.git() == null ? "" : b.git().url()));
     files.put("git_ref", utf8(b.git() == null || b.git().ref() == null ? "" : b.git().ref()));
+    // read by git-credential.sh and GIT_SSH_COMMAND, never passed on a command line; the driver removes them after the clone
+    var creds = b.git() == null || b.git().credentials() == null ? null : b.git().credentials();
+    files.put("git_username", utf8(creds == null || creds.username() == null ? "" : creds.username()));
+    files.put("git_token", utf8(creds == null || creds.token() == null ? "" : creds.token().strip()));
+    files.put("git_ssh_key", utf8(creds == null || creds.sshPrivateKey() == null ? "" : endWithNewline(creds.sshPrivateKey())));
+    files.put("git_known_hosts", utf8(creds == null || creds.knownHosts() == null ? "" : endWithNewline(creds.knownHosts())));
     var duties = b.duties() == null ? MachineDuties.NONE : b.duties();
     files.put("guard_dir", utf8(duties.guardDirectory() == null ? "" : duties.guardDirectory()));
     files.put("guard_ceiling_seconds", utf8(duties.ceilingSeconds() == null ? "" : duties.ceilingSeconds().toString()));
@@ -350,6 +356,11 @@ final class SshRemoteHost implements RemoteHost {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** OpenSSH reads a private key only up to its last line end: a key pasted without one is refused as "invalid format". */
+  private static String endWithNewline(String s) {
+    return s.isEmpty() || s.endsWith("\n") ? s : s + "\n";
   }
 
   private static byte[] utf8(String s) {

@@ -56,9 +56,9 @@ class Ec2LaunchTest extends WithEc2Operator {
     String name = "a".repeat(240);
     TrainingJob job = Ec2Harness.job(name, Ec2LifecycleTest.SLEEPER);
     job.getSpec().access = new AccessSpec();
-    job.getSpec().access.ports = List.of(h.fake.sshPort(), 6006);
-    // the operator's own SSH CIDR again, and an IPv6 range
-    job.getSpec().access.allowedCidrs = List.of(Ec2Harness.OPERATOR_CIDR, "2001:db8::/32");
+    job.getSpec().access.ports = List.of(6006, 6006);
+    // the operator's own SSH CIDR, and an IPv6 range twice
+    job.getSpec().access.allowedCidrs = List.of(Ec2Harness.OPERATOR_CIDR, "2001:db8::/32", "2001:db8::/32");
     h.create(job);
 
     await().atMost(Duration.ofSeconds(60)).until(() -> h.phase(name) == Phase.Running);
@@ -67,8 +67,24 @@ class Ec2LaunchTest extends WithEc2Operator {
     assertThat(instance.tags.get("Name")).hasSizeLessThanOrEqualTo(256).startsWith("trainingjob/default/aaaa");
     String ssh = String.valueOf(h.fake.sshPort());
     assertThat(h.fake.groups()).singleElement().satisfies(g -> assertThat(g.rules()).extracting(r -> String.join(" ", r))
-        .containsExactlyInAnyOrder("tcp " + ssh + " " + ssh + " " + Ec2Harness.OPERATOR_CIDR, "tcp " + ssh + " " + ssh + " 2001:db8::/32",
+        .containsExactlyInAnyOrder("tcp " + ssh + " " + ssh + " " + Ec2Harness.OPERATOR_CIDR,
             "tcp 6006 6006 " + Ec2Harness.OPERATOR_CIDR, "tcp 6006 6006 2001:db8::/32"));
+  }
+
+  @Test
+  void theSshPortTheOperatorUsesIsNeverOpenedOnRequest() {
+    // the fake's instances listen for SSH on a port other than 22, as an operator's --ec2-ssh-port may say
+    TrainingJob job = Ec2Harness.job("open-ssh", Ec2LifecycleTest.SLEEPER);
+    job.getSpec().access = new AccessSpec();
+    job.getSpec().access.ports = List.of(6006, h.fake.sshPort());
+    job.getSpec().access.allowedCidrs = List.of("0.0.0.0/0");
+    h.create(job);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("open-ssh") == Phase.Failed);
+    TrainingJob failed = h.get("open-ssh");
+    assertThat(failed.getStatus().message).contains("spec.access.ports[1]: names the SSH port " + h.fake.sshPort());
+    assertThat(h.fake.requests("RunInstances")).isEmpty();
+    assertThat(h.fake.requests("AuthorizeSecurityGroupIngress")).isEmpty();
   }
 
   @Test

@@ -95,8 +95,8 @@ class EveryFaultEndsTest {
       create(h, expected, pending, "token-terminated", Phase.Succeeded, null, 120, j -> ec2(j).instanceType = "c5.xlarge");
       create(h, expected, pending, "overlapping-cidrs", Phase.Succeeded, null, 120, j -> {
         j.getSpec().access = new AccessSpec();
-        j.getSpec().access.ports = List.of(22, 6006);
-        j.getSpec().access.allowedCidrs = List.of(Ec2Harness.OPERATOR_CIDR, "2001:db8::/64");
+        j.getSpec().access.ports = List.of(6006, 6006);
+        j.getSpec().access.allowedCidrs = List.of(Ec2Harness.OPERATOR_CIDR, "2001:db8::/64", Ec2Harness.OPERATOR_CIDR);
       });
       String longName = "long-" + "n".repeat(200);
       create(h, expected, pending, longName, Phase.Succeeded, null, 120, none);
