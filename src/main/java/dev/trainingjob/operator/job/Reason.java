@@ -35,6 +35,7 @@ public enum Reason {
   DriverLost("the screen session ended without recording an exit code"),
   SshUnreachable("SSH on the machine did not answer within the operator's SSH-ready timeout"),
   HostKeyMismatch("the machine presented a host key other than the one expected"),
+  HostKeyNotReplaced("the EC2 instance's host key, which its user data carried, could not be replaced after the first login; the job does not run there"),
   ScreenMissing("GNU screen is not on the machine and could not be installed"),
   NoCapacity("no instance type the spec allows has capacity now; the job waits and tries the list again until its pending deadline"),
   QuotaExceeded("an account quota (vCPUs of an instance bucket, spot requests) leaves no allowed instance type; the message names the quota and how to raise it"),
@@ -47,6 +48,7 @@ public enum Reason {
   InstanceTypeUnavailable("an instance type was refused (capacity or support); the next is tried"),
   ComputeChangeIgnored("spec.compute changed after admission; the job stays on the provider that holds it"),
   DuplicateInstance("a second instance of the same job was found and terminated"),
+  HostKeyReplaced("the EC2 instance now presents a host key generated for it after the first login; the key its user data carried is no longer accepted"),
   OrphanTerminated("an instance of this install whose job no longer exists was terminated"),
 
   // --- release

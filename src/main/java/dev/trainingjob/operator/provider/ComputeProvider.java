@@ -3,6 +3,7 @@ package dev.trainingjob.operator.provider;
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.remote.MachineDuties;
+import dev.trainingjob.operator.remote.RemoteHost;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -32,6 +33,15 @@ public interface ComputeProvider extends MachineAccessResolver {
   /** What the driver does for the machine itself (shut it down at a deadline, copy outputs off it). */
   default MachineDuties duties(TrainingJob job) {
     return MachineDuties.NONE;
+  }
+
+  /**
+   * Looks at each new connection to the job's machine (verified against {@link #access}) and may change how the machine
+   * is reached: ec2 replaces the host key the user data carried (HostKeyRotation). True when it did; the caller then
+   * lets go of its connections and connects again with what {@code access} says now.
+   */
+  default boolean afterConnect(TrainingJob job, RemoteHost remote) throws Exception {
+    return false;
   }
 
   /** Where collected outputs are written, when the provider collects them to this side. */

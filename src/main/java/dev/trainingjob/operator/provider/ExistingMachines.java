@@ -13,8 +13,8 @@ public final class ExistingMachines {
 
   /** Stops the job's session and removes its directory; the machine itself stays. */
   public static void stopAndClean(RemoteHosts remoteHosts, SshTarget target, TrainingJob job) throws Exception {
-    RemoteHost remote = remoteHosts.connect(target);
     JobRef ref = JobRef.of(job);
+    RemoteHost remote = remoteHosts.connect(target, ref);
     remote.stop(ref);
     remote.cleanup(ref);
   }

@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 /** One reconcile of one job: the resource, its working status, and what steps act through. */
 public final class JobContext {
   private static final Logger LOG = LoggerFactory.getLogger(JobContext.class);
+  /** Connect and install a new host key; once more while sshd reloads; see it presented; connect expecting only it. */
+  private static final int MAX_CONNECT_ROUNDS = 4;
 
   /** What every reconcile shares. */
   public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
@@ -99,24 +101,44 @@ public final class JobContext {
     }
   }
 
-  /** The SSH connection to the job's machine (reused across reconciles by RemoteHosts). */
+  /**
+   * The SSH connection to the job's machine (reused across reconciles by RemoteHosts, held for this job until release).
+   * Each new connection is shown to the provider, which may change how the machine is reached (ec2 replaces the host
+   * key the user data carried): then the connections made the old way are closed and it connects again, a few rounds
+   * at most (install, promote, settled); a machine that has not taken its new key by then is tried again later.
+   */
   public RemoteHost remote() throws Exception {
     InstanceStatus instance = status().instance;
     if (instance == null) {
       throw new IllegalStateException("the job has no machine yet");
     }
-    var access = provider().access(job, instance);
-    instance.sshPort = access.target().port();
-    try {
-      RemoteHost remote = services.remoteHosts().connect(access.target());
-      // once SSH answers (a script that ends before any probe still has one), and from the same access as the port,
-      // so the two agree after an operator restart moved the port
-      status().attachCommand = access.attachCommand();
-      return remote;
-    } catch (HostUnreachableException e) {
-      services.metrics().sshConnectFailure(provider().name());
-      throw e;
+    for (int round = 1; ; round++) {
+      var access = provider().access(job, instance);
+      instance.sshPort = access.target().port();
+      RemoteHost remote;
+      try {
+        remote = services.remoteHosts().connect(access.target(), ref());
+      } catch (HostUnreachableException e) {
+        services.metrics().sshConnectFailure(provider().name());
+        throw e;
+      }
+      if (!provider().afterConnect(job, remote)) {
+        // once SSH answers (a script that ends before any probe still has one), and from the same access as the port,
+        // so the two agree after an operator restart moved the port
+        status().attachCommand = access.attachCommand();
+        return remote;
+      }
+      closeConnections();
+      if (round == MAX_CONNECT_ROUNDS) {
+        throw new HostUnreachableException(access.target().host() + ":" + access.target().port(),
+            "its SSH host key is being replaced, and sshd has not settled yet; connecting again shortly", null);
+      }
     }
+  }
+
+  /** Closes the job's SSH connections (those no other job holds): it is released, or its machine is reached anew. */
+  void closeConnections() {
+    services.remoteHosts().release(ref());
   }
 
   /** One probe of the job on its machine, timed for the probe-latency metric. */

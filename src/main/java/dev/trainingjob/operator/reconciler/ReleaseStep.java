@@ -39,6 +39,8 @@ final class ReleaseStep implements JobStep {
       return false;
     }
     if (released) {
+      // the machine may stay (host, local): the operator keeps no connection to it, for this job, from now on
+      ctx.closeConnections();
       Lifecycle.released(status, true, Reason.Released, "Everything the job held was released", generation, ctx.now());
       ctx.events().normal(ctx.job(), Reason.Released, "Released the machine" + (status.instance == null ? "" : " " + status.instance.id));
       return true;

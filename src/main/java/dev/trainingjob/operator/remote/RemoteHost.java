@@ -3,6 +3,8 @@ package dev.trainingjob.operator.remote;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.PublicKey;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
@@ -40,6 +42,17 @@ public interface RemoteHost extends AutoCloseable {
    * loopback, through the SSH connection: nothing is opened on the machine's network.
    */
   PortForward forward(int localPort, int remotePort) throws Exception;
+
+  /** The host key the machine presented on this connection: one of those its target accepts. */
+  PublicKey hostKey() throws Exception;
+
+  /**
+   * Makes the machine's SSH server present {@code next} to every new connection (as root, through sudo where the login
+   * user is not root); connections already open keep theirs. Idempotent. A refusal (no passwordless sudo, no sshd to
+   * reload) is a RemoteCommandException; an IOException means the connection dropped, possibly because sshd reloaded,
+   * and the next connection shows whether the key is in place.
+   */
+  void replaceHostKey(KeyPair next) throws Exception;
 
   /** An open forward; closing it stops forwarding. */
   interface PortForward extends AutoCloseable {

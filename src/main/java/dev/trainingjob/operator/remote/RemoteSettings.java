@@ -11,9 +11,17 @@ import java.util.function.Consumer;
  * @param connectTimeout one SSH connection attempt's limit
  * @param commandTimeout one remote command's limit (upload, start, probe)
  * @param stopGrace how long the script has to exit after Ctrl-C before it is killed
+ * @param idleTimeout how long an SSH connection nothing uses stays open before it is closed (a running job's probes use
+ *     it; the next use opens a new one)
  */
 public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Duration connectTimeout, Duration commandTimeout,
-    Duration stopGrace) {
+    Duration stopGrace, Duration idleTimeout) {
+  public RemoteSettings {
+    if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+      throw new IllegalArgumentException("the SSH idle timeout must be positive, not " + idleTimeout);
+    }
+  }
+
   public static RemoteSettings defaults() {
     return builder().build();
   }
@@ -29,6 +37,7 @@ public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Durati
     b.connectTimeout = connectTimeout;
     b.commandTimeout = commandTimeout;
     b.stopGrace = stopGrace;
+    b.idleTimeout = idleTimeout;
     return b;
   }
 
@@ -46,12 +55,14 @@ public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Durati
     public Duration connectTimeout = Duration.ofSeconds(10);
     public Duration commandTimeout = Duration.ofSeconds(60);
     public Duration stopGrace = Duration.ofSeconds(10);
+    /** Long beside any probe interval, so a running job keeps its connection; short beside a forgotten one. */
+    public Duration idleTimeout = Duration.ofMinutes(10);
 
     private Builder() {
     }
 
     public RemoteSettings build() {
-      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace);
+      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace, idleTimeout);
     }
   }
 }

@@ -15,6 +15,7 @@ import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.provider.host.HostProvider;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.remote.JobRef;
+import dev.trainingjob.operator.support.Connections;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.SshPeer;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -105,6 +106,8 @@ class HostProviderTest {
     assertThat(tmp.resolve("outputs/default/on-the-box/model.txt")).hasContent("trained on the box");
     assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
     assertThat(box.home()).isDirectory(); // the machine and its user stay
+    // and the operator keeps no connection to it: nothing logged in stays behind for the next job to find
+    await().atMost(Duration.ofSeconds(30)).until(() -> Connections.established(box.target().host(), box.target().port()) == 0);
   }
 
   @Test

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
+import dev.trainingjob.operator.support.Connections;
 import dev.trainingjob.operator.support.SshPeer;
 import dev.trainingjob.operator.support.Wheels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -255,6 +257,90 @@ class RemoteHostTest {
           .isInstanceOf(HostKeyMismatchException.class)
           .hasMessageContaining("Refusing to connect")
           .hasMessageContaining("expected key is");
+    }
+  }
+
+  // ---- connections are shared only by targets that authenticate alike, and closed when done with
+
+  private static final JobRef NOBODY = new JobRef(UUID.randomUUID().toString(), "default", "nobody");
+
+  private static int serverSees(SshPeer peer) {
+    return Connections.established(peer.target().host(), peer.target().port());
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aTargetWithTheSameUserHostAndPortButAnotherLoginKeyIsRefusedWhileTheFirstIsConnected(SshPeer peer) throws Exception {
+    RemoteHost first = hosts.connect(peer.target());
+    assertThat(first.probe(NOBODY).state()).isEqualTo(ProbeResult.State.ABSENT);
+    SshTarget t = peer.target();
+
+    SshTarget anyKey = new SshTarget(t.host(), t.port(), t.user(), SshPeer.rsa(), t.hostKey(), false);
+    assertThatThrownBy(() -> hosts.connect(anyKey).probe(NOBODY))
+        .isInstanceOf(HostUnreachableException.class).hasMessageContaining("login key was refused");
+    // a key file may pair the first's public key, which is no secret, with a private key of its own
+    SshTarget forged = new SshTarget(t.host(), t.port(), t.user(), new KeyPair(t.key().getPublic(), SshPeer.rsa().getPrivate()),
+        t.hostKey(), false);
+    assertThatThrownBy(() -> hosts.connect(forged).probe(NOBODY))
+        .isInstanceOf(HostUnreachableException.class).hasMessageContaining("login key was refused");
+
+    assertThat(first.probe(NOBODY).state()).as("the first goes on").isEqualTo(ProbeResult.State.ABSENT);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aTargetExpectingAnotherHostKeyIsRefusedWhileTheFirstIsConnected(SshPeer peer) throws Exception {
+    RemoteHost first = hosts.connect(peer.target());
+    assertThat(first.probe(NOBODY).state()).isEqualTo(ProbeResult.State.ABSENT);
+
+    assertThatThrownBy(() -> hosts.connect(peer.targetExpecting(SshPeer.rsa().getPublic())).probe(NOBODY))
+        .isInstanceOf(HostKeyMismatchException.class).hasMessageContaining("Refusing to connect");
+
+    assertThat(first.probe(NOBODY).state()).isEqualTo(ProbeResult.State.ABSENT);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void aJobsConnectionIsClosedWhenTheJobLetsGoAndASharedOneWhenTheLastJobDoes(SshPeer peer) throws Exception {
+    JobRef a = new JobRef(UUID.randomUUID().toString(), "team-a", "a");
+    JobRef b = new JobRef(UUID.randomUUID().toString(), "team-b", "b");
+    await().atMost(WAIT).until(() -> serverSees(peer) == 0); // what earlier tests opened has closed
+
+    RemoteHost forA = hosts.connect(peer.target(), a);
+    RemoteHost forB = hosts.connect(peer.target(), b);
+    forA.probe(a);
+    forB.probe(b);
+    await().atMost(WAIT).until(() -> serverSees(peer) == 1); // the same user and keys: one connection
+
+    hosts.release(a);
+    assertThat(forB.probe(b).state()).as("b still holds it").isEqualTo(ProbeResult.State.ABSENT);
+    assertThat(serverSees(peer)).isEqualTo(1);
+
+    hosts.release(b);
+    await().atMost(WAIT).until(() -> serverSees(peer) == 0);
+  }
+
+  @org.junit.jupiter.api.Test
+  void anIdleConnectionIsClosedAfterTheIdleTimeoutWhileATunnelKeepsItsOwn() throws Exception {
+    SshPeer peer = mina;
+    await().atMost(WAIT).until(() -> serverSees(peer) == 0);
+    try (var quick = new SshRemoteHosts(settings.with(r -> r.idleTimeout = Duration.ofSeconds(1)));
+        var listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      var forward = quick.connect(peer.target()).forward(0, listener.getLocalPort());
+      SshTarget t = peer.target();
+      RemoteHost other = quick.connect(new SshTarget(t.host(), t.port(), "someone-else", t.key(), t.hostKey(), false));
+      other.probe(NOBODY);
+      await().atMost(WAIT).until(() -> serverSees(peer) == 2);
+
+      await().atMost(WAIT).until(() -> serverSees(peer) == 1); // the probe's connection, idle since
+      try (var through = new java.net.Socket("127.0.0.1", forward.localPort()); var accepted = listener.accept()) {
+        through.getOutputStream().write(42);
+        assertThat(accepted.getInputStream().read()).as("the tunnel still carries").isEqualTo(42);
+      }
+
+      forward.close();
+      await().atMost(WAIT).until(() -> serverSees(peer) == 0);
+      assertThat(other.probe(NOBODY).state()).as("a later use connects again").isEqualTo(ProbeResult.State.ABSENT);
     }
   }
 

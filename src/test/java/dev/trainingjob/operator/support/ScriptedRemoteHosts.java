@@ -115,6 +115,16 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       public PortForward forward(int localPort, int remotePort) {
         throw new UnsupportedOperationException("a scripted machine has no ports");
       }
+
+      @Override
+      public java.security.PublicKey hostKey() {
+        return target.hostKey();
+      }
+
+      @Override
+      public void replaceHostKey(java.security.KeyPair next) {
+        throw new UnsupportedOperationException("a scripted machine has no sshd");
+      }
     };
   }
 

@@ -7,11 +7,13 @@ import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.SshTarget;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.security.PublicKey;
 
 /**
  * How an EC2 job's instance is reached: the address and user from status (the instance's tags put
- * them there), both key pairs from the job's NAME-ssh Secret. The person attaching fetches the
- * login key from that Secret with their own kubectl.
+ * them there), the login key and the host key to expect from the job's NAME-ssh Secret (while a
+ * replacement host key is pending there, either is accepted: see HostKeyRotation). The person
+ * attaching fetches the login key from that Secret with their own kubectl.
  */
 public final class Ec2Access implements MachineAccessResolver {
   private final JobKeys keys;
@@ -42,7 +44,9 @@ public final class Ec2Access implements MachineAccessResolver {
     }
     JobKeys.Keys k = keys.existing(job);
     String ns = job.getMetadata().getNamespace();
-    return MachineAccess.of(new SshTarget(instance.address, p, instance.sshUser, k.login(), k.host().getPublic(), false), JobRef.of(job),
+    PublicKey pending = k.pendingHost() == null ? null : k.pendingHost().getPublic();
+    return MachineAccess.of(new SshTarget(instance.address, p, instance.sshUser, k.login(), k.expectedHost(), false, pending),
+        JobRef.of(job),
         MachineAccess.KeyHint.secret(ns, JobKeys.secretName(job), JobKeys.LOGIN_PRIVATE, job.getMetadata().getName() + ".key"));
   }
 }

@@ -14,6 +14,7 @@ import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.WaitAndRetry;
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.MachineDuties;
+import dev.trainingjob.operator.remote.RemoteHost;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -52,6 +53,7 @@ public final class Ec2Provider implements ComputeProvider {
   private final SecurityGroups groups;
   private final JobKeys keys;
   private final Ec2Access access;
+  private final HostKeyRotation hostKeys;
   private final Ec2Admission admission;
   private final EventRecorder events;
   private final Path outputRoot;
@@ -72,6 +74,7 @@ public final class Ec2Provider implements ComputeProvider {
     this.groups = new SecurityGroups(ec2, settings, operatorId);
     this.keys = new JobKeys(kubernetes);
     this.access = new Ec2Access(keys, settings.sshPort());
+    this.hostKeys = new HostKeyRotation(keys, events);
     this.admission = new Ec2Admission(ec2, images, settings, events);
     this.events = events;
     this.outputRoot = outputRoot.toAbsolutePath();
@@ -302,6 +305,12 @@ public final class Ec2Provider implements ComputeProvider {
   @Override
   public MachineAccess access(TrainingJob job, InstanceStatus instance) throws Exception {
     return access.access(job, instance);
+  }
+
+  /** The first verified connection replaces the host key the user data carried: see HostKeyRotation. */
+  @Override
+  public boolean afterConnect(TrainingJob job, RemoteHost remote) throws Exception {
+    return hostKeys.afterConnect(job, remote);
   }
 
   @Override

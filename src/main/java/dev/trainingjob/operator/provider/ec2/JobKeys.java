@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.PublicKey;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,26 +19,54 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 
 /**
- * A job's two SSH key pairs, kept in a Secret the TrainingJob owns (so Kubernetes deletes it with
- * the job): the login key, whose public half cloud-init authorises, and the instance's host key,
- * which cloud-init installs, so the first connection already knows whom it talks to. The Secret
- * is written before the launch and read back on every later reconcile: a restarted operator
+ * A job's SSH keys, kept in a Secret the TrainingJob owns (so Kubernetes deletes it with the job):
+ * the login key, whose public half cloud-init authorises; the boot host key, which cloud-init
+ * installs, so the first connection already knows whom it talks to; and the host key to expect now,
+ * which is the boot key's public half until the operator replaced it ({@link HostKeyRotation}). The
+ * Secret is written before the launch and read back on every later reconcile: a restarted operator
  * launches with exactly the same user data, which keeps RunInstances idempotent.
+ *
+ * <p>A replacement is recorded in two writes around its installation, so an operator that dies at any
+ * line can still connect: first the new pair as pending (the instance may present either key from
+ * then on), then, once the instance presented the new key, its public half as the key to expect, the
+ * pending pair gone (from then on only the instance holds that private key).
  */
 public final class JobKeys {
   public static final String LOGIN_PRIVATE = "ssh-privatekey";
   public static final String LOGIN_PUBLIC = "ssh-publickey";
+  /** The boot host key, which the user data carries: kept so that a repeated launch has the same user data. */
   public static final String HOST_PRIVATE = "host-privatekey";
+  /** The host key the instance presents now: the boot key's until it is replaced. */
   public static final String HOST_PUBLIC = "host-publickey";
+  /** The replacement host key while it is being installed; gone once the instance presented it. */
+  public static final String PENDING_HOST_PRIVATE = "host-privatekey-pending";
+  public static final String PENDING_HOST_PUBLIC = "host-publickey-pending";
 
-  /** Both pairs; toString never shows a private key. */
-  record Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem) {
+  /**
+   * What the Secret holds; toString never shows a private key.
+   *
+   * @param host the boot host key pair, which the user data carries
+   * @param hostPrivatePem its private half as the user data writes it
+   * @param expectedHost the host key to expect now
+   * @param pendingHost the replacement being installed, or null
+   */
+  record Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem, PublicKey expectedHost, KeyPair pendingHost) {
+    /** Keys as they are before the launch: the instance will present the boot key. */
+    Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem) {
+      this(secretName, login, host, hostPrivatePem, host.getPublic(), null);
+    }
+
     String loginPublicLine() {
       return SshKeys.publicLine(login.getPublic());
     }
 
     String hostPublicLine() {
       return SshKeys.publicLine(host.getPublic());
+    }
+
+    /** True once the instance presents a key of its own, no longer the one the user data carried. */
+    boolean hostKeyReplaced() {
+      return !KeyUtils.compareKeys(expectedHost, host.getPublic());
     }
 
     @Override
@@ -94,6 +123,56 @@ public final class JobKeys {
     return keys;
   }
 
+  /**
+   * Records a replacement host key as pending, before anything installs it; the one already pending, if any, so that
+   * installing it again (after a crash, or while sshd reloads) installs the same key.
+   */
+  Keys stagePendingHostKey(TrainingJob job) throws Exception {
+    Secret secret = existingSecret(job);
+    if (!has(secret, PENDING_HOST_PRIVATE)) {
+      KeyPair next = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+      secret.getData().put(PENDING_HOST_PRIVATE, b64(SshKeys.privateText(next, "host")));
+      secret.getData().put(PENDING_HOST_PUBLIC, b64(SshKeys.publicLine(next.getPublic()) + "\n"));
+      // optimistic: the resourceVersion read above must still be current, or the write is refused and retried
+      secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).resource(secret).update();
+    }
+    return remember(job, secret);
+  }
+
+  /** The instance presented the pending key: it is the one to expect from now on, and the Secret keeps no private half of it. */
+  Keys promotePendingHostKey(TrainingJob job) throws Exception {
+    Secret secret = existingSecret(job);
+    if (has(secret, PENDING_HOST_PRIVATE)) {
+      secret.getData().put(HOST_PUBLIC, secret.getData().get(PENDING_HOST_PUBLIC));
+      secret.getData().remove(PENDING_HOST_PRIVATE);
+      secret.getData().remove(PENDING_HOST_PUBLIC);
+      secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).resource(secret).update();
+    }
+    return remember(job, secret);
+  }
+
+  private Secret existingSecret(TrainingJob job) {
+    Secret secret = read(job);
+    if (secret == null) {
+      throw new IllegalStateException("the job's key Secret " + job.getMetadata().getNamespace() + "/" + secretName(job)
+          + " is missing; the instance cannot be reached without it");
+    }
+    if (secret.getData() == null) {
+      secret.setData(new LinkedHashMap<>());
+    }
+    return secret;
+  }
+
+  private Keys remember(TrainingJob job, Secret secret) throws Exception {
+    Keys keys = parse(secret);
+    cache.put(job.getMetadata().getUid(), keys);
+    return keys;
+  }
+
+  private static boolean has(Secret secret, String key) {
+    return secret.getData() != null && secret.getData().containsKey(key);
+  }
+
   void delete(TrainingJob job) {
     cache.remove(job.getMetadata().getUid());
     Secret secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).withName(secretName(job)).get();
@@ -144,7 +223,10 @@ public final class JobKeys {
   private static Keys parse(Secret secret) throws Exception {
     String name = secret.getMetadata().getName();
     String hostPem = Secrets.value(secret, HOST_PRIVATE);
-    return new Keys(name, load(name, Secrets.value(secret, LOGIN_PRIVATE)), load(name, hostPem), hostPem);
+    KeyPair host = load(name, hostPem);
+    PublicKey expected = SshKeys.publicKey(Secrets.value(secret, HOST_PUBLIC));
+    KeyPair pending = has(secret, PENDING_HOST_PRIVATE) ? load(name, Secrets.value(secret, PENDING_HOST_PRIVATE)) : null;
+    return new Keys(name, load(name, Secrets.value(secret, LOGIN_PRIVATE)), host, hostPem, expected, pending);
   }
 
   private static KeyPair load(String secretName, String pem) throws Exception {

@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -39,6 +41,8 @@ import org.apache.sshd.sftp.common.SftpException;
  */
 final class SshRemoteHost implements RemoteHost {
   static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "screenrc", "git-credential.sh"};
+  /** Run as root to replace sshd's host key; not one of the job's scripts (it belongs to no job directory). */
+  static final String REPLACE_HOST_KEY = "replace-host-key.sh";
   private static final int PROBE_LOG_BYTES = 32 * 1024;
 
   private final SshRemoteHosts pool;
@@ -210,7 +214,7 @@ final class SshRemoteHost implements RemoteHost {
     String command = "cd && if [ -f " + log + " ]; then exec tail -c +1 " + (follow ? "-F " : "") + log
         + "; else echo 'no output.log yet' >&2; exit 3; fi";
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (ChannelExec channel = pool.session(target).createExecChannel(command)) {
+    try (var lease = pool.lease(target); ChannelExec channel = lease.session().createExecChannel(command)) {
       channel.setOut(new NoCloseOutputStream(out));
       channel.setErr(err);
       channel.open().verify(pool.settings().connectTimeout());
@@ -229,20 +233,64 @@ final class SshRemoteHost implements RemoteHost {
 
   @Override
   public PortForward forward(int localPort, int remotePort) throws Exception {
-    var tracker = pool.session(target).createLocalPortForwardingTracker(
-        new SshdSocketAddress("127.0.0.1", localPort), new SshdSocketAddress("127.0.0.1", remotePort));
-    int bound = tracker.getBoundAddress().getPort();
-    return new PortForward() {
-      @Override
-      public int localPort() {
-        return bound;
-      }
+    // the connection is lent for the tunnel's life: a tunnel nobody sends through is not an idle connection
+    var lease = pool.lease(target);
+    try {
+      var tracker = lease.session().createLocalPortForwardingTracker(
+          new SshdSocketAddress("127.0.0.1", localPort), new SshdSocketAddress("127.0.0.1", remotePort));
+      int bound = tracker.getBoundAddress().getPort();
+      return new PortForward() {
+        @Override
+        public int localPort() {
+          return bound;
+        }
 
-      @Override
-      public void close() throws IOException {
-        tracker.close();
-      }
-    };
+        @Override
+        public void close() throws IOException {
+          try {
+            tracker.close();
+          } finally {
+            lease.close();
+          }
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      lease.close();
+      throw e;
+    }
+  }
+
+  // ---- the machine's host key
+
+  @Override
+  public PublicKey hostKey() throws Exception {
+    try (var lease = pool.lease(target)) {
+      return lease.session().getServerKey();
+    }
+  }
+
+  @Override
+  public void replaceHostKey(KeyPair next) throws Exception {
+    // the script goes up like the job's (not secret); the private key only through the command's input, never an
+    // argument a process list would show, and never into a file the login user keeps
+    String script = ".trainingjob/" + REPLACE_HOST_KEY;
+    withSftp(sftp -> {
+      mkdirs(sftp, ".trainingjob", 0700);
+      put(sftp, script, resource(REPLACE_HOST_KEY), 0700);
+      return null;
+    });
+    String pub = "'" + SshKeys.publicLine(next.getPublic()) + "'"; // base64 and a type name: nothing to escape
+    String command = "cd && if [ \"$(id -u)\" -eq 0 ]; then /bin/sh \"$HOME/" + script + "\" " + pub
+        + "; else sudo -n /bin/sh \"$HOME/" + script + "\" " + pub + "; fi";
+    // once, on this connection: a retry on a new one could meet the new key this very command installed
+    ExecResult r;
+    try (var lease = pool.lease(target)) {
+      r = execOnce(lease.session(), command, pool.settings().commandTimeout(), utf8(SshKeys.privateText(next, "host")));
+    }
+    if (r.status() != 0) {
+      throw new RemoteCommandException(r.stderr().isBlank() ? REPLACE_HOST_KEY + " exited with " + r.status() : r.stderr().strip(),
+          r.status());
+    }
   }
 
   @Override
@@ -256,25 +304,34 @@ final class SshRemoteHost implements RemoteHost {
 
   /** Runs a command; a dropped connection is reopened and the command tried once more. */
   ExecResult exec(String command, Duration timeout) throws Exception {
-    try {
-      return execOnce(pool.session(target), command, timeout);
-    } catch (IOException e) {
-      ClientSession session = pool.session(target);
-      if (session.isOpen()) {
-        throw e;
+    try (var lease = pool.lease(target)) {
+      try {
+        return execOnce(lease.session(), command, timeout, null);
+      } catch (IOException e) {
+        if (lease.session().isOpen()) {
+          throw e;
+        }
+        pool.discard(target, lease.session());
       }
-      pool.discard(target, session);
-      return execOnce(pool.session(target), command, timeout);
+    }
+    try (var lease = pool.lease(target)) {
+      return execOnce(lease.session(), command, timeout, null);
     }
   }
 
-  private ExecResult execOnce(ClientSession session, String command, Duration timeout) throws IOException {
+  /** One command on one connection; {@code input}, when given, is its whole standard input. */
+  private ExecResult execOnce(ClientSession session, String command, Duration timeout, byte[] input) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (ChannelExec channel = session.createExecChannel(command)) {
       channel.setOut(out);
       channel.setErr(err);
       channel.open().verify(timeout);
+      if (input != null) {
+        try (OutputStream in = channel.getInvertedIn()) { // closing it sends EOF: the command reads to the end
+          in.write(input);
+        }
+      }
       var events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout.toMillis());
       if (events.contains(ClientChannelEvent.TIMEOUT)) {
         throw new IOException("command timed out after " + timeout.toSeconds() + "s on " + target);
@@ -293,14 +350,16 @@ final class SshRemoteHost implements RemoteHost {
   }
 
   private <T> T withSftp(SftpWork<T> work) throws Exception {
-    ClientSession session = pool.session(target);
-    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
-      return work.run(sftp);
-    } catch (IOException e) {
-      if (!session.isOpen()) {
-        pool.discard(target, session);
+    try (var lease = pool.lease(target)) {
+      ClientSession session = lease.session();
+      try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+        return work.run(sftp);
+      } catch (IOException e) {
+        if (!session.isOpen()) {
+          pool.discard(target, session);
+        }
+        throw e;
       }
-      throw e;
     }
   }
 

@@ -2,17 +2,30 @@ package dev.trainingjob.operator.remote.ssh;
 
 import dev.trainingjob.operator.remote.HostKeyMismatchException;
 import dev.trainingjob.operator.remote.HostUnreachableException;
+import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.RemoteHost;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import dev.trainingjob.operator.remote.RemoteSettings;
 import dev.trainingjob.operator.remote.SshTarget;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
@@ -24,17 +37,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One SSH connection per machine, kept and reused across probes and reopened when it drops.
- * Host keys are checked against the key the provider supplies; a mismatch refuses the connection.
+ * SSH connections, kept and reused across probes and reopened when they drop. A connection is kept
+ * under everything that authenticates it (user, host, port, login key, expected host keys), so it is
+ * only ever reused by a target that would have been let in, and verified, the same way. Host keys are
+ * checked against the key(s) the provider supplies; a mismatch refuses the connection. A connection
+ * is closed when the jobs holding it let go, or when nothing used it for the idle timeout.
  */
 public final class SshRemoteHosts implements RemoteHosts {
   private static final Logger LOG = LoggerFactory.getLogger(SshRemoteHosts.class);
-  static final AttributeRepository.AttributeKey<SshTarget> TARGET = new AttributeRepository.AttributeKey<>();
+  static final AttributeRepository.AttributeKey<Attempt> ATTEMPT = new AttributeRepository.AttributeKey<>();
+  private static final Duration LONGEST_IDLE_CHECK = Duration.ofSeconds(30);
 
   private final SshClient client;
   private final RemoteSettings settings;
-  private final Map<String, ClientSession> sessions = new ConcurrentHashMap<>();
-  private final Map<String, String> mismatches = new ConcurrentHashMap<>();
+  private final Map<PoolKey, Pooled> pool = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService idleCloser;
 
   public SshRemoteHosts(RemoteSettings settings) {
     this.settings = settings;
@@ -45,67 +62,195 @@ public final class SshRemoteHosts implements RemoteHosts {
     client.setServerKeyVerifier(this::verifyServerKey);
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(30));
     client.start();
+    idleCloser = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ssh-idle-closer");
+      t.setDaemon(true);
+      return t;
+    });
+    // a quarter of the timeout: an idle connection is closed at most a quarter late
+    long every = Math.max(10, Math.min(LONGEST_IDLE_CHECK.toMillis(), settings.idleTimeout().toMillis() / 4));
+    idleCloser.scheduleWithFixedDelay(this::closeIdle, every, every, TimeUnit.MILLISECONDS);
   }
 
   public RemoteSettings settings() {
     return settings;
   }
 
+  // ---- what a connection is kept under
+
+  /**
+   * Everything that authenticates a connection, both ways. The login key counts by its public half and a digest of its
+   * private half: a key file may pair another job's public key with a private key of its own, and the server would
+   * refuse it, so it must not find that job's connection here either.
+   */
+  record PoolKey(String user, String host, int port, String login, String hostKeys) {
+    static PoolKey of(SshTarget t) {
+      String hostKeys = t.acceptAnyHostKey() ? "any"
+          : KeyUtils.getFingerPrint(t.hostKey()) + (t.nextHostKey() == null ? "" : "|" + KeyUtils.getFingerPrint(t.nextHostKey()));
+      return new PoolKey(t.user(), t.host(), t.port(), login(t.key()), hostKeys);
+    }
+
+    private static String login(KeyPair key) {
+      if (key == null) {
+        return "none";
+      }
+      byte[] secret = key.getPrivate() == null ? null : key.getPrivate().getEncoded();
+      return KeyUtils.getFingerPrint(key.getPublic()) + "/" + (secret == null ? KeyIdentity.of(key) : sha256(secret));
+    }
+
+    @Override
+    public String toString() {
+      return user + "@" + host + ":" + port; // never the key digests
+    }
+  }
+
+  /** For a private key that cannot be encoded (a hardware-backed one): only that very key pair shares its connection. */
+  private static final class KeyIdentity {
+    private static final Map<KeyPair, String> IDS = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final AtomicLong NEXT = new AtomicLong();
+
+    static String of(KeyPair key) {
+      return IDS.computeIfAbsent(key, k -> "instance-" + NEXT.incrementAndGet());
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One kept connection, the jobs holding it, and whether anything uses it now. */
+  private static final class Pooled {
+    final PoolKey key;
+    final ReentrantLock lock = new ReentrantLock();
+    /** This and the rest under {@link #lock}. */
+    ClientSession session;
+    final Set<String> holders = new java.util.HashSet<>();
+    int inUse;
+    long idleSince = System.nanoTime();
+    /** Out of the pool: whoever finds it makes a new one. */
+    boolean retired;
+
+    Pooled(PoolKey key) {
+      this.key = key;
+    }
+  }
+
+  /** A connection lent for one operation (or a tunnel's life): never closed as idle while lent. */
+  final class Lease implements AutoCloseable {
+    private final Pooled pooled;
+    private final ClientSession session;
+    private boolean returned;
+
+    private Lease(Pooled pooled, ClientSession session) {
+      this.pooled = pooled;
+      this.session = session;
+    }
+
+    ClientSession session() {
+      return session;
+    }
+
+    @Override
+    public void close() {
+      pooled.lock.lock();
+      try {
+        if (!returned) {
+          returned = true;
+          pooled.inUse--;
+          pooled.idleSince = System.nanoTime();
+        }
+      } finally {
+        pooled.lock.unlock();
+      }
+    }
+  }
+
+  /** What one connection attempt verifies the server against, and what it found. */
+  static final class Attempt {
+    final SshTarget target;
+    volatile String mismatch;
+
+    Attempt(SshTarget target) {
+      this.target = target;
+    }
+  }
+
+  // ---- connecting
+
   private boolean verifyServerKey(ClientSession session, SocketAddress address, PublicKey presented) {
-    SshTarget target = session.getConnectionContext() == null ? null : session.getConnectionContext().getAttribute(TARGET);
-    if (target == null) {
+    Attempt attempt = session.getConnectionContext() == null ? null : session.getConnectionContext().getAttribute(ATTEMPT);
+    if (attempt == null) {
       return false;
     }
-    if (target.acceptAnyHostKey()) {
+    SshTarget target = attempt.target;
+    if (target.acceptAnyHostKey() || KeyUtils.compareKeys(target.hostKey(), presented)
+        || (target.nextHostKey() != null && KeyUtils.compareKeys(target.nextHostKey(), presented))) {
       return true;
     }
-    if (KeyUtils.compareKeys(target.hostKey(), presented)) {
-      mismatches.remove(target.toString());
-      return true;
-    }
-    String message = "Refusing to connect to " + target.host() + ":" + target.port() + ": it presented host key "
+    String expected = KeyUtils.getFingerPrint(target.hostKey()) + " (" + KeyUtils.getKeyType(target.hostKey()) + ")"
+        + (target.nextHostKey() == null ? "" : " or " + KeyUtils.getFingerPrint(target.nextHostKey()));
+    attempt.mismatch = "Refusing to connect to " + target.host() + ":" + target.port() + ": it presented host key "
         + KeyUtils.getFingerPrint(presented) + " (" + KeyUtils.getKeyType(presented) + "), but the expected key is "
-        + KeyUtils.getFingerPrint(target.hostKey()) + " (" + KeyUtils.getKeyType(target.hostKey())
-        + "). Either the machine was replaced or someone is in between.";
-    mismatches.put(target.toString(), message);
-    LOG.warn(message);
+        + expected + ". Either the machine was replaced or someone is in between.";
+    LOG.warn(attempt.mismatch);
     return false;
   }
 
   @Override
   public RemoteHost connect(SshTarget target) throws HostUnreachableException, HostKeyMismatchException {
-    session(target);
+    return connect(target, null);
+  }
+
+  @Override
+  public RemoteHost connect(SshTarget target, JobRef job) throws HostUnreachableException, HostKeyMismatchException {
+    lease(target, job).close();
     return new SshRemoteHost(this, target);
   }
 
-  /** The open session to the target, opening a new one when there is none or it dropped. */
-  ClientSession session(SshTarget target) throws HostUnreachableException, HostKeyMismatchException {
-    String key = target.toString();
-    ClientSession existing = sessions.get(key);
-    if (existing != null && existing.isOpen() && existing.isAuthenticated()) {
-      return existing;
-    }
-    synchronized (this) {
-      existing = sessions.get(key);
-      if (existing != null && existing.isOpen() && existing.isAuthenticated()) {
-        return existing;
+  /** The open connection to the target, lent until the lease is closed; opens one when there is none or it dropped. */
+  Lease lease(SshTarget target) throws HostUnreachableException, HostKeyMismatchException {
+    return lease(target, null);
+  }
+
+  private Lease lease(SshTarget target, JobRef holder) throws HostUnreachableException, HostKeyMismatchException {
+    PoolKey key = PoolKey.of(target);
+    while (true) {
+      Pooled p = pool.computeIfAbsent(key, Pooled::new);
+      // one connection attempt per key at a time; other machines' connections go on meanwhile
+      p.lock.lock();
+      try {
+        if (p.retired) {
+          continue;
+        }
+        if (p.session == null || !p.session.isOpen() || !p.session.isAuthenticated()) {
+          if (p.session != null) {
+            closeQuietly(p.session);
+            p.session = null;
+          }
+          p.session = open(target);
+        }
+        if (holder != null) {
+          p.holders.add(holder.uid());
+        }
+        p.inUse++;
+        return new Lease(p, p.session);
+      } finally {
+        p.lock.unlock();
       }
-      if (existing != null) {
-        closeQuietly(existing);
-        sessions.remove(key);
-      }
-      ClientSession opened = open(target);
-      sessions.put(key, opened);
-      return opened;
     }
   }
 
   private ClientSession open(SshTarget target) throws HostUnreachableException, HostKeyMismatchException {
     String where = target.host() + ":" + target.port();
+    Attempt attempt = new Attempt(target);
     ClientSession session = null;
     try {
       ConnectFuture future = client.connect(target.user(), target.host(), target.port(),
-          AttributeRepository.ofKeyValuePair(TARGET, target));
+          AttributeRepository.ofKeyValuePair(ATTEMPT, attempt));
       session = future.verify(settings.connectTimeout()).getSession();
       if (target.key() != null) {
         session.addPublicKeyIdentity(target.key());
@@ -117,9 +262,8 @@ public final class SshRemoteHosts implements RemoteHosts {
       if (session != null) {
         closeQuietly(session);
       }
-      String mismatch = mismatches.get(target.toString());
-      if (mismatch != null) {
-        throw new HostKeyMismatchException(mismatch);
+      if (attempt.mismatch != null) {
+        throw new HostKeyMismatchException(attempt.mismatch);
       }
       throw new HostUnreachableException(where, describe(e), e);
     }
@@ -138,10 +282,69 @@ public final class SshRemoteHosts implements RemoteHosts {
     return text;
   }
 
-  /** Forgets a session that failed mid-command, so the next use opens a new one. */
+  // ---- letting go
+
+  /** Forgets a connection that failed mid-command, so the next use opens a new one. */
   void discard(SshTarget target, ClientSession session) {
-    sessions.remove(target.toString(), session);
+    Pooled p = pool.get(PoolKey.of(target));
+    if (p != null) {
+      p.lock.lock();
+      try {
+        if (p.session == session) {
+          p.session = null;
+        }
+      } finally {
+        p.lock.unlock();
+      }
+    }
     closeQuietly(session);
+  }
+
+  @Override
+  public void release(JobRef job) {
+    for (Pooled p : pool.values()) {
+      p.lock.lock();
+      try {
+        if (p.holders.remove(job.uid()) && p.holders.isEmpty()) {
+          LOG.debug("{}: closing the connection to {}: the job let go of it", job, p.key);
+          retire(p);
+        }
+      } finally {
+        p.lock.unlock();
+      }
+    }
+  }
+
+  private void closeIdle() {
+    long now = System.nanoTime();
+    long idle = settings.idleTimeout().toNanos();
+    for (Pooled p : pool.values()) {
+      if (!p.lock.tryLock()) {
+        continue; // connecting right now: not idle
+      }
+      try {
+        if (p.inUse == 0 && now - p.idleSince >= idle) {
+          if (p.session != null) {
+            LOG.debug("closing the connection to {}: unused for {}s", p.key, settings.idleTimeout().toSeconds());
+          }
+          retire(p);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("closing an idle connection to {}: {}", p.key, e.toString());
+      } finally {
+        p.lock.unlock();
+      }
+    }
+  }
+
+  /** Under the entry's lock: out of the pool, its connection closed. */
+  private void retire(Pooled p) {
+    p.retired = true;
+    pool.remove(p.key, p);
+    if (p.session != null) {
+      closeQuietly(p.session);
+      p.session = null;
+    }
   }
 
   private static void closeQuietly(ClientSession session) {
@@ -154,8 +357,15 @@ public final class SshRemoteHosts implements RemoteHosts {
 
   @Override
   public void close() {
-    sessions.values().forEach(SshRemoteHosts::closeQuietly);
-    sessions.clear();
+    idleCloser.shutdownNow();
+    for (Pooled p : pool.values()) {
+      p.lock.lock();
+      try {
+        retire(p);
+      } finally {
+        p.lock.unlock();
+      }
+    }
     client.stop();
   }
 }

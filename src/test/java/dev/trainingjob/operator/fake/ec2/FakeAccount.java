@@ -76,6 +76,8 @@ final class FakeAccount {
   volatile boolean defaultVpc = true;
   /** Off: instances boot as from an image whose cloud-init skips bootcmd (no guard is armed). */
   volatile boolean bootcmd = true;
+  /** On: instances launched from now on serve a new host key only once told to (FakeInstance#resumeSshdReloads). */
+  volatile boolean sshdReloadsHeld;
 
   /**
    * @param root where instances keep their homes
@@ -323,6 +325,9 @@ final class FakeAccount {
     FakeInstance i = new FakeInstance(id, token, fingerprint, q, nextAddress(), clock.instant(),
         FakeInstance.tags(q, "instance"), FakeInstance.tags(q, "volume"), image.defaultUser(), root.resolve("instances").resolve(id));
     i.securityGroupIds.addAll(securityGroups);
+    if (sshdReloadsHeld) {
+      i.holdSshdReloads();
+    }
     i.subnetId = subnetId;
     i.publicIp = publicIp;
     instances.put(id, i);

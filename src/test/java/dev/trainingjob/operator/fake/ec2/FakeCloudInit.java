@@ -48,13 +48,19 @@ final class FakeCloudInit {
   }
 
   KeyPair hostKey() throws Exception {
+    String pem = hostKeyText();
+    var keys = SecurityUtils.loadKeyPairIdentities(null, () -> "user-data",
+        new ByteArrayInputStream(pem.getBytes(StandardCharsets.UTF_8)), null);
+    return keys.iterator().next();
+  }
+
+  /** The host's private key as the user data carries it, which cloud-init writes to sshd's key file. */
+  String hostKeyText() {
     String pem = doc.path("ssh_keys").path("ed25519_private").asText("");
     if (pem.isEmpty()) {
       throw new IllegalStateException("the user data carries no ed25519 host key");
     }
-    var keys = SecurityUtils.loadKeyPairIdentities(null, () -> "user-data",
-        new ByteArrayInputStream(pem.getBytes(StandardCharsets.UTF_8)), null);
-    return keys.iterator().next();
+    return pem;
   }
 
   /**

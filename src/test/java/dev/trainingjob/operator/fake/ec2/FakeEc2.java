@@ -222,6 +222,15 @@ public final class FakeEc2 implements AutoCloseable {
     account.bootcmd = false;
   }
 
+  /**
+   * Instances launched from now on keep serving their host key when a new one is written, until
+   * FakeInstance#resumeSshdReloads: an sshd whose reload is late, or an operator that died between installing a
+   * key and seeing it presented.
+   */
+  public void holdSshdReloads() {
+    account.sshdReloadsHeld = true;
+  }
+
   /** Reboots a running instance (as RebootInstances would): every process ends, the disk stays, it boots again. */
   public void reboot(String id) {
     account.reboot(id);

@@ -4,7 +4,12 @@ import dev.trainingjob.operator.provider.local.LocalSshServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -14,18 +19,28 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
+import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
+import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
  * One instance of the fake: its launch parameters, its state, and once running what cloud-init runs
  * at boot (bootcmd: the machine's guard) and an SSH server at its own loopback address with the host
  * key and login key its user data asked for. Its disk is a folder that outlives reboots.
+ *
+ * <p>Its sshd, like a real one, serves the host key in its {@code etc/ssh/ssh_host_ed25519_key}: cloud-init
+ * writes the user data's there at the first boot only, and the operator's replace-host-key.sh (through the
+ * script's test hook TRAININGJOB_SSHD_ROOT) replaces it. Where a real sshd is reloaded, this one watches the
+ * file and starts again with the new key: unlike a reload, that also drops the connections already open,
+ * which the operator survives as it survives any dropped connection.
  */
 public final class FakeInstance {
   /** Where the fake power-off tool records what the guard asked for (the instance's root holds it). */
   private static final String POWER_OFF_LOG = "power-off-requests";
   /** In the environment of every process the instance starts, to end them all at power-off. */
   private static final String INSTANCE_MARKER = "FAKE_EC2_INSTANCE";
+  /** Where sshd reads its host key, under the instance's root. */
+  private static final String HOST_KEY_FILE = "etc/ssh/ssh_host_ed25519_key";
   public final String id;
   public final String clientToken;
   public final String fingerprint;
@@ -50,6 +65,14 @@ public final class FakeInstance {
   boolean publicIp = true;
   LocalSshServer ssh;
   private final Path root;
+  /** What the SSH server is started with; kept to start it again with another host key. */
+  private String bootAddress;
+  private int bootPort;
+  private Map<String, String> bootEnv;
+  private KeyPair servedHostKey;
+  private Thread keyWatcher;
+  private WatchService keyWatch;
+  private boolean reloadsHeld;
 
   FakeInstance(String id, String clientToken, String fingerprint, QueryParams launch, String address, Instant launchTime,
       Map<String, String> tags, Map<String, String> volumeTags, String defaultUser, Path root) {
@@ -126,11 +149,13 @@ public final class FakeInstance {
 
   /**
    * Boots: runs what cloud-init would at every boot (bootcmd; the guard's state under this instance's root,
-   * through the guard's test hook), then an SSH server with the host key and authorised key from the user data.
+   * through the guard's test hook), then an SSH server with the host key on its disk (the user data's, written
+   * there at the first boot) and the authorised key from the user data.
    */
   void boot(int port, Map<String, String> env, boolean runBootcmd) throws Exception {
     Map<String, String> machine = new LinkedHashMap<>(env);
     machine.put("TRAININGJOB_GUARD_ROOT", root.toString()); // the test hook: see MachineGuard
+    machine.put("TRAININGJOB_SSHD_ROOT", root.toString()); // the test hook of replace-host-key.sh
     machine.put("FAKE_POWER_OFF_LOG", root.resolve(POWER_OFF_LOG).toString());
     machine.put(INSTANCE_MARKER, id);
     Files.createDirectories(root);
@@ -141,12 +166,108 @@ public final class FakeInstance {
     if (!userData.contains("ed25519_private")) {
       return; // launched without the operator's user data: it runs, but nobody can log in
     }
-    ssh = new LocalSshServer(root, address, port, cloudInit.hostKey(), machine);
+    Path keyFile = root.resolve(HOST_KEY_FILE);
+    if (!Files.exists(keyFile)) {
+      // cloud-init's ssh module, once per instance: ssh_deletekeys, then the ssh_keys of the user data
+      Files.createDirectories(keyFile.getParent());
+      Files.writeString(keyFile, cloudInit.hostKeyText());
+    }
+    synchronized (this) {
+      bootAddress = address;
+      bootPort = port;
+      bootEnv = machine;
+      startSsh(readHostKey(keyFile));
+      watchHostKey(keyFile.getParent());
+    }
+  }
+
+  /** Under this instance's lock: the SSH server, with the login key of the user data. */
+  private void startSsh(KeyPair hostKey) throws Exception {
+    ssh = new LocalSshServer(root, bootAddress, bootPort, hostKey, bootEnv);
+    servedHostKey = hostKey;
     ssh.restrictTo(sshUser);
     for (String line : cloudInit.authorizedKeys()) {
       PublicKey key = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line).resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
       ssh.authorize(key);
     }
+  }
+
+  private static KeyPair readHostKey(Path file) throws Exception {
+    try (var in = Files.newInputStream(file)) {
+      return SecurityUtils.loadKeyPairIdentities(null, file::toString, in, null).iterator().next();
+    }
+  }
+
+  /** Where a real sshd would be reloaded: a change of the key file starts the server again with it. */
+  private void watchHostKey(Path dir) throws IOException {
+    keyWatch = dir.getFileSystem().newWatchService();
+    dir.register(keyWatch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+    WatchService watch = keyWatch;
+    keyWatcher = new Thread(() -> {
+      try {
+        while (true) {
+          WatchKey key = watch.take();
+          key.pollEvents();
+          key.reset();
+          reloadSshd();
+        }
+      } catch (InterruptedException | ClosedWatchServiceException e) {
+        // powered off
+      }
+    }, "fake-sshd-" + id);
+    keyWatcher.setDaemon(true);
+    keyWatcher.start();
+  }
+
+  /** Serves the key on disk, if it is another than the one served and reloads are not held. */
+  private synchronized void reloadSshd() {
+    if (ssh == null || reloadsHeld) {
+      return;
+    }
+    try {
+      KeyPair onDisk = readHostKey(root.resolve(HOST_KEY_FILE));
+      if (KeyUtils.compareKeys(onDisk.getPublic(), servedHostKey.getPublic())) {
+        return;
+      }
+      ssh.close();
+      ssh = null; // should it not start again, the instance is as unreachable as one whose sshd failed to reload
+      startSsh(onDisk);
+    } catch (Exception e) {
+      // half a key, or none: sshd would refuse to reload; the file's next change tries again
+    }
+  }
+
+  /** The host key the user data carries (readable by anyone allowed ec2:DescribeInstanceAttribute). */
+  public PublicKey userDataHostKey() throws Exception {
+    return cloudInit.hostKey().getPublic();
+  }
+
+  /** The host key the instance's sshd presents now. */
+  public synchronized PublicKey hostKey() {
+    return servedHostKey == null ? null : servedHostKey.getPublic();
+  }
+
+  /**
+   * From now on a new host key on disk is not served until {@link #reloadSshd} runs again: as if sshd's reload
+   * were late, or the operator died between installing a key and seeing it.
+   */
+  public synchronized void holdSshdReloads() {
+    reloadsHeld = true;
+  }
+
+  /** Serves what is on disk now and reloads again on every change. */
+  public void resumeSshdReloads() {
+    synchronized (this) {
+      reloadsHeld = false;
+    }
+    reloadSshd();
+  }
+
+  /** Whether a host key other than the one served waits on disk (installed, not yet served). */
+  public synchronized boolean hostKeyWaitingOnDisk() throws Exception {
+    Path file = root.resolve(HOST_KEY_FILE);
+    return servedHostKey != null && Files.exists(file)
+        && !KeyUtils.compareKeys(readHostKey(file).getPublic(), servedHostKey.getPublic());
   }
 
   private void runBootcmd(String script, Map<String, String> env) throws Exception {
@@ -178,13 +299,23 @@ public final class FakeInstance {
 
   /** Powers off: the SSH server goes, and so does every job session started on it and every process it started. */
   void powerOff() {
-    if (ssh != null) {
-      try {
-        ssh.close();
-      } catch (Exception ignored) {
-        // already closed
+    synchronized (this) {
+      if (keyWatch != null) {
+        try {
+          keyWatch.close();
+        } catch (IOException ignored) {
+          // already closed
+        }
+        keyWatch = null;
       }
-      ssh = null;
+      if (ssh != null) {
+        try {
+          ssh.close();
+        } catch (Exception ignored) {
+          // already closed
+        }
+        ssh = null;
+      }
     }
     Path jobs = home().resolve(".trainingjob");
     if (Files.isDirectory(jobs)) {

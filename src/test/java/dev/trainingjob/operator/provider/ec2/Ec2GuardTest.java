@@ -63,7 +63,9 @@ class Ec2GuardTest extends WithEc2Operator {
 
   @Test
   void aJobWhoseOperatorKeepsProbingOutlivesManyHeartbeatTimeouts() throws Exception {
-    Duration timeout = Duration.ofSeconds(6);
+    // counted from the first boot until the first probe after the upload: it must hold the first login, the host key's
+    // replacement and the upload, on a loaded build machine too
+    Duration timeout = Duration.ofSeconds(15);
     restartOperator(timeout, Duration.ofMinutes(15));
     Path go = tmp.resolve("go");
     TrainingJob job = Ec2Harness.job("patient", """
