@@ -2,6 +2,7 @@ package dev.trainingjob.operator.cli;
 
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
+import dev.trainingjob.operator.provider.ec2.NamespaceAllowance;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,6 +104,13 @@ public final class OperatorOptions {
       description = "IAM instance profile the instances run with; needed for spec.output.s3Uri. Env: TRAININGJOB_EC2_INSTANCE_PROFILE.")
   String ec2InstanceProfile = DEFAULTS.ec2().instanceProfile();
 
+  @Option(names = "--ec2-namespace-allowances", converter = AllowancesConverter.class, defaultValue = "${env:TRAININGJOB_EC2_NAMESPACE_ALLOWANCES}",
+      description = "What each namespace's jobs may use, as JSON: {\"team-a\": {\"instanceProfile\": \"tj-team-a\", "
+          + "\"subnets\": [\"subnet-0abc\"], \"s3Prefix\": \"s3://ml/team-a/\"}, \"*\": {...}}. A namespace not named "
+          + "(and no \"*\") may not launch. Empty: every namespace may use what the other ec2 settings allow. "
+          + "Env: TRAININGJOB_EC2_NAMESPACE_ALLOWANCES.")
+  String ec2NamespaceAllowances;
+
   @Option(names = "--ec2-sweep-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_EC2_SWEEP_INTERVAL}",
       description = "How often instances without a TrainingJob are looked for. Env: TRAININGJOB_EC2_SWEEP_INTERVAL. Default: ${DEFAULT-VALUE}.")
   Duration ec2SweepInterval = DEFAULTS.ec2().sweepInterval();
@@ -182,6 +190,7 @@ public final class OperatorOptions {
     c.ec2.sshPort = ec2SshPort;
     c.ec2.privateAddress = ec2PrivateAddress;
     c.ec2.instanceProfile = blankToNull(ec2InstanceProfile);
+    c.ec2.namespaces = NamespaceAllowance.parse(ec2NamespaceAllowances);
     c.ec2.sweepInterval = ec2SweepInterval;
     c.ec2.orphanGrace = ec2OrphanGrace;
     c.ec2.heartbeatTimeout = ec2HeartbeatTimeout;

@@ -203,6 +203,25 @@ class HelmChartTest {
   }
 
   @Test
+  void namespaceAllowancesReachTheOperatorAsJsonItReadsAndTyposAreRefused() throws Exception {
+    JsonNode deployment = render("""
+        ec2:
+          namespaceAllowances:
+            team-a: {instanceProfile: tj-team-a, subnets: [subnet-0abc], s3Prefix: "s3://ml/team-a/"}
+            "*": {subnets: []}
+        """).get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    var allowances = dev.trainingjob.operator.provider.ec2.NamespaceAllowance.parse(
+        env(deployment).get("TRAININGJOB_EC2_NAMESPACE_ALLOWANCES"));
+    assertThat(allowances).containsEntry("team-a",
+        new dev.trainingjob.operator.provider.ec2.NamespaceAllowance("tj-team-a", List.of("subnet-0abc"), "s3://ml/team-a/"))
+        .containsEntry("*", new dev.trainingjob.operator.provider.ec2.NamespaceAllowance(null, List.of(), null));
+    assertThat(env(render("{}").get("Deployment/trainingjob-system/tj-trainingjob-operator")))
+        .doesNotContainKey("TRAININGJOB_EC2_NAMESPACE_ALLOWANCES");
+    assertThatThrownBy(() -> render("{ec2: {namespaceAllowances: {team-a: {subnet: subnet-0abc}}}}")).hasMessageContaining("subnet");
+    assertThatThrownBy(() -> render("{ec2: {namespaceAllowances: {team-a: {s3Prefix: ml/team-a}}}}")).hasMessageContaining("s3Prefix");
+  }
+
+  @Test
   void theKustomizationListsFilesThatExistAndParse() throws Exception {
     JsonNode kustomization = YAML.readTree(Path.of("deploy/kustomization.yaml").toFile());
     for (JsonNode resource : kustomization.get("resources")) {

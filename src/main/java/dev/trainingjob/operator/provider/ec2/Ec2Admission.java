@@ -43,6 +43,7 @@ final class Ec2Admission {
       throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.instanceType: required for the ec2 provider (the operator's default)");
     }
     checkConfigured(job, settings);
+    checkAllowance(job, spec, settings);
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     if (spec.volumeSizeGiB != null && image.rootSnapshotGiB() != null && spec.volumeSizeGiB < image.rootSnapshotGiB()) {
       throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.volumeSizeGiB is " + spec.volumeSizeGiB + " but image "
@@ -100,9 +101,34 @@ final class Ec2Admission {
         }
       }
     }
-    if (job.getSpec().output != null && job.getSpec().output.s3Uri != null && settings.instanceProfile() == null) {
+    if (job.getSpec().output != null && job.getSpec().output.s3Uri != null
+        && settings.instanceProfileFor(job.getMetadata().getNamespace()) == null) {
       throw new JobFailure(Reason.Ec2NotConfigured, "spec.output.s3Uri needs an instance profile the instance can write with; "
-          + "the operator has none (--ec2-instance-profile / TRAININGJOB_EC2_INSTANCE_PROFILE)");
+          + "the operator has none for namespace " + job.getMetadata().getNamespace()
+          + " (--ec2-instance-profile, or instanceProfile in --ec2-namespace-allowances)");
+    }
+  }
+
+  /** What the operator's admin allows the job's namespace: launching at all, the subnet, the S3 prefix. */
+  static void checkAllowance(TrainingJob job, ComputeSpec.Ec2Spec spec, Ec2Settings settings) {
+    String namespace = job.getMetadata().getNamespace();
+    NamespaceAllowance allowance = settings.allowance(namespace).orElseThrow(() -> new JobFailure(Reason.InvalidSpec,
+        "spec.compute.ec2: namespace " + namespace + " may not launch EC2 instances on this operator (namespaces allowed: "
+            + settings.namespaces().keySet().stream().sorted().toList() + "; see --ec2-namespace-allowances)"));
+    if (allowance.subnets() != null) {
+      if (spec.subnetId == null && !allowance.subnets().isEmpty()) {
+        throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.subnetId: namespace " + namespace + " must launch into one of "
+            + allowance.subnets());
+      }
+      if (spec.subnetId != null && !allowance.subnets().contains(spec.subnetId)) {
+        throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.subnetId: " + spec.subnetId + " is not allowed for namespace "
+            + namespace + (allowance.subnets().isEmpty() ? " (only the default VPC is)" : "; allowed: " + allowance.subnets()));
+      }
+    }
+    String s3Uri = job.getSpec().output == null ? null : job.getSpec().output.s3Uri;
+    if (s3Uri != null && !allowance.allowsS3(s3Uri)) {
+      throw new JobFailure(Reason.InvalidSpec, "spec.output.s3Uri: " + s3Uri + " is outside namespace " + namespace
+          + "'s prefix " + allowance.s3Prefix());
     }
   }
 

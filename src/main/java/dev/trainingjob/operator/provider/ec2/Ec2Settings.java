@@ -3,6 +3,7 @@ package dev.trainingjob.operator.provider.ec2;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How the ec2 provider works in an account.
@@ -22,6 +23,7 @@ import java.util.List;
  * @param shutdownGrace added to spec.limits.maxRuntimeSeconds for the instance's power-off ceiling, counted from
  *     the driver's start
  * @param shutdownCommand the command that powers the instance off now, run as root by its guard with $1 = why
+ * @param namespaces what each namespace's jobs may use (instance profile, subnets, S3 prefix); empty: no limits per namespace
  */
 public record Ec2Settings(
     boolean enabled,
@@ -35,7 +37,8 @@ public record Ec2Settings(
     Duration orphanGrace,
     Duration heartbeatTimeout,
     Duration shutdownGrace,
-    String shutdownCommand) {
+    String shutdownCommand,
+    Map<String, NamespaceAllowance> namespaces) {
 
   /**
    * Powers off at once, never scheduled (so no /run/nologin window locks the operator's SSH out); an instance
@@ -48,6 +51,23 @@ public record Ec2Settings(
       // the guard counts whole seconds: less would power every instance off at its first look
       throw new IllegalArgumentException("the ec2 heartbeat timeout must be at least 1s, not " + heartbeatTimeout);
     }
+  }
+
+  /**
+   * The allowance of a namespace: its own entry, else the "*" entry; empty when allowances are
+   * configured and neither applies (the namespace may not launch). Without any, every namespace
+   * may use everything the operator's settings allow (one team per install).
+   */
+  public java.util.Optional<NamespaceAllowance> allowance(String namespace) {
+    if (namespaces.isEmpty()) {
+      return java.util.Optional.of(new NamespaceAllowance(null, null, null));
+    }
+    return java.util.Optional.ofNullable(namespaces.getOrDefault(namespace, namespaces.get(NamespaceAllowance.ANY_OTHER)));
+  }
+
+  /** The instance profile a namespace's instances run with. */
+  public String instanceProfileFor(String namespace) {
+    return allowance(namespace).map(NamespaceAllowance::instanceProfile).orElse(instanceProfile);
   }
 
   public static Builder builder() {
@@ -68,6 +88,7 @@ public record Ec2Settings(
     b.heartbeatTimeout = heartbeatTimeout;
     b.shutdownGrace = shutdownGrace;
     b.shutdownCommand = shutdownCommand;
+    b.namespaces = namespaces;
     return b;
   }
 
@@ -85,13 +106,14 @@ public record Ec2Settings(
     public Duration heartbeatTimeout = Duration.ofMinutes(30);
     public Duration shutdownGrace = Duration.ofMinutes(15);
     public String shutdownCommand = DEFAULT_SHUTDOWN_COMMAND;
+    public Map<String, NamespaceAllowance> namespaces = Map.of();
 
     private Builder() {
     }
 
     public Ec2Settings build() {
       return new Ec2Settings(enabled, region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
-          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand);
+          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand, Map.copyOf(namespaces));
     }
   }
 }

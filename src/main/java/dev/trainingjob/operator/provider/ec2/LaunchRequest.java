@@ -62,8 +62,9 @@ final class LaunchRequest {
         b.subnetId(spec.subnetId);
       }
     }
-    if (settings.instanceProfile() != null) {
-      b.iamInstanceProfile(p -> p.name(settings.instanceProfile()));
+    String profile = settings.instanceProfileFor(job.getMetadata().getNamespace());
+    if (profile != null) {
+      b.iamInstanceProfile(p -> p.name(profile));
     }
     if (Boolean.TRUE.equals(spec.spot)) {
       b.instanceMarketOptions(m -> m.marketType(MarketType.SPOT).spotOptions(s -> s
