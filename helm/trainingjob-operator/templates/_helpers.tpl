@@ -47,7 +47,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   verbs: ["create", "patch"]
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "create", "delete"]
+  verbs: ["get", "create", "update", "delete"]
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get"]

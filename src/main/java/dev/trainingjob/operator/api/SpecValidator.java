@@ -193,6 +193,13 @@ public final class SpecValidator {
       ComputeSpec.HostSpec host = compute.host;
       required("spec.compute.host.address", host.address, out);
       required("spec.compute.host.user", host.user, out);
+      // both end up as words of ssh's command line (status.attachCommand, the plugin's attach): a leading '-' would be an option
+      if (host.user != null && !host.user.isBlank() && !host.user.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,31}")) {
+        out.add(new Violation("spec.compute.host.user", "must be a user name (letters, digits, '.', '_', '-', not first), got " + host.user));
+      }
+      if (host.address != null && !host.address.isBlank() && !host.address.matches("[A-Za-z0-9_:\\[\\]][A-Za-z0-9._:\\[\\]-]*")) {
+        out.add(new Violation("spec.compute.host.address", "must be a host name or an IP address, got " + host.address));
+      }
       required("spec.compute.host.privateKeySecret", host.privateKeySecret, out);
       required("spec.compute.host.hostKey", host.hostKey, out);
       if (host.port != null && (host.port < 1 || host.port > 65535)) {

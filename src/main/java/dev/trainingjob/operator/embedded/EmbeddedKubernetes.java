@@ -25,8 +25,8 @@ import java.util.function.Predicate;
  * tables the real kubectl asks for. It keeps a log of requests so tests can count writes.
  */
 public final class EmbeddedKubernetes implements AutoCloseable {
-  /** One request as the API saw it. */
-  public record Request(String method, String path) {}
+  /** One request as the API saw it; userAgent tells one client's requests from another's. */
+  public record Request(String method, String path, String userAgent) {}
 
   /** The mock server logs every request through java.util.logging; kept quiet (held so it is not collected). */
   private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
@@ -45,7 +45,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     Dispatcher dispatcher = new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
-        requests.add(new Request(request.getMethod(), request.getPath()));
+        requests.add(new Request(request.getMethod(), request.getPath(), request.getHeader("User-Agent")));
         MockResponse answer = discovery.answer(request);
         return answer != null ? answer : discovery.asTableIfAsked(request, crud.dispatch(request));
       }
@@ -75,6 +75,15 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   /** A new client, for a second operator that must not share the first one's connections. */
   public KubernetesClient newClient() {
     return server.createClient();
+  }
+
+  /** A new client whose requests carry {@code userAgent}: a test can then tell them from its own. */
+  public KubernetesClient newClient(String userAgent) {
+    try (KubernetesClient base = server.createClient()) {
+      return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+          .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(base.getConfiguration()).withUserAgent(userAgent).build())
+          .build();
+    }
   }
 
   public String url() {

@@ -122,8 +122,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       try {
         result = steps.get(phase).run(ctx);
       } catch (JobFailure failure) {
-        LOG.warn("{}: failed in {}: {}: {}", ctx.job().ref(), phase, failure.reason(), failure.getMessage());
-        ctx.fail(failure.reason(), failure.getMessage());
+        // a failure's text may quote a command's output from the machine (stderr of a script the operator ran there)
+        String message = masked(ctx.job(), failure.getMessage());
+        LOG.warn("{}: failed in {}: {}: {}", ctx.job().ref(), phase, failure.reason(), message);
+        ctx.fail(failure.reason(), message);
         continue;
       } catch (Exception retryable) {
         // errors are retried with backoff only within the pending deadline, never beyond it
@@ -189,11 +191,22 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     services.metrics().forget(uid);
   }
 
+  /** Text bound for status, an Event or the log, with the job's Secret values and credential shapes masked. */
+  private String masked(TrainingJob job, String text) {
+    java.util.Set<String> values;
+    try {
+      values = services.bundles().secretValues(job);
+    } catch (RuntimeException unreadable) {
+      values = java.util.Set.of(); // the shapes are still masked; the values could not be read to mask them
+    }
+    return LogRedactor.redact(text, values);
+  }
+
   /** Errors that retrying may fix: say so in status (once per distinct message), and let JOSDK retry. */
   @Override
   public ErrorStatusUpdateControl<TrainingJob> updateErrorStatus(TrainingJob job, Context<TrainingJob> context, Exception e) {
     // an error's text may quote what it was given (a command's output, a URL): credentials in it are masked
-    String message = "Retrying after an error: " + LogRedactor.redact(rootMessage(e), List.of());
+    String message = "Retrying after an error: " + masked(job, rootMessage(e));
     LOG.warn("{}: {}", job.ref(), message, e);
     if (job.getStatus() == null) {
       job.setStatus(new TrainingJobStatus());

@@ -59,6 +59,16 @@ public final class LogRedactor {
       // Authorization: Basic …, Proxy-Authorization: Bearer …, authorization="…"
       new Shape(Pattern.compile("(?i)\\b((?:proxy-)?authorization[\"']?\\s*[:=]\\s*[\"']?)((?:bearer|basic|token|digest|negotiate)\\s+)?[^\\s\"',]+"),
           m -> m.group(1) + (m.group(2) == null ? "" : m.group(2)) + MASK),
+      // a JSON Web Token anywhere: header.payload.signature, the first two base64url JSON
+      masked("(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*"),
+      // curl -u user:pass, --user=user:pass (a user alone, without ':', is no secret)
+      afterName("(?<![A-Za-z0-9_-])(-u|--user|--proxy-user)(\\s*=\\s*|\\s+)(?!-)[^\\s:\"']+:[^\\s\"']+"),
+      // aws configure set aws_secret_access_key VALUE: the name, a space, the value
+      afterName("(?i)\\b(aws_secret_access_key|aws_session_token)(\\s+)(?![=:])[^\\s\"']+"),
+      // a quoted value after a credential's name, spaces and all: password = "two words", --password="my pass"
+      new Shape(Pattern.compile("(?i)(?<![A-Za-z0-9_.-])(--?[A-Za-z0-9_.-]*" + KEYWORD + "(?:\\s*=\\s*|\\s+)|[A-Za-z0-9_.-]*" + KEYWORD
+          + "[\"']?\\s*[=:]\\s*)([\"'])(?!\\2)(.+?)\\2"),
+          m -> m.group(1) + m.group(2) + MASK + m.group(2)),
       // Bearer … anywhere (Basic only in a header: "basic" is an English word)
       afterName("(?i)\\b(bearer)(\\s+)[A-Za-z0-9._~+/=-]{8,}"),
       // --token X, --token=X, --hf-token X, --api-key X, --client-secret=X, --password X: the name ends in the keyword

@@ -62,6 +62,22 @@ public record MachineAccess(SshTarget target, String attachCommand) {
     }
   }
 
+  /**
+   * Like {@link KeyHint#secret}, and the host key to expect from the same Secret, written as the only line of a
+   * known_hosts file of its own: ssh then checks the machine against it and trusts nothing on first use.
+   */
+  public static KeyHint secretWithHostKey(String namespace, String secret, String keyField, String keyFile,
+      String hostKeyField, String knownHostsFile, String host, int port) {
+    KeyHint key = KeyHint.secret(namespace, secret, keyField, keyFile);
+    String k = shellWord(knownHostsFile);
+    String hostWord = shellWord(port == 22 ? host : "[" + host + "]:" + port);
+    String prepare = key.prepare() + " && rm -f " + k + " && (umask 077 && printf '%s ' " + hostWord + " > " + k + " && kubectl -n "
+        + shellWord(namespace) + " get secret " + shellWord(secret) + " -o jsonpath=" + shellWord("{.data." + hostKeyField + "}")
+        + " | base64 -d >> " + k + ")";
+    return new KeyHint(prepare, List.of("-i", keyFile, "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + knownHostsFile,
+        "-o", "StrictHostKeyChecking=yes"));
+  }
+
   /** The ssh command line that attaches to a screen session, one argument each (to run without a shell). */
   public static List<String> attachArgv(String user, String host, int port, String session, KeyHint hint) {
     List<String> argv = new ArrayList<>();

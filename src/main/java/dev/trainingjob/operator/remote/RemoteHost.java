@@ -47,12 +47,22 @@ public interface RemoteHost extends AutoCloseable {
   PublicKey hostKey() throws Exception;
 
   /**
-   * Makes the machine's SSH server present {@code next} to every new connection (as root, through sudo where the login
-   * user is not root); connections already open keep theirs. Idempotent. A refusal (no passwordless sudo, no sshd to
-   * reload) is a RemoteCommandException; an IOException means the connection dropped, possibly because sshd reloaded,
-   * and the next connection shows whether the key is in place.
+   * Makes the machine's next SSH host key, on the machine (as root, through sudo where the login user is not root), and
+   * returns its public half; its private half never leaves the machine. Asked again before {@link #installHostKey}, the
+   * same key. A refusal (no passwordless sudo, no ssh-keygen) is a RemoteCommandException.
    */
-  void replaceHostKey(KeyPair next) throws Exception;
+  PublicKey stageHostKey() throws Exception;
+
+  /**
+   * Makes the machine's SSH server present the staged key {@code next} to every new connection; connections already
+   * open keep theirs. Idempotent: a key in place already is reloaded again. A refusal is a RemoteCommandException
+   * ({@link #HOST_KEY_NOT_STAGED} when the machine has neither that key staged nor in place); an IOException means the
+   * connection dropped, possibly because sshd reloaded, and the next connection shows whether the key is in place.
+   */
+  void installHostKey(PublicKey next) throws Exception;
+
+  /** installHostKey's exit status when the key it names is neither staged nor in place: stage again. */
+  int HOST_KEY_NOT_STAGED = 4;
 
   /** An open forward; closing it stops forwarding. */
   interface PortForward extends AutoCloseable {

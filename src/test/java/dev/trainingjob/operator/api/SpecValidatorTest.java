@@ -146,6 +146,24 @@ class SpecValidatorTest {
     })).isEmpty();
   }
 
+  @Test
+  void aHostsUserAndAddressAreWordsNotSshOptions() {
+    assertThat(problems(s -> hostJob(s, "-oProxyCommand=touch /tmp/x", "203.0.113.7"))).anyMatch(p -> p.startsWith("spec.compute.host.user"));
+    assertThat(problems(s -> hostJob(s, "ml", "-oProxyCommand=x"))).anyMatch(p -> p.startsWith("spec.compute.host.address"));
+    assertThat(problems(s -> hostJob(s, "ml", "gpu box"))).anyMatch(p -> p.startsWith("spec.compute.host.address"));
+    assertThat(problems(s -> hostJob(s, "john.doe", "gpu-1.lab.example"))).isEmpty();
+    assertThat(problems(s -> hostJob(s, "ML_user", "2001:db8::7"))).isEmpty();
+  }
+
+  private static void hostJob(TrainingJobSpec s, String user, String address) {
+    s.compute = new ComputeSpec();
+    s.compute.host = new ComputeSpec.HostSpec();
+    s.compute.host.user = user;
+    s.compute.host.address = address;
+    s.compute.host.privateKeySecret = "key";
+    s.compute.host.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHKDk1R8P3YFyGOTIq1HtBfZ9pZ6PSVr6yH3mYs5p6AA";
+  }
+
   private static EnvVarSpec env(String name, String value) {
     EnvVarSpec e = new EnvVarSpec();
     e.name = name;

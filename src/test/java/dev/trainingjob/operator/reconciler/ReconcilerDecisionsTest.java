@@ -180,4 +180,21 @@ class ReconcilerDecisionsTest {
     assertThat(second.isRemoveFinalizer()).isTrue();
     assertThat(provider.count("default/deleted", "release")).isEqualTo(2);
   }
+
+  /** A failure's message quotes the machine's stderr; a credential in it is masked before status, Events or the log. */
+  @Test
+  void aFailureQuotingTheMachinesOutputShowsNoCredential() throws Exception {
+    remote.screenMissing = true;
+    remote.screenMissingMessage = "E: Failed to fetch https://mirror-user:hunter22pass@apt.example.com/pool/screen.deb\n"
+        + "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----";
+    var reconciler = reconciler(remote);
+    TrainingJob job = job("leaky");
+    for (int i = 0; i < 5 && (job.getStatus() == null || job.getStatus().phase != Phase.Failed); i++) {
+      reconciler.reconcile(job, null);
+    }
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("ScreenMissing");
+    assertThat(job.getStatus().message).contains("https://******@apt.example.com").doesNotContain("hunter22pass")
+        .doesNotContain("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ");
+  }
 }

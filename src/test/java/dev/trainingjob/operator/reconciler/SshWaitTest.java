@@ -35,6 +35,7 @@ class SshWaitTest {
       c.pollInterval = c.probeInterval = Duration.ofMillis(300);
       c.sshReadyTimeout = Duration.ofSeconds(4);
       c.metricsPort = -1;
+      c.defaultProvider = "local";
     });
     try (var harness = new OperatorHarness(config, List.of(provider), new SshRemoteHosts(RemoteSettings.defaults()))) {
       harness.create(Jobs.simple("late"));

@@ -32,6 +32,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile boolean unchanging = false;
   /** When set, start.sh reports that screen is missing and cannot be installed (its exit status 10). */
   public volatile boolean screenMissing = false;
+  /** What the machine says when screen is missing (the start script's stderr). */
+  public volatile String screenMissingMessage = "GNU screen is not installed on this machine, and it could not be installed";
   /** When set, collect waits for it: a download that takes long. */
   public volatile java.util.concurrent.CountDownLatch collectGate;
   /** When set, every probe fails with it (a machine that stopped answering). */
@@ -50,8 +52,7 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       public boolean startOnce(JobRef job) throws Exception {
         calls.add(new Call("startOnce", job.toString()));
         if (screenMissing) {
-          throw new dev.trainingjob.operator.remote.RemoteCommandException(
-              "GNU screen is not installed on this machine, and it could not be installed", 10);
+          throw new dev.trainingjob.operator.remote.RemoteCommandException(screenMissingMessage, 10);
         }
         return probesSinceStart.putIfAbsent(job.uid(), new AtomicInteger()) == null;
       }
@@ -122,7 +123,12 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
-      public void replaceHostKey(java.security.KeyPair next) {
+      public java.security.PublicKey stageHostKey() {
+        throw new UnsupportedOperationException("a scripted machine has no sshd");
+      }
+
+      @Override
+      public void installHostKey(java.security.PublicKey next) {
         throw new UnsupportedOperationException("a scripted machine has no sshd");
       }
     };

@@ -40,7 +40,12 @@ public final class AttachCommand extends MachineVerb {
     Path knownHosts = dir.resolve("known_hosts");
     // made with its mode, then written: never a moment with more
     Files.createFile(knownHosts, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(knownHosts, SshKeys.knownHostsLine(t.host(), t.port(), t.hostKey()) + "\n");
+    String lines = SshKeys.knownHostsLine(t.host(), t.port(), t.hostKey()) + "\n";
+    if (t.nextHostKey() != null) {
+      // a host key replacement under way: the machine presents one or the other (see HostKeyRotation)
+      lines += SshKeys.knownHostsLine(t.host(), t.port(), t.nextHostKey()) + "\n";
+    }
+    Files.writeString(knownHosts, lines);
     return MachineAccess.attachArgv(t.user(), t.host(), t.port(), machine.ref().sessionName(),
         MachineAccess.KeyHint.files(key, knownHosts));
   }

@@ -44,9 +44,11 @@ public final class Ec2Access implements MachineAccessResolver {
     }
     JobKeys.Keys k = keys.existing(job);
     String ns = job.getMetadata().getNamespace();
-    PublicKey pending = k.pendingHost() == null ? null : k.pendingHost().getPublic();
+    PublicKey pending = k.pendingHost();
     return MachineAccess.of(new SshTarget(instance.address, p, instance.sshUser, k.login(), k.expectedHost(), false, pending),
         JobRef.of(job),
-        MachineAccess.KeyHint.secret(ns, JobKeys.secretName(job), JobKeys.LOGIN_PRIVATE, job.getMetadata().getName() + ".key"));
+        // the host key from the Secret too (the replacement's, once made): ssh never trusts the instance on first use
+        MachineAccess.secretWithHostKey(ns, JobKeys.secretName(job), JobKeys.LOGIN_PRIVATE, job.getMetadata().getName() + ".key",
+            JobKeys.HOST_PUBLIC, job.getMetadata().getName() + ".known_hosts", instance.address, p));
   }
 }

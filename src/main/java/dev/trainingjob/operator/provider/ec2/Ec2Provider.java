@@ -130,7 +130,7 @@ public final class Ec2Provider implements ComputeProvider {
         return Optional.of(new Machine(known.id, known.type, Machine.State.PENDING, null, known.sshUser, known.launchedAt,
             "Instance " + known.id + " was launched; waiting for EC2 to list it"));
       }
-      InstanceView.Instance gone = seen.orElseGet(() -> view.describe(known.id).orElse(null));
+      InstanceView.Instance gone = seen.orElseGet(() -> view.describe(known.id, uid).orElse(null));
       if (gone == null || !gone.usable()) {
         return Optional.of(new Machine(known.id, known.type, Machine.State.GONE, null, known.sshUser, known.launchedAt,
             "Instance " + known.id + " is " + (gone == null ? "gone" : gone.state()
@@ -175,6 +175,8 @@ public final class Ec2Provider implements ComputeProvider {
   private InstanceView.Instance launch(TrainingJob job) throws Exception {
     ComputeSpec.Ec2Spec spec = job.admittedCompute().ec2;
     Ec2Admission.checkConfigured(job, settings);
+    // again at every launch: the allowances may have changed since admission (an operator restarted with new ones)
+    Ec2Admission.checkAllowance(job, spec, settings);
     JobKeys.Keys jobKeys = keys.ensure(job);
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     String user = sshUser(spec, image);
@@ -321,6 +323,9 @@ public final class Ec2Provider implements ComputeProvider {
 
   @Override
   public MachineDuties duties(TrainingJob job) {
+    // the spec may have changed since admission, and s3Uri is read from it here: a prefix edited to another
+    // namespace's while the instance booted is refused before anything is uploaded
+    Ec2Admission.checkAllowance(job, job.admittedCompute().ec2, settings);
     return new MachineDuties(MachineGuard.FEED_DIRECTORY, MachineGuard.ceilingSeconds(job.getSpec().limits, settings.shutdownGrace()),
         outputUri(job));
   }
@@ -339,7 +344,7 @@ public final class Ec2Provider implements ComputeProvider {
     InstanceView.Instance recent = launched.get(uid);
     if (known != null && known.id != null && mine.stream().noneMatch(i -> i.id().equals(known.id))) {
       // not in the shared view: ask for it alone; not found shortly after launch only means "not listed yet"
-      Optional<InstanceView.Instance> one = view.describe(known.id);
+      Optional<InstanceView.Instance> one = view.describe(known.id, uid);
       if (one.isPresent()) {
         mine.add(one.get());
       } else if (known.launchedAt != null && withinGrace(Instant.parse(known.launchedAt))) {

@@ -65,9 +65,15 @@ public record Ec2Settings(
     return java.util.Optional.ofNullable(namespaces.getOrDefault(namespace, namespaces.get(NamespaceAllowance.ANY_OTHER)));
   }
 
-  /** The instance profile a namespace's instances run with. */
+  /**
+   * The instance profile a namespace's instances run with: its allowance's, else the operator's; none for a namespace
+   * the allowances leave out (it may not launch, so it never borrows the operator's role either).
+   */
   public String instanceProfileFor(String namespace) {
-    return allowance(namespace).map(NamespaceAllowance::instanceProfile).orElse(instanceProfile);
+    if (namespaces.isEmpty()) {
+      return instanceProfile;
+    }
+    return allowance(namespace).map(a -> a.instanceProfile() != null ? a.instanceProfile() : instanceProfile).orElse(null);
   }
 
   public static Builder builder() {

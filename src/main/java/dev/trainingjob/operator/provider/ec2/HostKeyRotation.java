@@ -19,14 +19,19 @@ import org.slf4j.LoggerFactory;
  * instance's whole life: whoever read it could pose as the instance. So, over the first verified
  * connection, the instance gets a key generated for it, and only that key is expected from then on.
  *
- * <p>A state machine over what the job's Secret records and what the instance presents, so an
- * operator that dies at any line goes on from where the Secret says ({@link JobKeys}):
+ * <p>The new key is made on the instance (ssh-keygen, as root): its private half never leaves it, and
+ * the operator records only the public half. A state machine over what the job's Secret records and
+ * what the instance presents, so an operator that dies at any line goes on from where the Secret
+ * says ({@link JobKeys}):
  *
  * <ul>
- *   <li>it presents the pending key: it is installed; the Secret expects it from now on (promoted);
- *   <li>it presents the boot key: the pending key is recorded (unless it is already), then installed,
- *       and the next connection shows whether sshd presents it yet (a reload takes a moment; an
- *       operator may have died before installing it: installing again writes the same key);
+ *   <li>it presents the pending key: the Secret expects it from now on (promoted);
+ *   <li>it presents the boot key and nothing is pending: the instance stages a key (asked again, the
+ *       same one), its public half is recorded as pending, then the instance installs it, and the next
+ *       connection shows whether sshd presents it yet (a reload takes a moment);
+ *   <li>it presents the boot key and a key is pending (an operator died after recording it): installed
+ *       again (idempotent); an instance that has it neither staged nor in place gets it forgotten, and
+ *       the next connection stages again;
  *   <li>the key was replaced before and nothing is pending: nothing to do (every later connection).
  * </ul>
  */
@@ -48,7 +53,7 @@ final class HostKeyRotation {
       return false;
     }
     PublicKey presented = remote.hostKey();
-    if (k.pendingHost() != null && KeyUtils.compareKeys(k.pendingHost().getPublic(), presented)) {
+    if (k.pendingHost() != null && KeyUtils.compareKeys(k.pendingHost(), presented)) {
       keys.promotePendingHostKey(job);
       LOG.info("{}: the instance presents its new host key {}; the key its user data carried is no longer accepted", job.ref(),
           KeyUtils.getFingerPrint(presented));
@@ -57,10 +62,19 @@ final class HostKeyRotation {
           + "is no longer accepted");
       return true;
     }
-    JobKeys.Keys staged = keys.stagePendingHostKey(job);
     try {
-      remote.replaceHostKey(staged.pendingHost());
+      PublicKey next = k.pendingHost();
+      if (next == null) {
+        next = remote.stageHostKey();
+        keys.stagePendingHostKey(job, next); // recorded before it is served: a restart accepts either key
+      }
+      remote.installHostKey(next);
     } catch (RemoteCommandException e) {
+      if (e.exitStatus() == RemoteHost.HOST_KEY_NOT_STAGED) {
+        LOG.info("{}: the instance no longer has the pending host key ({}); staging a new one", job.ref(), e.getMessage());
+        keys.forgetPendingHostKey(job);
+        return true;
+      }
       throw new JobFailure(Reason.HostKeyNotReplaced, "Could not replace the instance's SSH host key, which its user data "
           + "carried (readable with ec2:DescribeInstanceAttribute), so the job does not run there: " + e.getMessage()
           + " (it runs with sudo -n as the SSH user, who needs passwordless sudo)");

@@ -84,11 +84,14 @@ final class InstanceView {
    * does not know it (which, shortly after a launch, only means "not visible yet"), and when it is
    * not this operator's: the id comes from a job's status, which a restored backup or another
    * cluster's copy of the job may carry, and what is not ours is never described, let alone released.
+   * Ours is not enough either: it must be the job's ({@code uid}), or a status written by someone who
+   * may write it would make one job release another's instance in the same install.
    */
-  Optional<Instance> describe(String instanceId) {
+  Optional<Instance> describe(String instanceId, String uid) {
     try {
       return ec2.describeInstances(r -> r.instanceIds(instanceId)).reservations().stream()
-          .flatMap(res -> res.instances().stream()).findFirst().map(InstanceView::of).filter(this::ours);
+          .flatMap(res -> res.instances().stream()).findFirst().map(InstanceView::of).filter(this::ours)
+          .filter(i -> uid.equals(i.uid()) || (i.uid() == null && !i.exists()));
     } catch (AwsServiceException e) {
       if ("InvalidInstanceID.NotFound".equals(Ec2Errors.code(e))) {
         return Optional.empty();

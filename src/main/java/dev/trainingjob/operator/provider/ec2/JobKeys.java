@@ -26,10 +26,10 @@ import org.apache.sshd.common.keyprovider.KeyPairProvider;
  * Secret is written before the launch and read back on every later reconcile: a restarted operator
  * launches with exactly the same user data, which keeps RunInstances idempotent.
  *
- * <p>A replacement is recorded in two writes around its installation, so an operator that dies at any
- * line can still connect: first the new pair as pending (the instance may present either key from
- * then on), then, once the instance presented the new key, its public half as the key to expect, the
- * pending pair gone (from then on only the instance holds that private key).
+ * <p>A replacement, made on the instance (its private half never leaves it), is recorded in two writes
+ * around its installation, so an operator that dies at any line can still connect: first its public
+ * half as pending (the instance may present either key from then on), then, once the instance
+ * presented the new key, as the key to expect.
  */
 public final class JobKeys {
   public static final String LOGIN_PRIVATE = "ssh-privatekey";
@@ -38,8 +38,10 @@ public final class JobKeys {
   public static final String HOST_PRIVATE = "host-privatekey";
   /** The host key the instance presents now: the boot key's until it is replaced. */
   public static final String HOST_PUBLIC = "host-publickey";
-  /** The replacement host key while it is being installed; gone once the instance presented it. */
-  public static final String PENDING_HOST_PRIVATE = "host-privatekey-pending";
+  /**
+   * The public half of the replacement host key the instance made, while it is being installed; gone once the instance
+   * presented it. Its private half never leaves the instance.
+   */
   public static final String PENDING_HOST_PUBLIC = "host-publickey-pending";
 
   /**
@@ -48,9 +50,9 @@ public final class JobKeys {
    * @param host the boot host key pair, which the user data carries
    * @param hostPrivatePem its private half as the user data writes it
    * @param expectedHost the host key to expect now
-   * @param pendingHost the replacement being installed, or null
+   * @param pendingHost the public half of the replacement being installed, or null
    */
-  record Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem, PublicKey expectedHost, KeyPair pendingHost) {
+  record Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem, PublicKey expectedHost, PublicKey pendingHost) {
     /** Keys as they are before the launch: the instance will present the boot key. */
     Keys(String secretName, KeyPair login, KeyPair host, String hostPrivatePem) {
       this(secretName, login, host, hostPrivatePem, host.getPublic(), null);
@@ -124,27 +126,32 @@ public final class JobKeys {
   }
 
   /**
-   * Records a replacement host key as pending, before anything installs it; the one already pending, if any, so that
-   * installing it again (after a crash, or while sshd reloads) installs the same key.
+   * Records the replacement host key the instance staged as pending, before anything installs it: from then on a
+   * connection accepts either key, so an operator that dies while it is installed still connects.
    */
-  Keys stagePendingHostKey(TrainingJob job) throws Exception {
+  Keys stagePendingHostKey(TrainingJob job, PublicKey next) throws Exception {
     Secret secret = existingSecret(job);
-    if (!has(secret, PENDING_HOST_PRIVATE)) {
-      KeyPair next = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
-      secret.getData().put(PENDING_HOST_PRIVATE, b64(SshKeys.privateText(next, "host")));
-      secret.getData().put(PENDING_HOST_PUBLIC, b64(SshKeys.publicLine(next.getPublic()) + "\n"));
-      // optimistic: the resourceVersion read above must still be current, or the write is refused and retried
+    secret.getData().put(PENDING_HOST_PUBLIC, b64(SshKeys.publicLine(next) + "\n"));
+    // optimistic: the resourceVersion read above must still be current, or the write is refused and retried
+    secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).resource(secret).update();
+    return remember(job, secret);
+  }
+
+  /** The instance has the pending key neither staged nor in place (it lost it): forget it, and stage again. */
+  Keys forgetPendingHostKey(TrainingJob job) throws Exception {
+    Secret secret = existingSecret(job);
+    if (has(secret, PENDING_HOST_PUBLIC)) {
+      secret.getData().remove(PENDING_HOST_PUBLIC);
       secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).resource(secret).update();
     }
     return remember(job, secret);
   }
 
-  /** The instance presented the pending key: it is the one to expect from now on, and the Secret keeps no private half of it. */
+  /** The instance presented the pending key: it is the one to expect from now on. */
   Keys promotePendingHostKey(TrainingJob job) throws Exception {
     Secret secret = existingSecret(job);
-    if (has(secret, PENDING_HOST_PRIVATE)) {
+    if (has(secret, PENDING_HOST_PUBLIC)) {
       secret.getData().put(HOST_PUBLIC, secret.getData().get(PENDING_HOST_PUBLIC));
-      secret.getData().remove(PENDING_HOST_PRIVATE);
       secret.getData().remove(PENDING_HOST_PUBLIC);
       secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).resource(secret).update();
     }
@@ -225,7 +232,7 @@ public final class JobKeys {
     String hostPem = Secrets.value(secret, HOST_PRIVATE);
     KeyPair host = load(name, hostPem);
     PublicKey expected = SshKeys.publicKey(Secrets.value(secret, HOST_PUBLIC));
-    KeyPair pending = has(secret, PENDING_HOST_PRIVATE) ? load(name, Secrets.value(secret, PENDING_HOST_PRIVATE)) : null;
+    PublicKey pending = has(secret, PENDING_HOST_PUBLIC) ? SshKeys.publicKey(Secrets.value(secret, PENDING_HOST_PUBLIC)) : null;
     return new Keys(name, load(name, Secrets.value(secret, LOGIN_PRIVATE)), host, hostPem, expected, pending);
   }
 

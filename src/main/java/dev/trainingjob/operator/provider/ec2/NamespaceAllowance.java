@@ -58,6 +58,10 @@ public record NamespaceAllowance(String instanceProfile, List<String> subnets, S
       return true;
     }
     String prefix = s3Prefix.endsWith("/") ? s3Prefix : s3Prefix + "/";
+    // S3 keys are literal, but a client that normalises "team-a/../team-b" would write elsewhere
+    if (java.util.Arrays.asList(uri.split("/", -1)).stream().anyMatch(segment -> segment.equals(".") || segment.equals(".."))) {
+      return false;
+    }
     return uri.startsWith(prefix) || uri.equals(s3Prefix.replaceAll("/+$", ""));
   }
 }

@@ -270,27 +270,41 @@ final class SshRemoteHost implements RemoteHost {
   }
 
   @Override
-  public void replaceHostKey(KeyPair next) throws Exception {
-    // the script goes up like the job's (not secret); the private key only through the command's input, never an
-    // argument a process list would show, and never into a file the login user keeps
+  public PublicKey stageHostKey() throws Exception {
+    String line = asRoot("stage").strip();
+    try {
+      return SshKeys.publicKey(line);
+    } catch (Exception e) {
+      throw new RemoteCommandException(REPLACE_HOST_KEY + " stage printed no public key: " + line, 2);
+    }
+  }
+
+  @Override
+  public void installHostKey(PublicKey next) throws Exception {
+    asRoot("install '" + SshKeys.publicLine(next) + "'"); // base64 and a type name: nothing to escape
+  }
+
+  /** Runs replace-host-key.sh as root with {@code args} (shell words), once, on this connection; its standard output. */
+  private String asRoot(String args) throws Exception {
+    // the script goes up like the job's (nothing secret in it); keys are made and kept on the machine
     String script = ".trainingjob/" + REPLACE_HOST_KEY;
     withSftp(sftp -> {
       mkdirs(sftp, ".trainingjob", 0700);
       put(sftp, script, resource(REPLACE_HOST_KEY), 0700);
       return null;
     });
-    String pub = "'" + SshKeys.publicLine(next.getPublic()) + "'"; // base64 and a type name: nothing to escape
-    String command = "cd && if [ \"$(id -u)\" -eq 0 ]; then /bin/sh \"$HOME/" + script + "\" " + pub
-        + "; else sudo -n /bin/sh \"$HOME/" + script + "\" " + pub + "; fi";
+    String command = "cd && if [ \"$(id -u)\" -eq 0 ]; then /bin/sh \"$HOME/" + script + "\" " + args
+        + "; else sudo -n /bin/sh \"$HOME/" + script + "\" " + args + "; fi";
     // once, on this connection: a retry on a new one could meet the new key this very command installed
     ExecResult r;
     try (var lease = pool.lease(target)) {
-      r = execOnce(lease.session(), command, pool.settings().commandTimeout(), utf8(SshKeys.privateText(next, "host")));
+      r = execOnce(lease.session(), command, pool.settings().commandTimeout(), null);
     }
     if (r.status() != 0) {
       throw new RemoteCommandException(r.stderr().isBlank() ? REPLACE_HOST_KEY + " exited with " + r.status() : r.stderr().strip(),
           r.status());
     }
+    return r.stdout();
   }
 
   @Override

@@ -91,18 +91,25 @@ public final class Ec2Harness implements AutoCloseable {
     });
   }
 
+  /** The client the operator talks to the API with; a test may give it one of its own (see EmbeddedKubernetes.newClient). */
+  public KubernetesClient operatorClient;
+
   public Ec2Harness startOperator() {
     provider = newProvider();
     List<ComputeProvider> providers = List.of(provider);
-    operator = OperatorRuntime.start(api.client(), config, providers, new SshRemoteHosts(config.remote()), List.of(clients));
+    operator = OperatorRuntime.start(operatorClient(), config, providers, new SshRemoteHosts(config.remote()), List.of(clients));
     return this;
   }
 
   /** A provider as a fresh operator process would have it: nothing in memory, everything found again in the fake. */
+  private KubernetesClient operatorClient() {
+    return operatorClient != null ? operatorClient : api.client();
+  }
+
   public Ec2Provider newProvider() {
     clients = Ec2Clients.create(config.ec2(), StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDFAKE", "fake-secret")),
         meters);
-    EventRecorder real = new KubernetesEventRecorder(api.client());
+    EventRecorder real = new KubernetesEventRecorder(operatorClient());
     EventRecorder hooked = new EventRecorder() {
       @Override
       public void normal(TrainingJob job, Reason reason, String message) {
@@ -116,7 +123,7 @@ public final class Ec2Harness implements AutoCloseable {
         real.warning(job, reason, message);
       }
     };
-    return new Ec2Provider(config.ec2(), config.operatorId(), config.pollInterval(), clients, api.client(), hooked,
+    return new Ec2Provider(config.ec2(), config.operatorId(), config.pollInterval(), clients, operatorClient(), hooked,
         config.outputDir(), Clock.systemUTC());
   }
 
@@ -182,6 +189,9 @@ public final class Ec2Harness implements AutoCloseable {
     stopOperator();
     if (ownsFake) {
       fake.close();
+    }
+    if (operatorClient != null) {
+      operatorClient.close();
     }
     api.close();
   }

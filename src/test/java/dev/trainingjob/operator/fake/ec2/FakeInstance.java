@@ -118,6 +118,11 @@ public final class FakeInstance {
   }
 
   /** The login user's home: where the job directory lives. */
+  /** The private host key file sshd serves, as the instance keeps it. */
+  public Path hostKeyFile() {
+    return root.resolve(HOST_KEY_FILE);
+  }
+
   public Path home() {
     return root.resolve(sshUser);
   }

@@ -111,6 +111,59 @@ class Ec2LaunchTest extends WithEc2Operator {
         .satisfies(e -> assertThat(Ec2Errors.code((software.amazon.awssdk.awscore.exception.AwsServiceException) e)).isEqualTo("InvalidParameterValue"));
   }
 
+  /**
+   * status.attachCommand, run as a person would with OpenSSH's ssh (kubectl played by a script that answers with the
+   * Secret's fields): the host key comes from the Secret (the replacement's by now), so ssh checks the instance
+   * against it; a Secret whose host key is another one gets "Host key verification failed", never a prompt.
+   */
+  @Test
+  void theAttachCommandChecksTheInstanceAgainstTheHostKeyInTheSecret() throws Exception {
+    h.create(Ec2Harness.job("pinned", Ec2LifecycleTest.SLEEPER));
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("pinned") == Phase.Running);
+    String command = h.get("pinned").getStatus().attachCommand;
+    assertThat(command).contains("StrictHostKeyChecking=yes").contains("host-publickey");
+    var data = h.client().secrets().inNamespace("default").withName("pinned-ssh").get().getData();
+
+    var right = attach(command, data.get("ssh-privatekey"), data.get("host-publickey"));
+    assertThat(right.output()).doesNotContain("Host key verification failed");
+    assertThat(right.exit()).as(right.output()).isNotEqualTo(255); // screen -r answers: ssh logged in
+
+    String otherKey = dev.trainingjob.operator.remote.ssh.SshKeys.publicLine(
+        org.apache.sshd.common.config.keys.KeyUtils.generateKeyPair("ssh-ed25519", 256).getPublic()) + "\n";
+    var wrong = attach(command, data.get("ssh-privatekey"), java.util.Base64.getEncoder().encodeToString(otherKey.getBytes()));
+    assertThat(wrong.exit()).isEqualTo(255);
+    assertThat(wrong.output()).contains("Host key verification failed");
+  }
+
+  private record Attached(int exit, String output) {}
+
+  private Attached attach(String command, String keyBase64, String hostKeyBase64) throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(tmp, "attach");
+    java.nio.file.Path bin = java.nio.file.Files.createDirectories(dir.resolve("bin"));
+    java.nio.file.Path kubectl = java.nio.file.Files.writeString(bin.resolve("kubectl"), """
+        #!/bin/sh
+        case "$*" in
+          *ssh-privatekey*) printf '%s' "$KEY_B64" ;;
+          *host-publickey*) printf '%s' "$HOST_B64" ;;
+          *) exit 1 ;;
+        esac
+        """);
+    kubectl.toFile().setExecutable(true);
+    ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    pb.environment().put("HOME", dir.toString());
+    pb.environment().put("KEY_B64", keyBase64);
+    pb.environment().put("HOST_B64", hostKeyBase64);
+    pb.redirectOutput(dir.resolve("output").toFile());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    boolean ended = p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    p.destroyForcibly();
+    String output = java.nio.file.Files.readString(dir.resolve("output"));
+    assertThat(ended).as(output).isTrue();
+    return new Attached(p.exitValue(), output);
+  }
+
   @Test
   void theAttachCommandUsesTheKeyFromTheJobsSecret() {
     h.create(Ec2Harness.job("attach", Ec2LifecycleTest.SLEEPER));

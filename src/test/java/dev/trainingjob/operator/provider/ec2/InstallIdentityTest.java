@@ -139,6 +139,36 @@ class InstallIdentityTest {
     assertThat(a.phase("train")).isEqualTo(Phase.Running);
   }
 
+  /**
+   * Within one install too: a job whose status names another job's instance (whoever may write status, a restored
+   * backup) releases nothing of it; an instance is released by the job whose uid it carries.
+   */
+  @Test
+  void aStatusThatNamesAnotherJobsInstanceInTheSameInstallReleasesNothingOfIt() throws Exception {
+    a = new Ec2Harness(tmp.resolve("a"), "team-a").startOperator();
+    a.create(Ec2Harness.job("train", Ec2LifecycleTest.SLEEPER));
+    await().atMost(WAIT).until(() -> a.phase("train") == Phase.Running);
+    FakeInstance victim = instanceOf(a, "train");
+
+    a.stopOperator();
+    TrainingJob copy = a.create(Ec2Harness.job("thief", Ec2LifecycleTest.SLEEPER));
+    copy.setStatus(new TrainingJobStatus());
+    copy.getStatus().phase = Phase.Failed;
+    copy.getStatus().provider = "ec2";
+    copy.getStatus().attempt = 1;
+    copy.getStatus().instance = new InstanceStatus();
+    copy.getStatus().instance.id = victim.id;
+    copy.getStatus().instance.type = "g5.xlarge";
+    copy.getStatus().instance.launchedAt = Instant.now().minus(Duration.ofHours(1)).toString();
+    a.client().resource(copy).updateStatus();
+    a.startOperator();
+
+    await().atMost(WAIT).until(() -> released(a, "thief"));
+    assertThat(a.fake.instance(victim.id).state()).isEqualTo("running");
+    assertThat(a.fake.requests("TerminateInstances")).isEmpty();
+    assertThat(a.phase("train")).isEqualTo(Phase.Running);
+  }
+
   @Test
   void noProviderStartsWithAnIdThatCouldNameMoreThanOneInstall() throws Exception {
     a = new Ec2Harness(tmp.resolve("a"));

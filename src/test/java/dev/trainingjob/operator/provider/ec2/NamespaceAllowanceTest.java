@@ -72,6 +72,57 @@ class NamespaceAllowanceTest {
     }
   }
 
+  /**
+   * Admission looked at the spec once; the spec can change after. The launch asks again, and so does the upload (where
+   * s3Uri reaches the machine): a prefix edited to another team's while the job waits is refused, nothing launched.
+   */
+  @Test
+  void aPrefixEditedAfterAdmissionIsRefusedBeforeAnythingIsLaunchedOrUploaded() throws Exception {
+    try (Ec2Harness h = new Ec2Harness(tmp)) {
+      h.config = h.config.with(c -> c.ec2.namespaces = NamespaceAllowance.parse("""
+          {"default": {"instanceProfile": "tj-team-a", "s3Prefix": "s3://ml/team-a/"}}"""));
+      h.startOperator();
+      h.fake.noCapacityFor("g5.xlarge");
+      TrainingJob job = Ec2Harness.job("edited", Ec2LifecycleTest.SCRIPT);
+      job.getSpec().output = new OutputSpec();
+      job.getSpec().output.s3Uri = "s3://ml/team-a/run-1";
+      h.create(job);
+      await().atMost(Duration.ofSeconds(60)).until(() -> h.get("edited").getStatus() != null
+          && Conditions.isTrue(h.get("edited").getStatus(), ConditionType.WAITING_FOR_CAPACITY));
+
+      h.client().resources(TrainingJob.class).inNamespace(Ec2Harness.NS).withName("edited")
+          .edit(j -> {
+            j.getSpec().output.s3Uri = "s3://ml/team-b/run-1";
+            return j;
+          });
+      h.fake.capacityReturns("g5.xlarge");
+      await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("edited") == Phase.Failed);
+      var failed = Conditions.find(h.get("edited").getStatus(), ConditionType.FAILED);
+      assertThat(failed.reason).isEqualTo("InvalidSpec");
+      assertThat(failed.message).contains("spec.output.s3Uri").contains("s3://ml/team-b/run-1").contains("s3://ml/team-a/");
+      assertThat(h.fake.instances()).as("refused at the launch after the wait: nothing ever ran").isEmpty();
+
+      // the upload's own check, for an edit that lands after the launch
+      TrainingJob running = h.get("edited");
+      running.getSpec().output.s3Uri = "s3://ml/team-a/run-1";
+      assertThat(h.provider.duties(running).outputUri()).isEqualTo("s3://ml/team-a/run-1");
+      running.getSpec().output.s3Uri = "s3://ml/team-b/run-1";
+      assertThatThrownBy(() -> h.provider.duties(running)).hasMessageContaining("spec.output.s3Uri");
+    }
+  }
+
+  @Test
+  void aNamespaceTheAllowancesLeaveOutNeverGetsTheOperatorsInstanceProfile() {
+    var b = Ec2Settings.builder();
+    b.instanceProfile = "install-wide";
+    assertThat(b.build().instanceProfileFor("anyone")).as("no allowances: one team per install").isEqualTo("install-wide");
+    b.namespaces = NamespaceAllowance.parse("""
+        {"team-a": {"instanceProfile": "tj-team-a"}, "team-b": {"s3Prefix": "s3://ml/team-b/"}}""");
+    assertThat(b.build().instanceProfileFor("team-a")).isEqualTo("tj-team-a");
+    assertThat(b.build().instanceProfileFor("team-b")).as("an entry without a profile uses the operator's").isEqualTo("install-wide");
+    assertThat(b.build().instanceProfileFor("team-c")).isNull();
+  }
+
   @Test
   void anAllowanceWithATypoOrABadPrefixIsRefusedWhenTheOperatorStarts() {
     assertThatThrownBy(() -> NamespaceAllowance.parse("{\"team-a\": {\"subnet\": [\"subnet-0a\"]}}"))
@@ -83,6 +134,8 @@ class NamespaceAllowanceTest {
     NamespaceAllowance prefix = new NamespaceAllowance(null, null, "s3://ml/team-a");
     assertThat(prefix.allowsS3("s3://ml/team-a/x")).isTrue();
     assertThat(prefix.allowsS3("s3://ml/team-ab/x")).as("a prefix is a folder, not a string start").isFalse();
+    assertThat(prefix.allowsS3("s3://ml/team-a/../team-b/x")).as("no dot segments: a client may normalise them").isFalse();
+    assertThat(prefix.allowsS3("s3://ml/team-a/./x")).isFalse();
   }
 
   private static String failedMessage(Ec2Harness h, String namespace, String name) {
