@@ -49,6 +49,9 @@ public final class OpenSshServer implements AutoCloseable {
         "PermitRootLogin prohibit-password",
         "Subsystem sftp internal-sftp",
         "LogLevel ERROR",
+        // bash reads ~/.bashrc for a command sshd runs when SHLVL says it is the first shell; this machine's root
+        // .bashrc runs pyenv's init (0.7 s a command), where an image's returns at once for a non-interactive shell
+        "SetEnv SHLVL=1",
         "") );
     if ("root".equals(System.getProperty("user.name"))) {
       Files.createDirectories(Path.of("/run/sshd")); // privilege separation directory
