@@ -236,7 +236,19 @@ public final class FakeInstance {
       }
       ssh.close();
       ssh = null; // should it not start again, the instance is as unreachable as one whose sshd failed to reload
-      startSsh(onDisk);
+      // a real sshd keeps its listening socket through a reload; this one binds the port anew, which the
+      // connections it just closed can hold for a moment ("Address already in use"): try again, as sshd never fails
+      for (int attempt = 1; ; attempt++) {
+        try {
+          startSsh(onDisk);
+          break;
+        } catch (java.io.IOException bind) {
+          if (attempt == 100) {
+            throw bind;
+          }
+          Thread.sleep(50);
+        }
+      }
     } catch (Exception e) {
       // half a key, or none: sshd would refuse to reload; the file's next change tries again
     }
