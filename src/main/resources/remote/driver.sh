@@ -35,18 +35,40 @@ log() { printf '[trainingjob] %s\n' "$*" 2>/dev/null || true; }
 # after the script started, the driver keeps quiet on the terminal: the log's last line stays the script's
 note() { printf '%s [trainingjob] %s\n' "$(date -u +%FT%TZ)" "$*" >> "$DIR/driver.log" 2>/dev/null || true; }
 write_atomic() { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }
-set_state() { write_atomic "$DIR/state" "$1"; }
+# the state is a hint for people; on a full disk the driver goes on without it (probe.sh reads an exit_code as exited)
+set_state() { write_atomic "$DIR/state" "$1" 2>/dev/null || { rm -f "$DIR/state.tmp"; true; }; }
 conf() { if [ -f "$CFG/$1" ]; then cat "$CFG/$1"; fi; }
 has_conf() { [ -s "$CFG/$1" ]; }
 # the clone's credentials (spec.script.git.credentialsSecret) are kept no longer than the clone
 forget_git_credentials() { rm -f "$CFG/git_token" "$CFG/git_username" "$CFG/git_ssh_key" "$CFG/git_known_hosts"; }
 
-# record_exit EXIT_CODE REASON_CODE DETAIL: the first recorded exit wins
+# The exit record must survive a full disk (a script that fills it and exits 0 succeeded): its three files
+# are reserved when the driver starts, full of NULs (probe.sh drops them), and filled in place without a new
+# block when writing them anew fails.
+RESERVED=(detail:4096 reason_code:256 exit_code:64)
+reserve_exit_record() {
+  local r
+  for r in "${RESERVED[@]}"; do
+    [ -s "$DIR/.${r%%:*}.reserved" ] || head -c "${r#*:}" /dev/zero > "$DIR/.${r%%:*}.reserved"
+  done
+}
+# fill_reserved NAME TEXT: TEXT over the start of the reserved file (cut to fit), which then becomes NAME
+fill_reserved() {
+  local f="$DIR/.$1.reserved"
+  [ -f "$f" ] || return 1
+  printf '%s' "$2" | head -c "$(stat -c %s "$f")" | dd of="$f" conv=notrunc status=none 2>/dev/null && mv -f "$f" "$DIR/$1"
+}
+
+# record_exit EXIT_CODE REASON_CODE DETAIL: the first recorded exit wins; exit_code last
 record_exit() {
   if [ ! -e "$DIR/exit_code" ]; then
-    write_atomic "$DIR/detail" "$3"
-    write_atomic "$DIR/reason_code" "$2"
-    write_atomic "$DIR/exit_code" "$1"
+    if ! { write_atomic "$DIR/detail" "$3" && write_atomic "$DIR/reason_code" "$2" && write_atomic "$DIR/exit_code" "$1"; } 2>/dev/null
+    then
+      rm -f "$DIR/detail.tmp" "$DIR/reason_code.tmp" "$DIR/exit_code.tmp"
+      fill_reserved detail "$3" || true
+      fill_reserved reason_code "$2" || true
+      fill_reserved exit_code "$1" || true
+    fi
   fi
   set_state exited
 }
@@ -73,6 +95,7 @@ if [ -e "$DIR/exit_code" ]; then
   exit 0
 fi
 
+reserve_exit_record
 set_state bootstrapping
 mkdir -p "$DIR/job/output"
 
@@ -135,7 +158,13 @@ fi
 # --- Python
 # The interpreter each mode runs the script with; venv and conda make theirs during bootstrap.
 case "$MODE" in
-  system) doing python "looking for python3"; PY=$(command -v python3) ;;
+  system)
+    doing python "looking for python3"
+    PY=$(command -v python3)
+    # the interpreter itself, not a wrapper (pyenv's shims are bash scripts): the script's own PATH must not decide
+    real=$("$PY" -c 'import sys; print(sys.executable)' 2>/dev/null || true)
+    [ -n "$real" ] && [ -x "$real" ] && PY=$real
+    ;;
   venv) PY="$DIR/venv/bin/python" ;;
   conda) PY="$DIR/conda-env/bin/python" ;;
   *) doing mode "choosing a bootstrap: unknown mode $MODE"; exit 2 ;;
@@ -221,17 +250,20 @@ doing launch "starting the script"
 ENTRY=$(conf entrypoint)
 args=()
 if has_conf args; then mapfile -d '' -t args < "$CFG/args"; fi
+user_env=()
+if has_conf env; then mapfile -d '' -t user_env < "$CFG/env"; fi
+# everything the launch uses is decided here, before any of the user's names exist: env(1) sets them in
+# the script's own process only, so no name (PY, DIR, ENTRY, PATH, IFS, ...) changes which interpreter,
+# file, directory or arguments run, and a PATH without bash cannot break the driver; the operator's
+# names come last and win
+ENV_BIN=$(command -v env)
 set_state running
 log "running $ENTRY"
 set +e
 (
-  # the user's environment reaches the script only, not the driver
-  if has_conf env; then
-    while IFS= read -r -d '' kv; do export "$kv"; done < "$CFG/env"
-  fi
-  export TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1
-  cd "$DIR/job"
-  exec "$PY" "$ENTRY" ${args[@]+"${args[@]}"}
+  cd "$DIR/job" || exit 126
+  exec "$ENV_BIN" -- ${user_env[@]+"${user_env[@]}"} TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" \
+    TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1 "$PY" "$ENTRY" ${args[@]+"${args[@]}"}
 )
 code=$?
 set -e

@@ -31,21 +31,28 @@ state=absent
 exit_code=null
 if [ -f "$DIR/exit_code" ]; then
   v=$(digits < "$DIR/exit_code")
-  [ -n "$v" ] && exit_code=$v
+  # written last, so the record is complete; on a full disk the driver may not have managed the state file
+  [ -n "$v" ] && exit_code=$v && state=exited
 fi
 
 reason_code=""
 [ -f "$DIR/reason_code" ] && reason_code=$(head -c 128 "$DIR/reason_code" | LC_ALL=C tr -cd 'a-z0-9:-')
 detail=""
-[ -f "$DIR/detail" ] && detail=$(head -c 2048 "$DIR/detail" | b64)
+[ -f "$DIR/detail" ] && detail=$(head -c 2048 "$DIR/detail" | tr -d '\000' | b64)
 log=""
 [ -f "$DIR/output.log" ] && log=$(tail -c "$LOG_BYTES" "$DIR/output.log" | b64)
 progress=""
 [ -f "$DIR/progress.jsonl" ] && progress=$(tail -c 65536 "$DIR/progress.jsonl" | tail -n 2 | b64)
 
+# awk only picks the fields, as text: mawk's printf "%d" stops at 2^31-1, which read every disk as a 2 GiB
+# one, full; bash's arithmetic is 64-bit
 disk=null
-d=$(df -Pk "$DIR" 2>/dev/null | awk 'NR == 2 { printf "{\"usedBytes\":%d,\"totalBytes\":%d}", $3 * 1024, $2 * 1024 }')
-[ -n "$d" ] && disk=$d
+read -r total_k used_k < <(df -Pk "$DIR" 2>/dev/null | awk 'NR == 2 { print $2, $3 }') || true
+total_k=$(printf '%s' "${total_k:-}" | digits)
+used_k=$(printf '%s' "${used_k:-}" | digits)
+if [ -n "$total_k" ] && [ -n "$used_k" ] && [ ${#total_k} -le 15 ] && [ ${#used_k} -le 15 ]; then
+  disk="{\"usedBytes\":$((10#$used_k * 1024)),\"totalBytes\":$((10#$total_k * 1024))}"
+fi
 
 gpu=""
 if command -v nvidia-smi >/dev/null 2>&1; then

@@ -66,4 +66,8 @@ public class TrainingJobStatus {
 
   @JsonPropertyDescription("Launch attempt number; part of the idempotency token of cloud launches.")
   public Integer attempt;
+
+  @JsonPropertyDescription("Why the job failed, when the script (or its bootstrap, or its time limit) was the cause: the kind of "
+      + "failure, the line of the log that shows it, and a hint.")
+  public FailureStatus failure;
 }

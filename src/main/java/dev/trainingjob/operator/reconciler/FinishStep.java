@@ -3,6 +3,7 @@ package dev.trainingjob.operator.reconciler;
 import dev.trainingjob.operator.job.Reason;
 
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.status.FailureDiagnosis;
 import dev.trainingjob.operator.remote.RemoteHost;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,7 +72,10 @@ final class FinishStep implements JobStep {
     if (exit != null && exit == 0) {
       ctx.moveTo(Phase.Succeeded, Reason.Succeeded, "The script exited with code 0" + collected);
     } else {
-      ctx.moveTo(Phase.Failed, Reason.ScriptFailed, "The script exited with code " + exit + lastLine(ctx) + collected);
+      var failure = ctx.status().failure;
+      ctx.moveTo(Phase.Failed, Reason.ScriptFailed, failure == null
+          ? "The script exited with code " + exit + lastLine(ctx) + collected // diagnosed by an operator before this one
+          : FailureDiagnosis.sentence(failure, "the script exited with code " + exit + collected));
     }
     return StepResult.next();
   }

@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.status.FailureDiagnosis;
 
 import dev.trainingjob.operator.job.JobFailure;
 
@@ -28,7 +29,7 @@ final class MonitorStep implements JobStep {
       // a machine that stops answering is not a reason to run past the limit: the job ends, and release
       // takes the machine (an ec2 instance that no one can reach also powers itself off on its heartbeat)
       if (Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {
-        throw new JobFailure(Reason.MaxRuntimeExceeded, "The script ran longer than spec.limits.maxRuntimeSeconds ("
+        throw timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
             + ctx.job().getSpec().limits.maxRuntimeSeconds + "s); the machine did not answer (" + e.getMessage()
             + "), so it is released without stopping the script first");
       }
@@ -47,9 +48,14 @@ final class MonitorStep implements JobStep {
     if (left.isPresent() && left.get().isNegative()) {
       // past spec.limits.maxRuntimeSeconds: interrupt the script (Ctrl-C, then kill after the grace) and end the job
       ctx.remote().stop(ctx.ref());
-      throw new JobFailure(Reason.MaxRuntimeExceeded, "The script ran longer than spec.limits.maxRuntimeSeconds ("
+      throw timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
           + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped");
     }
     return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), left));
+  }
+
+  private static JobFailure timedOut(JobContext ctx, String what) {
+    ctx.status().failure = FailureDiagnosis.timeout(ctx.job().getSpec().limits.maxRuntimeSeconds);
+    return new JobFailure(Reason.MaxRuntimeExceeded, FailureDiagnosis.sentence(ctx.status().failure, what));
   }
 }

@@ -1,8 +1,10 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.FailureStatus;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.status.FailureDiagnosis;
 import dev.trainingjob.operator.status.ProbeStatus;
 
 /**
@@ -22,7 +24,9 @@ final class ScriptEnded {
       case BOOTSTRAP_FAILED -> {
         // the script never ran: nothing to collect
         String where = detail != null ? "while " + detail : "at step " + probe.reason().step();
-        ctx.fail(Reason.BootstrapFailed, "Python bootstrap failed: " + where + " (exit code " + probe.exitCode() + ")");
+        FailureStatus failure = diagnose(ctx, probe, FailureDiagnosis.Ending.BOOTSTRAP_FAILED);
+        ctx.fail(Reason.BootstrapFailed, FailureDiagnosis.sentence(failure, "Python bootstrap failed " + where + " (exit code "
+            + probe.exitCode() + ")"));
         return StepResult.next();
       }
       case SYNC_FAILED -> {
@@ -31,9 +35,23 @@ final class ScriptEnded {
         return StepResult.next();
       }
       // an unknown code (a newer driver) is judged, like an exit, by the exit code
-      case EXITED, INTERRUPTED, NONE, UNKNOWN -> { }
+      case EXITED, INTERRUPTED, NONE, UNKNOWN -> {
+        if (probe.exitCode() != null && probe.exitCode() != 0) {
+          // read now, while the log tail is the one the script ended with; FinishStep words the failure with it
+          diagnose(ctx, probe, probe.reason().kind() == ProbeResult.ExitReason.Kind.INTERRUPTED
+              ? FailureDiagnosis.Ending.INTERRUPTED : FailureDiagnosis.Ending.EXITED);
+        }
+      }
     }
     ctx.moveTo(Phase.Finishing, Reason.Finishing, "The script exited with code " + probe.exitCode() + "; collecting outputs");
     return StepResult.next();
+  }
+
+  private static FailureStatus diagnose(JobContext ctx, ProbeResult probe, FailureDiagnosis.Ending ending) {
+    var usage = ctx.status().usage;
+    FailureStatus failure = FailureDiagnosis.diagnose(ctx.status().logTail, probe.exitCode(), ending,
+        usage == null ? null : usage.diskUsedPercent);
+    ctx.status().failure = failure;
+    return failure;
   }
 }

@@ -120,6 +120,11 @@ class ReconcilerDecisionsTest {
     assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
     assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.MaxRuntimeExceeded.name());
     assertThat(remote.count("default/too-long", "stop")).isEqualTo(1);
+    // the Message column and the Warning Event say what kind of failure it was, and what to change
+    assertThat(job.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.Timeout);
+    assertThat(job.getStatus().message).startsWith("Timeout: the script ran longer than spec.limits.maxRuntimeSeconds")
+        .contains("Hint: ");
+    assertThat(operator.events.reasons("default/too-long")).contains(Reason.MaxRuntimeExceeded);
   }
 
   @Test

@@ -78,9 +78,12 @@ class TrainingJobLifecycleTest {
 
     TrainingJob job = harness.get("boom");
     assertThat(job.getStatus().exitCode).isEqualTo(3);
-    assertThat(job.getStatus().message).contains("exited with code 3").contains("ValueError: boom");
+    assertThat(job.getStatus().message).startsWith("ScriptError: ").contains("exited with code 3").contains("ValueError: boom");
+    assertThat(job.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.ScriptError);
+    assertThat(job.getStatus().failure.line).isEqualTo("ValueError: boom");
     assertThat(condition(job, ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
-    assertThat(harness.events("boom")).anyMatch(e -> "ScriptFailed".equals(e.getReason()) && "Warning".equals(e.getType()));
+    assertThat(harness.events("boom")).anyMatch(e -> "ScriptFailed".equals(e.getReason()) && "Warning".equals(e.getType())
+        && e.getMessage().startsWith("ScriptError: "));
   }
 
   @Test
@@ -95,7 +98,9 @@ class TrainingJobLifecycleTest {
 
     JobCondition failed = condition(harness.get("nopip"), ConditionType.FAILED);
     assertThat(failed.reason).isEqualTo("BootstrapFailed");
-    assertThat(failed.message).isEqualTo("Python bootstrap failed: while installing requirements with pip (venv) (exit code 1)");
+    assertThat(failed.message).startsWith("BootstrapFailed: Python bootstrap failed while installing requirements with pip (venv) "
+        + "(exit code 1)").contains("Hint: ");
+    assertThat(harness.get("nopip").getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.BootstrapFailed);
     assertThat(remote.count("default/nopip", "collect")).as("nothing to collect from a script that never ran").isZero();
   }
 

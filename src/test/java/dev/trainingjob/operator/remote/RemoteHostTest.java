@@ -215,6 +215,40 @@ class RemoteHostTest {
     assertThat(second.logTail()).noneMatch(l -> l.contains("creating a virtual environment") || l.contains("installing requirements"));
   }
 
+  /**
+   * The user's env reaches the script only: names the driver itself uses (which interpreter, which file, which
+   * directory) and a PATH without bash change nothing but what the script sees. Once the driver read them in its
+   * own shell, and PY=/bin/echo made a job "succeed" without running its script.
+   */
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void namesTheDriverUsesInTheEnvReachOnlyTheScript(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    Map<String, String> env = new java.util.LinkedHashMap<>();
+    env.put("PY", "/bin/echo");
+    env.put("DIR", "/nonexistent");
+    env.put("ENTRY", "other.py");
+    env.put("CFG", "/nonexistent");
+    env.put("PATH", "/nonexistent");
+    env.put("IFS", "x");
+    env.put("BASH_ENV", "/nonexistent/rc");
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, """
+        import json, os, sys
+        json.dump({"file": os.path.basename(__file__), "cwd": os.getcwd(), "argv": sys.argv[1:],
+                   "env": {k: os.environ.get(k) for k in ["PY", "DIR", "ENTRY", "CFG", "PATH", "IFS", "BASH_ENV"]}},
+                  open("seen.json", "w"))
+        """, List.of("--epochs", "3"), env, system()));
+    remote.startOnce(ref);
+    assertThat(awaitExit(remote, ref).exitCode()).isZero();
+
+    var seen = new com.fasterxml.jackson.databind.ObjectMapper().readTree(jobDir(peer, ref).resolve("job/seen.json").toFile());
+    assertThat(seen.get("file").asText()).isEqualTo("train.py");
+    assertThat(Path.of(seen.get("cwd").asText()).toRealPath()).isEqualTo(jobDir(peer, ref).resolve("job").toRealPath());
+    assertThat(seen.get("argv").toString()).isEqualTo("[\"--epochs\",\"3\"]");
+    env.forEach((name, value) -> assertThat(seen.get("env").get(name).asText()).as(name).isEqualTo(value));
+  }
+
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("peers")
   void argumentsAndEnvironmentArriveExactlyAsWrittenAndNothingElseRuns(SshPeer peer) throws Exception {
