@@ -139,11 +139,15 @@ class KubectlEndToEndTest {
     var s = get("raises").getStatus();
     assertThat(s.phase).isEqualTo(Phase.Failed);
     assertThat(s.exitCode).isNotZero();
-    assertThat(s.message).contains("RuntimeError: CUDA out of memory (pretend)");
+    assertThat(s.message).startsWith("GpuOutOfMemory: ").contains("RuntimeError: CUDA out of memory (pretend)");
+    // the failure in words a person can act on, from the traceback a real python printed
+    assertThat(s.failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.GpuOutOfMemory);
+    assertThat(s.failure.line).isEqualTo("RuntimeError: CUDA out of memory (pretend)");
+    assertThat(s.failure.hint).contains("batch");
     assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
     var events = Serialization.unmarshal(kubectl.ok("get", "events", "-o", "json"), io.fabric8.kubernetes.api.model.EventList.class);
     assertThat(events.getItems()).anyMatch(e -> "raises".equals(e.getInvolvedObject().getName()) && "ScriptFailed".equals(e.getReason())
-        && "Warning".equals(e.getType()) && e.getMessage().contains("RuntimeError"));
+        && "Warning".equals(e.getType()) && e.getMessage().startsWith("GpuOutOfMemory: ") && e.getMessage().contains("RuntimeError"));
   }
 
   @Test
