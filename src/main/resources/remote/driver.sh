@@ -117,6 +117,18 @@ if has_conf guard_dir; then
     log "the machine powers itself off at $(date -u -d "@$(cat "$GUARD/ceiling")" +%FT%TZ) at the latest"
   fi
 fi
+# --- outputs to object storage: checked before anything long runs, so a job never trains for hours to
+# find at the end that its outputs cannot leave the machine
+if has_conf output_uri; then
+  doing preflight "checking the aws CLI, which copies the outputs to $(conf output_uri) (the Deep Learning AMIs and Amazon Linux have it; Ubuntu and Debian images do not)"
+  aws --version >/dev/null
+  doing preflight "writing a test object to $(conf output_uri)/.trainingjob-preflight with the instance's role (it needs s3:PutObject under that prefix)"
+  log "$step"
+  printf 'written by trainingjob-operator before job %s started, to check that its outputs can be copied here\n' "$(basename "$DIR")" \
+    > "$DIR/.preflight"
+  aws s3 cp --only-show-errors "$DIR/.preflight" "$(conf output_uri)/.trainingjob-preflight"
+fi
+
 MODE=$(conf bootstrap)
 MODE=${MODE:-system}
 

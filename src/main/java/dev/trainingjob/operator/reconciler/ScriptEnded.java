@@ -50,7 +50,7 @@ final class ScriptEnded {
   private static FailureStatus diagnose(JobContext ctx, ProbeResult probe, FailureDiagnosis.Ending ending) {
     var usage = ctx.status().usage;
     FailureStatus failure = FailureDiagnosis.diagnose(ctx.status().logTail, probe.exitCode(), ending,
-        usage == null ? null : usage.diskUsedPercent);
+        usage == null ? null : usage.diskUsedPercent, probe.reason().step());
     ctx.status().failure = failure;
     return failure;
   }

@@ -43,9 +43,22 @@ public final class FailureDiagnosis {
               + "|Out of memory: Kill|oom-kill|std::bad_alloc|Cannot allocate memory"),
           "the machine ran out of memory: a smaller batch, fewer data-loader workers, or an instance type with more memory"));
 
-  private static final Pattern PIP_OR_CONDA_ERROR = Pattern.compile(
+  /** The line that says why a bootstrap step failed: pip's, conda's, apt's, git's, the aws CLI's, the shell's. */
+  private static final Pattern BOOTSTRAP_ERROR = Pattern.compile(
       "^ERROR: |^error: |PackagesNotFoundError|ResolvePackageNotFound|UnsatisfiableError|CondaHTTPError"
-          + "|No matching distribution found|Could not find a version|^E: ");
+          + "|No matching distribution found|Could not find a version|^E: |^fatal: |^fatal error: |An error occurred \\("
+          + "|command not found");
+
+  /** What to try when a bootstrap step failed, by the driver's step word. */
+  private static final Map<String, String> BOOTSTRAP_HINTS = Map.of(
+      "preflight", "the outputs could not be copied to spec.output.s3Uri, so the script was not started: the image needs the "
+          + "aws CLI (the Deep Learning AMIs and Amazon Linux have it), and the instance's role (--ec2-instance-profile, or the "
+          + "namespace's) needs s3:PutObject under that prefix",
+      "git", "the clone failed: check spec.script.git.url and ref, and spec.script.git.credentialsSecret for a private "
+          + "repository",
+      "guard", "the machine's dead-man's switch was not armed at boot: check that the image runs cloud-init");
+  private static final String REQUIREMENTS_HINT = "the script never ran: the line above is what pip or conda refused; check "
+      + "spec.python.requirements (and spec.python.packages for conda), their names and versions";
   /** A traceback's exception line: a (dotted) name ending in Error, Exception, Exit or Interrupt, maybe a message. */
   private static final Pattern EXCEPTION_LINE = Pattern.compile(
       "^[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Failure)(: .*)?$");
@@ -65,17 +78,18 @@ public final class FailureDiagnosis {
    * @param exitCode its exit status; above 128 a signal ended it
    * @param ending how the driver recorded its end
    * @param diskUsedPercent the last probe's disk reading, or null
+   * @param step for a bootstrap failure, the driver's step word (pip, git, preflight...); null otherwise
    */
-  public static FailureStatus diagnose(List<String> logTail, Integer exitCode, Ending ending, Double diskUsedPercent) {
+  public static FailureStatus diagnose(List<String> logTail, Integer exitCode, Ending ending, Double diskUsedPercent,
+      String step) {
     List<String> lines = logTail == null ? List.of() : logTail.stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
     FailureStatus f = new FailureStatus();
     f.exitCode = exitCode;
     f.signal = exitCode != null && exitCode > 128 ? SIGNALS.get(exitCode - 128) : null;
     if (ending == Ending.BOOTSTRAP_FAILED) {
       f.category = Category.BootstrapFailed;
-      f.line = last(lines, PIP_OR_CONDA_ERROR);
-      f.hint = "the script never ran: the line above is what pip or conda refused; check spec.python.requirements "
-          + "(and spec.python.packages for conda), their names and versions";
+      f.line = last(lines, BOOTSTRAP_ERROR);
+      f.hint = BOOTSTRAP_HINTS.getOrDefault(step == null ? "" : step, REQUIREMENTS_HINT);
       return f;
     }
     for (int i = lines.size() - 1; i >= 0; i--) {

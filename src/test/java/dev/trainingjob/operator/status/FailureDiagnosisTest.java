@@ -39,7 +39,8 @@ class FailureDiagnosisTest {
     Category expected = Category.valueOf(name.substring(0, name.indexOf("--")));
 
     FailureStatus f = FailureDiagnosis.diagnose(lines.subList(1, lines.size()), Integer.valueOf(meta.get("exit")),
-        FailureDiagnosis.Ending.valueOf(meta.get("ending")), meta.containsKey("disk") ? Double.valueOf(meta.get("disk")) : null);
+        FailureDiagnosis.Ending.valueOf(meta.get("ending")), meta.containsKey("disk") ? Double.valueOf(meta.get("disk")) : null,
+        meta.get("step"));
 
     assertThat(f.category).isEqualTo(expected);
     assertThat(f.exitCode).isEqualTo(Integer.valueOf(meta.get("exit")));
@@ -62,14 +63,17 @@ class FailureDiagnosisTest {
   @Test
   void aHintNamesTheFieldToChange() {
     FailureStatus missing = FailureDiagnosis.diagnose(List.of("ModuleNotFoundError: No module named 'wandb'"), 1,
-        FailureDiagnosis.Ending.EXITED, null);
+        FailureDiagnosis.Ending.EXITED, null, null);
     assertThat(missing.hint).contains("spec.python.requirements");
+    FailureStatus preflight = FailureDiagnosis.diagnose(List.of("upload failed: An error occurred (AccessDenied)"), 1,
+        FailureDiagnosis.Ending.BOOTSTRAP_FAILED, null, "preflight");
+    assertThat(preflight.hint).contains("s3:PutObject").contains("aws CLI");
     FailureStatus timeout = FailureDiagnosis.timeout(3600);
     assertThat(timeout.category).isEqualTo(Category.Timeout);
     assertThat(timeout.hint).contains("spec.limits.maxRuntimeSeconds (3600s)");
     // ordinary output that mentions memory is not a failure's evidence unless it is one
     FailureStatus plain = FailureDiagnosis.diagnose(List.of("peak memory 12 GiB", "Traceback (most recent call last):",
-        "  File \"train.py\", line 3, in <module>", "KeyError: 'labels'"), 1, FailureDiagnosis.Ending.EXITED, 40.0);
+        "  File \"train.py\", line 3, in <module>", "KeyError: 'labels'"), 1, FailureDiagnosis.Ending.EXITED, 40.0, null);
     assertThat(plain.category).isEqualTo(Category.ScriptError);
     assertThat(plain.line).isEqualTo("KeyError: 'labels'");
   }

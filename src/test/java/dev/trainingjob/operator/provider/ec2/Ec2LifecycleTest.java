@@ -168,6 +168,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("to-s3") == Phase.Succeeded);
 
     assertThat(h.fake.s3Root().resolve("models/runs/to-s3/model.txt")).hasContent("weights");
+    assertThat(h.fake.s3Root().resolve("models/runs/to-s3/.trainingjob-preflight")).as("checked before the script ran").exists();
     assertThat(h.get("to-s3").getStatus().outputUri).isEqualTo("s3://models/runs/to-s3");
     assertThat(h.fake.instances().get(0).launchParam("IamInstanceProfile.Name")).isEqualTo("trainingjob-instance");
   }
@@ -177,7 +178,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
     h.stopOperator();
     h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
     h.startOperator();
-    Files.writeString(h.fake.s3Root().resolve("fail"), "deny");
+    Files.writeString(h.fake.s3Root().resolve("fail"), "model.txt"); // the outputs are refused, not the preflight's object
     TrainingJob job = Ec2Harness.job("s3-denied", SCRIPT);
     job.getSpec().output = new OutputSpec();
     job.getSpec().output.paths = List.of("model.txt");
@@ -188,6 +189,44 @@ class Ec2LifecycleTest extends WithEc2Operator {
     assertThat(h.get("s3-denied").getStatus().conditions).anyMatch(c -> "OutputSyncFailed".equals(c.reason));
     assertThat(h.get("s3-denied").getStatus().message).contains("aws s3 cp of model.txt failed").contains("s3://models/denied");
     assertThat(h.get("s3-denied").getStatus().outputUri).isNull();
+  }
+
+  /**
+   * Outputs that cannot leave the machine are found before the script runs, not hours later: an image without the
+   * aws CLI, and a role that may not write under the prefix, each fail the job in Bootstrapping, naming the cause,
+   * and the machine is released.
+   */
+  @Test
+  void aCopyToS3ThatCannotWorkFailsTheJobBeforeTheScriptRuns() throws Exception {
+    h.stopOperator();
+    h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
+    h.startOperator();
+    Files.writeString(h.fake.s3Root().resolve("no-cli"), "");
+    TrainingJob noCli = Ec2Harness.job("no-cli", SCRIPT);
+    noCli.getSpec().output = new OutputSpec();
+    noCli.getSpec().output.s3Uri = "s3://models/no-cli";
+    h.create(noCli);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-cli") == Phase.Failed
+        && Conditions.isTrue(h.get("no-cli").getStatus(), ConditionType.RELEASED));
+    var failed = h.get("no-cli").getStatus();
+    assertThat(failed.conditions).anyMatch(c -> "BootstrapFailed".equals(c.reason));
+    assertThat(failed.message).startsWith("BootstrapFailed: ").contains("aws CLI").contains("s3://models/no-cli");
+    assertThat(failed.logTail == null ? List.<String>of() : failed.logTail).noneMatch(l -> l.contains("training on"));
+
+    Files.delete(h.fake.s3Root().resolve("no-cli"));
+    Files.writeString(h.fake.s3Root().resolve("fail"), "*");
+    TrainingJob denied = Ec2Harness.job("preflight-denied", SCRIPT);
+    denied.getSpec().output = new OutputSpec();
+    denied.getSpec().output.s3Uri = "s3://models/denied";
+    h.create(denied);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("preflight-denied") == Phase.Failed
+        && Conditions.isTrue(h.get("preflight-denied").getStatus(), ConditionType.RELEASED));
+    var status = h.get("preflight-denied").getStatus();
+    assertThat(status.message).startsWith("BootstrapFailed: ").contains("s3://models/denied/.trainingjob-preflight")
+        .contains("AccessDenied");
+    assertThat(status.failure.hint).contains("s3:PutObject");
+    assertThat(status.logTail == null ? List.<String>of() : status.logTail).noneMatch(l -> l.contains("training on"));
+    assertThat(h.fake.notTerminated()).isEmpty();
   }
 
   @Test
