@@ -262,20 +262,26 @@ doing launch "starting the script"
 ENTRY=$(conf entrypoint)
 args=()
 if has_conf args; then mapfile -d '' -t args < "$CFG/args"; fi
-user_env=()
-if has_conf env; then mapfile -d '' -t user_env < "$CFG/env"; fi
-# everything the launch uses is decided here, before any of the user's names exist: env(1) sets them in
-# the script's own process only, so no name (PY, DIR, ENTRY, PATH, IFS, ...) changes which interpreter,
-# file, directory or arguments run, and a PATH without bash cannot break the driver; the operator's
-# names come last and win
-ENV_BIN=$(command -v env)
+# everything the launch uses is decided here, before any of the user's names exist: the command is fixed
+# in the positional parameters (an absolute interpreter, so PATH plays no part) and the directory entered
+# before the user's names are exported, so no name (PY, DIR, ENTRY, PATH, IFS, ...) changes which
+# interpreter, file, directory or arguments run, and a PATH without bash cannot break the driver. The
+# values are exported, never put on a command line (a Secret's value would show in the process list).
 set_state running
 log "running $ENTRY"
 set +e
 (
   cd "$DIR/job" || exit 126
-  exec "$ENV_BIN" -- ${user_env[@]+"${user_env[@]}"} TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" \
-    TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1 "$PY" "$ENTRY" ${args[@]+"${args[@]}"}
+  set -- "$PY" "$ENTRY" ${args[@]+"${args[@]}"}
+  # the operator's names before the user's, while DIR is still the driver's (the validator refuses TRAININGJOB_ names
+  # in spec.env; they are skipped here too)
+  export TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1
+  if has_conf env; then
+    while IFS= read -r -d '' kv; do
+      case $kv in TRAININGJOB_*) ;; *) export -- "$kv" 2>/dev/null ;; esac
+    done < "$CFG/env"
+  fi
+  exec "$@"
 )
 code=$?
 set -e

@@ -75,7 +75,7 @@ final class FinishStep implements JobStep {
       var failure = ctx.status().failure;
       ctx.moveTo(Phase.Failed, Reason.ScriptFailed, failure == null
           ? "The script exited with code " + exit + lastLine(ctx) + collected // diagnosed by an operator before this one
-          : FailureDiagnosis.sentence(failure, "the script exited with code " + exit + collected));
+          : FailureDiagnosis.sentence(failure, "the script exited with code " + exit) + collected);
     }
     return StepResult.next();
   }

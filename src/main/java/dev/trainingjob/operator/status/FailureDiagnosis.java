@@ -11,9 +11,9 @@ import java.util.regex.Pattern;
  * disk): the kind of failure, the line that shows it, and what to try. A pure function of those, so each kind
  * is tested against real output (src/test/resources/failures).
  *
- * <p>The most recent line that shows a known kind wins (a traceback's last line is its exception; output that
- * follows a failure is rarer than the failure itself); without one, the exit code and the disk speak; without
- * those, the last exception line of a traceback is a ScriptError.
+ * <p>A traceback's last exception line speaks first (warnings, and other ranks' noise, around it do not); without
+ * a traceback, the most recent line that shows a known kind; without one, the disk reading and the signal; else a
+ * ScriptError with the exception line, or the last line the script printed.
  */
 public final class FailureDiagnosis {
   private FailureDiagnosis() {}
@@ -31,7 +31,7 @@ public final class FailureDiagnosis {
           "the GPU ran out of memory: a smaller batch (or gradient accumulation), mixed precision, gradient checkpointing, "
               + "or an instance type whose GPU has more memory (spec.compute.ec2.instanceType)"),
       new Kind(Category.NcclError, Pattern.compile("NCCL error|ncclSystemError|ncclUnhandledCudaError|ncclInternalError"
-              + "|ncclInvalidUsage|ncclRemoteError|NCCL WARN|DistBackendError"),
+              + "|ncclInvalidUsage|ncclRemoteError|DistBackendError"),
           "a collective between GPUs or machines failed: run with NCCL_DEBUG=INFO in spec.env for details; between machines, "
               + "check that they reach each other on every port"),
       new Kind(Category.DiskFull, Pattern.compile("No space left on device|\\[Errno 28\\]|ENOSPC|Disk quota exceeded"),
@@ -63,6 +63,9 @@ public final class FailureDiagnosis {
   private static final Pattern EXCEPTION_LINE = Pattern.compile(
       "^[A-Za-z_][\\w.]*(Error|Exception|Exit|Interrupt|Failure)(: .*)?$");
 
+  private static final Pattern RANK_PREFIX = Pattern.compile("^\\[(?:rank|default)\\d+\\]:\\s*");
+  private static final Pattern SHELL_REPORT = Pattern.compile("driver\\.sh: line \\d+: ");
+
   private static final Map<Integer, String> SIGNALS = Map.ofEntries(Map.entry(1, "SIGHUP"), Map.entry(2, "SIGINT"),
       Map.entry(3, "SIGQUIT"), Map.entry(4, "SIGILL"), Map.entry(6, "SIGABRT"), Map.entry(7, "SIGBUS"), Map.entry(8, "SIGFPE"),
       Map.entry(9, "SIGKILL"), Map.entry(11, "SIGSEGV"), Map.entry(13, "SIGPIPE"), Map.entry(15, "SIGTERM"),
@@ -82,38 +85,69 @@ public final class FailureDiagnosis {
    */
   public static FailureStatus diagnose(List<String> logTail, Integer exitCode, Ending ending, Double diskUsedPercent,
       String step) {
-    List<String> lines = logTail == null ? List.of() : logTail.stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    // "[rank0]: " and the like, which torchrun puts before every line of a rank, are not part of what it said
+    List<String> lines = logTail == null ? List.of()
+        : logTail.stream().map(l -> RANK_PREFIX.matcher(l.strip()).replaceFirst("")).filter(l -> !l.isEmpty()).toList();
     FailureStatus f = new FailureStatus();
     f.exitCode = exitCode;
     f.signal = exitCode != null && exitCode > 128 ? SIGNALS.get(exitCode - 128) : null;
     if (ending == Ending.BOOTSTRAP_FAILED) {
       f.category = Category.BootstrapFailed;
       f.line = last(lines, BOOTSTRAP_ERROR);
-      f.hint = BOOTSTRAP_HINTS.getOrDefault(step == null ? "" : step, REQUIREMENTS_HINT);
+      f.hint = f.line != null && f.line.contains("externally-managed-environment")
+          ? "this Python refuses pip installs outside a virtual environment (PEP 668: Ubuntu 24.04, Debian 12): set "
+              + "spec.python.bootstrap to venv"
+          : BOOTSTRAP_HINTS.getOrDefault(step == null ? "" : step, REQUIREMENTS_HINT);
       return f;
     }
-    for (int i = lines.size() - 1; i >= 0; i--) {
-      for (Kind kind : KINDS) {
-        if (kind.evidence().matcher(lines.get(i)).find()) {
+    // a traceback's own exception speaks first: warnings and other ranks' noise above or below it do not
+    String exception = last(lines, EXCEPTION_LINE);
+    if (exception != null) {
+      Kind kind = kindOf(exception);
+      if (kind != null) {
+        return with(f, kind.category(), exception, kind.hint());
+      }
+    } else {
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        Kind kind = kindOf(lines.get(i));
+        if (kind != null) {
           return with(f, kind.category(), lines.get(i), kind.hint());
         }
       }
     }
     if (diskUsedPercent != null && diskUsedPercent >= FULL_DISK_PERCENT) {
-      return with(f, Category.DiskFull, null, "the disk was " + Math.round(diskUsedPercent) + "% full at the last look: "
+      return with(f, Category.DiskFull, exception, "the disk was " + Math.round(diskUsedPercent) + "% full at the last look: "
           + KINDS.get(2).hint().substring("the disk is full: ".length()));
     }
     if ("SIGKILL".equals(f.signal) && ending != Ending.INTERRUPTED) {
-      return with(f, Category.OutOfMemory, null, "killed by SIGKILL with nothing in its log, as the kernel's OOM killer does: "
+      return with(f, Category.OutOfMemory, exception, "killed by SIGKILL, as the kernel's OOM killer does: "
           + KINDS.get(4).hint().substring("the machine ran out of memory: ".length()));
     }
-    String exception = last(lines, EXCEPTION_LINE);
     if (ending == Ending.INTERRUPTED || exception != null && exception.startsWith("KeyboardInterrupt")) {
       return with(f, Category.Interrupted, exception, "the script was interrupted (a stop, or Ctrl-C in its screen session) "
           + "before it finished");
     }
-    return with(f, Category.ScriptError, exception != null ? exception : lines.isEmpty() ? null : lines.get(lines.size() - 1),
+    return with(f, Category.ScriptError, exception != null ? exception : lastOwnLine(lines),
         "the script failed: the line above is its last exception; the log tail has the traceback");
+  }
+
+  private static Kind kindOf(String line) {
+    for (Kind kind : KINDS) {
+      if (kind.evidence().matcher(line).find()) {
+        return kind;
+      }
+    }
+    return null;
+  }
+
+  /** The last line the script printed, not the shell's report of how it died ("driver.sh: line 9: 42 Segmentation fault"). */
+  private static String lastOwnLine(List<String> lines) {
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (!SHELL_REPORT.matcher(lines.get(i)).find()) {
+        return lines.get(i);
+      }
+    }
+    return null;
   }
 
   /** The failure of a script stopped at spec.limits.maxRuntimeSeconds. */
@@ -125,7 +159,10 @@ public final class FailureDiagnosis {
     return f;
   }
 
-  /** The sentence for status.message and the Warning Event: the category first, then the evidence, the exit, the hint. */
+  /**
+   * The sentence for status.message and the Warning Event: the category first, then what happened, the evidence and
+   * the signal. The hint stays in status.failure.hint (the Message column is one line).
+   */
   public static String sentence(FailureStatus f, String what) {
     StringBuilder s = new StringBuilder(f.category.name()).append(": ").append(what);
     if (f.line != null) {
@@ -134,7 +171,7 @@ public final class FailureDiagnosis {
     if (f.signal != null) {
       s.append(" (").append(f.signal).append(")");
     }
-    return s.append(". Hint: ").append(f.hint).toString();
+    return s.toString();
   }
 
   private static FailureStatus with(FailureStatus f, Category category, String line, String hint) {

@@ -122,8 +122,8 @@ class ReconcilerDecisionsTest {
     assertThat(remote.count("default/too-long", "stop")).isEqualTo(1);
     // the Message column and the Warning Event say what kind of failure it was, and what to change
     assertThat(job.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.Timeout);
-    assertThat(job.getStatus().message).startsWith("Timeout: the script ran longer than spec.limits.maxRuntimeSeconds")
-        .contains("Hint: ");
+    assertThat(job.getStatus().message).startsWith("Timeout: the script ran longer than spec.limits.maxRuntimeSeconds");
+    assertThat(job.getStatus().failure.hint).contains("spec.limits.maxRuntimeSeconds");
     assertThat(operator.events.reasons("default/too-long")).contains(Reason.MaxRuntimeExceeded);
   }
 

@@ -236,6 +236,7 @@ class RemoteHostTest {
     remote.upload(bundle(ref, """
         import json, os, sys
         json.dump({"file": os.path.basename(__file__), "cwd": os.getcwd(), "argv": sys.argv[1:],
+                   "progress": os.environ["TRAININGJOB_PROGRESS_FILE"],
                    "env": {k: os.environ.get(k) for k in ["PY", "DIR", "ENTRY", "CFG", "PATH", "IFS", "BASH_ENV"]}},
                   open("seen.json", "w"))
         """, List.of("--epochs", "3"), env, system()));
@@ -247,6 +248,7 @@ class RemoteHostTest {
     assertThat(Path.of(seen.get("cwd").asText()).toRealPath()).isEqualTo(jobDir(peer, ref).resolve("job").toRealPath());
     assertThat(seen.get("argv").toString()).isEqualTo("[\"--epochs\",\"3\"]");
     env.forEach((name, value) -> assertThat(seen.get("env").get(name).asText()).as(name).isEqualTo(value));
+    assertThat(seen.get("progress").asText()).endsWith(ref.directory() + "/progress.jsonl");
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)

@@ -68,6 +68,9 @@ class FailureDiagnosisTest {
     FailureStatus preflight = FailureDiagnosis.diagnose(List.of("upload failed: An error occurred (AccessDenied)"), 1,
         FailureDiagnosis.Ending.BOOTSTRAP_FAILED, null, "preflight");
     assertThat(preflight.hint).contains("s3:PutObject").contains("aws CLI");
+    FailureStatus pep668 = FailureDiagnosis.diagnose(List.of("error: externally-managed-environment"), 1,
+        FailureDiagnosis.Ending.BOOTSTRAP_FAILED, null, "pip");
+    assertThat(pep668.hint).contains("venv");
     FailureStatus timeout = FailureDiagnosis.timeout(3600);
     assertThat(timeout.category).isEqualTo(Category.Timeout);
     assertThat(timeout.hint).contains("spec.limits.maxRuntimeSeconds (3600s)");
