@@ -202,31 +202,30 @@ class Ec2LifecycleTest extends WithEc2Operator {
     h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
     h.startOperator();
     Files.writeString(h.fake.s3Root().resolve("no-cli"), "");
-    TrainingJob noCli = Ec2Harness.job("no-cli", SCRIPT);
-    noCli.getSpec().output = new OutputSpec();
-    noCli.getSpec().output.s3Uri = "s3://models/no-cli";
-    h.create(noCli);
-    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("no-cli") == Phase.Failed
-        && Conditions.isTrue(h.get("no-cli").getStatus(), ConditionType.RELEASED));
-    var failed = h.get("no-cli").getStatus();
+    var failed = failedAndReleasedWithOutputsTo("no-cli", "s3://models/no-cli");
     assertThat(failed.conditions).anyMatch(c -> "BootstrapFailed".equals(c.reason));
     assertThat(failed.message).startsWith("BootstrapFailed: ").contains("aws CLI").contains("s3://models/no-cli");
     assertThat(failed.logTail == null ? List.<String>of() : failed.logTail).noneMatch(l -> l.contains("training on"));
 
     Files.delete(h.fake.s3Root().resolve("no-cli"));
     Files.writeString(h.fake.s3Root().resolve("fail"), "*");
-    TrainingJob denied = Ec2Harness.job("preflight-denied", SCRIPT);
-    denied.getSpec().output = new OutputSpec();
-    denied.getSpec().output.s3Uri = "s3://models/denied";
-    h.create(denied);
-    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("preflight-denied") == Phase.Failed
-        && Conditions.isTrue(h.get("preflight-denied").getStatus(), ConditionType.RELEASED));
-    var status = h.get("preflight-denied").getStatus();
+    var status = failedAndReleasedWithOutputsTo("preflight-denied", "s3://models/denied");
     assertThat(status.message).startsWith("BootstrapFailed: ").contains("s3://models/denied/.trainingjob-preflight")
         .contains("AccessDenied");
     assertThat(status.failure.hint).contains("s3:PutObject");
     assertThat(status.logTail == null ? List.<String>of() : status.logTail).noneMatch(l -> l.contains("training on"));
     assertThat(h.fake.notTerminated()).isEmpty();
+  }
+
+  /** Runs SCRIPT with its outputs going to {@code s3Uri}; the status once the job failed and was released. */
+  private dev.trainingjob.operator.api.TrainingJobStatus failedAndReleasedWithOutputsTo(String name, String s3Uri) {
+    TrainingJob job = Ec2Harness.job(name, SCRIPT);
+    job.getSpec().output = new OutputSpec();
+    job.getSpec().output.s3Uri = s3Uri;
+    h.create(job);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase(name) == Phase.Failed
+        && Conditions.isTrue(h.get(name).getStatus(), ConditionType.RELEASED));
+    return h.get(name).getStatus();
   }
 
   @Test

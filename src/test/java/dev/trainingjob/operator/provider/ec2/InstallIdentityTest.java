@@ -121,16 +121,7 @@ class InstallIdentityTest {
 
     // the copy is in B's API, status and all, before B's operator first looks at it
     b = Ec2Harness.sharing(a.fake, tmp.resolve("b"), "team-b");
-    TrainingJob copy = b.create(Ec2Harness.job("copied", Ec2LifecycleTest.SLEEPER));
-    copy.setStatus(new TrainingJobStatus());
-    copy.getStatus().phase = Phase.Failed;
-    copy.getStatus().provider = "ec2";
-    copy.getStatus().attempt = 1;
-    copy.getStatus().instance = new InstanceStatus();
-    copy.getStatus().instance.id = ofA.id;
-    copy.getStatus().instance.type = "g5.xlarge";
-    copy.getStatus().instance.launchedAt = Instant.now().minus(Duration.ofHours(1)).toString();
-    b.client().resource(copy).updateStatus();
+    jobWhoseStatusNames(b, "copied", ofA);
     b.startOperator();
 
     await().atMost(WAIT).until(() -> released(b, "copied"));
@@ -151,22 +142,27 @@ class InstallIdentityTest {
     FakeInstance victim = instanceOf(a, "train");
 
     a.stopOperator();
-    TrainingJob copy = a.create(Ec2Harness.job("thief", Ec2LifecycleTest.SLEEPER));
-    copy.setStatus(new TrainingJobStatus());
-    copy.getStatus().phase = Phase.Failed;
-    copy.getStatus().provider = "ec2";
-    copy.getStatus().attempt = 1;
-    copy.getStatus().instance = new InstanceStatus();
-    copy.getStatus().instance.id = victim.id;
-    copy.getStatus().instance.type = "g5.xlarge";
-    copy.getStatus().instance.launchedAt = Instant.now().minus(Duration.ofHours(1)).toString();
-    a.client().resource(copy).updateStatus();
+    jobWhoseStatusNames(a, "thief", victim);
     a.startOperator();
 
     await().atMost(WAIT).until(() -> released(a, "thief"));
     assertThat(a.fake.instance(victim.id).state()).isEqualTo("running");
     assertThat(a.fake.requests("TerminateInstances")).isEmpty();
     assertThat(a.phase("train")).isEqualTo(Phase.Running);
+  }
+
+  /** A failed job in {@code h}'s API whose status names {@code instance}, launched an hour ago, as a copy would carry it. */
+  private static void jobWhoseStatusNames(Ec2Harness h, String name, FakeInstance instance) {
+    TrainingJob copy = h.create(Ec2Harness.job(name, Ec2LifecycleTest.SLEEPER));
+    copy.setStatus(new TrainingJobStatus());
+    copy.getStatus().phase = Phase.Failed;
+    copy.getStatus().provider = "ec2";
+    copy.getStatus().attempt = 1;
+    copy.getStatus().instance = new InstanceStatus();
+    copy.getStatus().instance.id = instance.id;
+    copy.getStatus().instance.type = "g5.xlarge";
+    copy.getStatus().instance.launchedAt = Instant.now().minus(Duration.ofHours(1)).toString();
+    h.client().resource(copy).updateStatus();
   }
 
   @Test
