@@ -314,7 +314,9 @@ sync_outputs() {
     fi
   done
 }
-if has_conf output_uri && [ -z "$interrupted" ]; then
+# an interrupted script's outputs too (a stop at max runtime, a person's Ctrl-C): stop.sh gives this its grace, and what
+# the copy does not get to is collected by the operator over SFTP
+if has_conf output_uri; then
   set_state syncing
   sync_error=""
   note "copying outputs to $(conf output_uri)"

@@ -14,6 +14,8 @@ public final class ConditionType {
   public static final String DISK_PRESSURE = "DiskPressure";
   /** True while no allowed instance type has capacity; its lastTransitionTime says since when the job waits. */
   public static final String WAITING_FOR_CAPACITY = "WaitingForCapacity";
+  /** True while a failed job's machine is kept for debugging (spec.limits.keepAfterFailureSeconds); says until when. */
+  public static final String DEBUG_HOLD = "DebugHold";
 
   private ConditionType() {}
 }

@@ -22,4 +22,12 @@ public class LimitsSpec {
   @JsonPropertyDescription("The longest a job may take from its creation until the script runs (waiting for capacity, for SSH, "
       + "for Python to be prepared), in seconds. Then it fails with PendingTimeout and its machine is released. Default: 3600.")
   public Long maxPendingSeconds;
+
+  @Min(0)
+  @Max(MAX_SECONDS)
+  @JsonPropertyDescription("After a failure, keep the machine this many seconds for debugging: the instance, the job's "
+      + "directory, and a shell in the job's screen session (kubectl trainingjob attach lands there). The DebugHold condition "
+      + "says until when; the machine costs money meanwhile. kubectl trainingjob release, or deleting the job, ends it early. "
+      + "Default: 0 (released at once).")
+  public Long keepAfterFailureSeconds;
 }

@@ -57,6 +57,11 @@ public final class SpecValidator {
     if (spec.limits != null) {
       seconds("spec.limits.maxRuntimeSeconds", spec.limits.maxRuntimeSeconds, out);
       seconds("spec.limits.maxPendingSeconds", spec.limits.maxPendingSeconds, out);
+      var keep = spec.limits.keepAfterFailureSeconds;
+      if (keep != null && (keep < 0 || keep > LimitsSpec.MAX_SECONDS)) {
+        out.add(new Violation("spec.limits.keepAfterFailureSeconds", "must be between 0 and " + LimitsSpec.MAX_SECONDS
+            + " (28 days), got " + keep));
+      }
     }
     return out;
   }

@@ -70,4 +70,12 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("Why the job failed, when the script (or its bootstrap, or its time limit) was the cause: the kind of "
       + "failure, the line of the log that shows it, and a hint.")
   public FailureStatus failure;
+
+  @JsonPropertyDescription("How the job ends once its outputs are collected, when something other than the exit code decides "
+      + "(a stop the operator made, a driver that died, a failed copy to S3).")
+  public EndingStatus ending;
+
+  @JsonPropertyDescription("What became of the outputs: where they were saved, which the script did not write, and what "
+      + "could not be saved and why.")
+  public OutputsStatus outputs;
 }

@@ -79,6 +79,16 @@ public final class OperatorOptions {
       description = "How long a script has after Ctrl-C before it is killed. Env: TRAININGJOB_STOP_GRACE. Default: ${DEFAULT-VALUE}.")
   Duration stopGrace = DEFAULTS.remote().stopGrace();
 
+  @Option(names = "--collect-timeout", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_COLLECT_TIMEOUT}",
+      description = "How long collecting a job's outputs may take from the script's end; then the job ends with what was collected "
+          + "and its status says what was not. Env: TRAININGJOB_COLLECT_TIMEOUT. Default: ${DEFAULT-VALUE}.")
+  Duration collectTimeout = DEFAULTS.remote().collectTimeout();
+
+  @Option(names = "--collect-max-bytes", defaultValue = "${env:TRAININGJOB_COLLECT_MAX_BYTES}",
+      description = "The most one job's outputs collected into the operator's volume may weigh; the rest stays on the machine and "
+          + "the status says so. Env: TRAININGJOB_COLLECT_MAX_BYTES. Default: ${DEFAULT-VALUE} (20 GiB).")
+  long collectMaxBytes = DEFAULTS.remote().collectMaxBytes();
+
   @Option(names = "--ec2-region", defaultValue = "${env:TRAININGJOB_EC2_REGION}",
       description = "AWS region for the ec2 provider; the SDK's default chain (AWS_REGION, profile) when empty. Env: TRAININGJOB_EC2_REGION.")
   String ec2Region = DEFAULTS.ec2().region();
@@ -184,6 +194,8 @@ public final class OperatorOptions {
     c.remote.miniforgeUrl = miniforgeUrl;
     c.remote.miniforgeSha256 = miniforgeSha256;
     c.remote.stopGrace = stopGrace;
+    c.remote.collectTimeout = collectTimeout;
+    c.remote.collectMaxBytes = collectMaxBytes;
     c.ec2.region = blankToNull(ec2Region);
     c.ec2.endpoint = ec2Endpoint;
     c.ec2.sshCidrs = ec2SshCidrs == null ? List.of() : ec2SshCidrs.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();

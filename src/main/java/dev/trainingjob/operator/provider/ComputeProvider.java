@@ -44,7 +44,10 @@ public interface ComputeProvider extends MachineAccessResolver {
     return false;
   }
 
-  /** Where collected outputs are written, when the provider collects them to this side. */
+  /**
+   * Where outputs collected over SFTP are written on this side: all of them, or, where the machine copies them to S3
+   * itself, those that copy could not save (it failed, or the operator stopped the job before it ran).
+   */
   Optional<Path> outputDirectory(TrainingJob job);
 
   /**

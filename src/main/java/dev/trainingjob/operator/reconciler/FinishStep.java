@@ -1,11 +1,15 @@
 package dev.trainingjob.operator.reconciler;
 
-import dev.trainingjob.operator.job.Reason;
-
 import dev.trainingjob.operator.api.Phase;
-import dev.trainingjob.operator.status.FailureDiagnosis;
+import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.remote.Collected;
 import dev.trainingjob.operator.remote.RemoteHost;
+import dev.trainingjob.operator.status.FailureDiagnosis;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,9 +22,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finishing: collect the outputs, then end the job as Succeeded or Failed by its exit code. The
- * download runs beside the reconcile (outputs can be large), which checks back until it is done; a
- * restarted operator simply downloads again.
+ * Finishing: collect the outputs into the operator's directory (unless the machine copied them to S3), then end the job:
+ * with the reason a stop or a failed copy recorded (status.ending), else Succeeded or Failed by the exit code. The
+ * download runs beside the reconcile (outputs can be large), which checks back until it is done, within the collect
+ * deadline counted from the script's end (a restarted operator downloads again, within the same deadline); what was
+ * not saved, and why, is in status.outputs.
  */
 final class FinishStep implements JobStep {
   private static final Logger LOG = LoggerFactory.getLogger(FinishStep.class);
@@ -30,54 +36,142 @@ final class FinishStep implements JobStep {
     return t;
   });
   /** Downloads in progress or done but not yet seen, by job uid. */
-  private final Map<String, Future<List<Path>>> collecting = new ConcurrentHashMap<>();
+  private final Map<String, Future<Collected>> collecting = new ConcurrentHashMap<>();
 
   @Override
   public StepResult run(JobContext ctx) throws Exception {
-    var spec = ctx.job().getSpec();
-    List<String> paths = spec.output == null || spec.output.paths == null ? List.of() : spec.output.paths;
-    String collected = "";
+    List<String> paths = Outputs.paths(ctx);
     Optional<Path> destination = ctx.provider().outputDirectory(ctx.job());
-    if (!paths.isEmpty() && destination.isPresent()) {
-      String uid = ctx.job().getMetadata().getUid();
-      Future<List<Path>> download = collecting.get(uid);
-      if (download == null) {
-        RemoteHost remote = ctx.remote();
-        var ref = ctx.ref();
-        download = downloads.submit(() -> remote.collect(ref, paths, destination.get()));
-        collecting.put(uid, download);
+    var outputs = ctx.status().outputs;
+    boolean copied = outputs != null && outputs.uri != null;
+    if (!paths.isEmpty() && destination.isPresent() && !copied) {
+      Optional<StepResult> wait = collect(ctx, paths, destination.get());
+      if (wait.isPresent()) {
+        return wait.get();
       }
-      if (!download.isDone()) {
-        feedGuard(ctx);
-        ctx.status().message = "The script exited with code " + ctx.status().exitCode + "; collecting outputs to " + destination.get();
-        return StepResult.checkAgainAfter(ctx.config().probeInterval());
-      }
-      collecting.remove(uid);
-      List<Path> got;
-      try {
-        got = download.get();
-      } catch (ExecutionException e) {
-        // retried with backoff: the next reconcile downloads again
-        throw e.getCause() instanceof Exception cause ? cause : e;
-      }
-      collected = "; outputs collected to " + destination.get() + " (" + got.size() + " of " + paths.size() + ")";
     }
-    String uri = ctx.provider().duties(ctx.job()).outputUri();
-    if (uri != null) {
-      // the driver copied them before it recorded the exit (a failed copy ends in OutputSyncFailed instead)
-      ctx.status().outputUri = uri;
-      collected += "; outputs copied to " + uri;
-    }
-    Integer exit = ctx.status().exitCode;
-    if (exit != null && exit == 0) {
-      ctx.moveTo(Phase.Succeeded, Reason.Succeeded, "The script exited with code 0" + collected);
-    } else {
-      var failure = ctx.status().failure;
-      ctx.moveTo(Phase.Failed, Reason.ScriptFailed, failure == null
-          ? "The script exited with code " + exit + lastLine(ctx) + collected // diagnosed by an operator before this one
-          : FailureDiagnosis.sentence(failure, "the script exited with code " + exit) + collected);
-    }
+    end(ctx);
     return StepResult.next();
+  }
+
+  /** Empty once collection is over (done, failed for good, or past its deadline); else when to look again. */
+  private Optional<StepResult> collect(JobContext ctx, List<String> paths, Path destination) throws Exception {
+    String uid = ctx.job().getMetadata().getUid();
+    Duration limit = ctx.config().remote().collectTimeout();
+    Instant deadline = Instant.parse(ctx.timings().finished == null ? ctx.nowText() : ctx.timings().finished).plus(limit);
+    Duration left = Duration.between(ctx.now(), deadline);
+    Future<Collected> download = collecting.get(uid);
+    if (download == null) {
+      if (left.isNegative()) {
+        gaveUp(ctx, paths, destination, "the collect deadline (" + limit + " from the script's end) passed");
+        return Optional.empty();
+      }
+      RemoteHost remote;
+      try {
+        remote = ctx.remote();
+      } catch (Exception unreachable) {
+        return Optional.ofNullable(unreachable(ctx, paths, destination, unreachable, left));
+      }
+      var ref = ctx.ref();
+      long maxBytes = ctx.config().remote().collectMaxBytes();
+      download = downloads.submit(() -> remote.collect(ref, paths, destination, maxBytes));
+      collecting.put(uid, download);
+    }
+    if (!download.isDone()) {
+      if (left.isNegative()) {
+        download.cancel(true);
+        collecting.remove(uid);
+        gaveUp(ctx, paths, destination, "the collect deadline (" + limit + " from the script's end) passed before the download "
+            + "ended");
+        return Optional.empty();
+      }
+      feedGuard(ctx);
+      ctx.status().message = "The script exited" + (ctx.status().exitCode == null ? "" : " with code " + ctx.status().exitCode)
+          + "; collecting outputs to " + destination;
+      return Optional.of(StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), Optional.of(left))));
+    }
+    collecting.remove(uid);
+    Collected got;
+    try {
+      got = download.get();
+    } catch (ExecutionException e) {
+      Exception cause = e.getCause() instanceof Exception c ? c : e;
+      return Optional.ofNullable(unreachable(ctx, paths, destination, cause, left));
+    }
+    var outputs = Outputs.of(ctx.status());
+    outputs.directory = destination.toString();
+    outputs.collected = got.saved();
+    outputs.missing = got.missing();
+    if (!got.cut().isEmpty()) {
+      outputs.notSaved = join(outputs.notSaved, String.join(", ", got.cut()) + " stayed on the machine: together the outputs weigh "
+          + "more than the operator collects for one job (--collect-max-bytes " + ctx.config().remote().collectMaxBytes() + ")");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A download that failed, or a machine that cannot be reached: tried again (the error goes to JOSDK's backoff) while the
+   * deadline allows and the machine is there; then the job ends with what was collected. Null when collection is over.
+   */
+  private static StepResult unreachable(JobContext ctx, List<String> paths, Path destination, Exception cause, Duration left)
+      throws Exception {
+    if (ctx.machineGone()) {
+      gaveUp(ctx, paths, destination, "the machine went away before they were collected (" + cause.getMessage() + ")");
+      return null;
+    }
+    if (left.isNegative()) {
+      gaveUp(ctx, paths, destination, "collecting them failed until the collect deadline passed: " + cause.getMessage());
+      return null;
+    }
+    throw cause;
+  }
+
+  /** Ends collection with what reached the destination; the rest is named with the reason. */
+  private static void gaveUp(JobContext ctx, List<String> paths, Path destination, String why) {
+    var outputs = Outputs.of(ctx.status());
+    List<String> there = new ArrayList<>();
+    for (String p : paths) {
+      if (Files.exists(destination.resolve(p.replaceAll("/+$", "")))) {
+        there.add(p);
+      }
+    }
+    if (!there.isEmpty()) {
+      outputs.directory = destination.toString();
+      outputs.collected = there; // some perhaps in part: the reason says the download did not end
+    }
+    outputs.notSaved = join(outputs.notSaved, why);
+    LOG.warn("{}: outputs not all collected: {}", ctx.job().ref(), why);
+  }
+
+  private static String join(String before, String more) {
+    return before == null ? more : before + "; " + more;
+  }
+
+  private static void end(JobContext ctx) {
+    var status = ctx.status();
+    String saved = Outputs.summary(ctx);
+    if (status.ending != null) {
+      ctx.fail(reason(status.ending.reason), status.ending.message + saved);
+      return;
+    }
+    Integer exit = status.exitCode;
+    if (exit != null && exit == 0) {
+      ctx.moveTo(Phase.Succeeded, Reason.Succeeded, "The script exited with code 0" + saved);
+    } else {
+      var failure = status.failure;
+      ctx.moveTo(Phase.Failed, Reason.ScriptFailed, failure == null
+          ? "The script exited with code " + exit + lastLine(ctx) + saved // diagnosed by an operator before this one
+          : FailureDiagnosis.sentence(failure, "the script exited with code " + exit) + saved);
+    }
+  }
+
+  /** A reason recorded by this operator or a newer one (a word this one does not know reads as a failed script). */
+  private static Reason reason(String word) {
+    try {
+      return Reason.valueOf(word);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Reason.ScriptFailed;
+    }
   }
 
   /**
@@ -85,17 +179,17 @@ final class FinishStep implements JobStep {
    * operator checking in, and a download longer than its heartbeat timeout must not power the machine off under
    * it. A failed probe changes nothing here; the download says whether the machine is still there.
    */
-  private static void feedGuard(JobContext ctx) {
+  static void feedGuard(JobContext ctx) {
     try {
       ctx.probe(ctx.remote());
     } catch (Exception e) {
-      LOG.debug("{}: probe while collecting outputs failed: {}", ctx.job().ref(), e.toString());
+      LOG.debug("{}: probe while the machine is kept failed: {}", ctx.job().ref(), e.toString());
     }
   }
 
   /** Forgets a deleted job's download. */
   void forget(String uid) {
-    Future<List<Path>> download = collecting.remove(uid);
+    Future<Collected> download = collecting.remove(uid);
     if (download != null) {
       download.cancel(true);
     }

@@ -96,9 +96,17 @@ public final class JobContext {
   void failIfMachineGone(Exception unreachable) throws Exception {
     var machine = provider().describe(job);
     if (machine.isPresent() && machine.get().state() == Machine.State.GONE) {
-      throw new JobFailure(Reason.InstanceLost, "Machine " + machine.get().id() + " went away while the job was on it"
-          + (machine.get().message() == null ? "" : " (" + machine.get().message() + ")") + "; last error: " + unreachable.getMessage());
+      String gone = "Machine " + machine.get().id() + " went away while the job was on it"
+          + (machine.get().message() == null ? "" : " (" + machine.get().message() + ")");
+      Outputs.notSaved(this, "the machine went away before they were collected");
+      throw new JobFailure(Reason.InstanceLost, gone + "; last error: " + unreachable.getMessage());
     }
+  }
+
+  /** True when the provider says the machine is gone (terminated from outside, a spot interruption). */
+  boolean machineGone() throws Exception {
+    var machine = provider().describe(job);
+    return machine.isPresent() && machine.get().state() == Machine.State.GONE;
   }
 
   /**

@@ -29,6 +29,7 @@ final class MonitorStep implements JobStep {
       // a machine that stops answering is not a reason to run past the limit: the job ends, and release
       // takes the machine (an ec2 instance that no one can reach also powers itself off on its heartbeat)
       if (Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {
+        Outputs.notSaved(ctx, "the machine did not answer, so nothing could be collected from it");
         throw timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
             + ctx.job().getSpec().limits.maxRuntimeSeconds + "s); the machine did not answer (" + e.getMessage()
             + "), so it is released without stopping the script first");
@@ -41,15 +42,15 @@ final class MonitorStep implements JobStep {
     }
     if (!probe.sessionAlive()) {
       // the driver writes exit_code before its session ends, so a dead session without one means it was killed
-      throw new JobFailure(Reason.DriverLost, "The screen session " + ctx.ref().sessionName()
+      return StopPath.collectWhatIsThere(ctx, Reason.DriverLost, "The screen session " + ctx.ref().sessionName()
           + " ended without recording an exit code (the machine rebooted, or someone killed it)");
     }
     Optional<Duration> left = Deadlines.runtimeLeft(ctx);
     if (left.isPresent() && left.get().isNegative()) {
-      // past spec.limits.maxRuntimeSeconds: interrupt the script (Ctrl-C, then kill after the grace) and end the job
-      ctx.remote().stop(ctx.ref());
-      throw timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
+      // past spec.limits.maxRuntimeSeconds: stop the script (Ctrl-C, then kill after the grace), collect, end the job
+      JobFailure timeout = timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
           + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped");
+      return StopPath.stop(ctx, timeout.reason(), timeout.getMessage());
     }
     return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), left));
   }

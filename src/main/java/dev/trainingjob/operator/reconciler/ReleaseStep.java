@@ -8,13 +8,17 @@ import dev.trainingjob.operator.status.Lifecycle;
 import java.util.Objects;
 
 /**
- * Succeeded, Failed, and deletion: release what the job holds, through the provider that holds it,
+ * Succeeded, Failed, and deletion: after a failure's debug hold (if the spec asks for one), release what the job holds, through the provider that holds it,
  * until that provider says nothing is left. A job no provider was ever asked about (an invalid
  * spec, a provider this operator does not have) has nothing to release.
  */
 final class ReleaseStep implements JobStep {
   @Override
   public StepResult run(JobContext ctx) throws Exception {
+    var held = DebugHold.step(ctx);
+    if (held.isPresent()) {
+      return held.get();
+    }
     return release(ctx) ? StepResult.done() : StepResult.checkAgainAfter(ctx.config().pollInterval());
   }
 

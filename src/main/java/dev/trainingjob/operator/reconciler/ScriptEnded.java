@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.EndingStatus;
 import dev.trainingjob.operator.api.FailureStatus;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.job.Reason;
@@ -9,17 +10,22 @@ import dev.trainingjob.operator.status.ProbeStatus;
 
 /**
  * What follows once the driver recorded an exit, whichever step saw it (the script may end before
- * the first probe that would have seen it run): collect the outputs, or end the job at once when
- * the script never ran or its outputs could not be copied.
+ * the first probe that would have seen it run, or the operator stopped it): collect the outputs, or
+ * end the job at once when the script never ran. A copy to S3 that failed ends the job
+ * OutputSyncFailed, after the outputs were collected to the operator instead.
  */
 final class ScriptEnded {
   private ScriptEnded() {}
 
   static StepResult decide(JobContext ctx, ProbeResult probe) {
-    ctx.status().exitCode = probe.exitCode();
-    ctx.timings().finished = ctx.nowText();
+    var status = ctx.status();
+    status.exitCode = probe.exitCode();
+    if (ctx.timings().finished == null) {
+      ctx.timings().finished = ctx.nowText();
+    }
     // the detail can name a command or a URL: masked like the log before it reaches status and Events
     String detail = ProbeStatus.redacted(probe.detail(), ctx.bundles().secretValues(ctx.job()));
+    String uri = ctx.provider().duties(ctx.job()).outputUri();
     switch (probe.reason().kind()) {
       case BOOTSTRAP_FAILED -> {
         // the script never ran: nothing to collect
@@ -30,13 +36,22 @@ final class ScriptEnded {
         return StepResult.next();
       }
       case SYNC_FAILED -> {
-        ctx.fail(Reason.OutputSyncFailed, "The script exited with code " + probe.exitCode() + ", but its outputs were not copied: "
-            + detail);
-        return StepResult.next();
+        // the outputs are collected to the operator instead; status.outputs.notSaved names only what that could not save
+        if (status.ending == null) {
+          status.ending = new EndingStatus(Reason.OutputSyncFailed.name(), "The script exited with code " + probe.exitCode()
+              + ", but its outputs were not copied: " + detail, ctx.nowText());
+        }
       }
       // an unknown code (a newer driver) is judged, like an exit, by the exit code
       case EXITED, INTERRUPTED, NONE, UNKNOWN -> {
-        if (probe.exitCode() != null && probe.exitCode() != 0) {
+        if (uri != null && (probe.reason().kind() == ProbeResult.ExitReason.Kind.EXITED
+            || probe.reason().kind() == ProbeResult.ExitReason.Kind.INTERRUPTED)) {
+          // the driver copied them before it recorded the exit (an interrupted script's too)
+          Outputs.of(status).uri = uri;
+          status.outputUri = uri;
+        }
+        // a stop the operator made has said what the failure was (Timeout) already
+        if (probe.exitCode() != null && probe.exitCode() != 0 && !(status.ending != null && status.failure != null)) {
           // read now, while the log tail is the one the script ended with; FinishStep words the failure with it
           diagnose(ctx, probe, probe.reason().kind() == ProbeResult.ExitReason.Kind.INTERRUPTED
               ? FailureDiagnosis.Ending.INTERRUPTED : FailureDiagnosis.Ending.EXITED);

@@ -25,8 +25,19 @@ public interface RemoteHost extends AutoCloseable {
   /** Interrupts the script, kills it after a grace period, and ends its screen session. */
   void stop(JobRef job) throws Exception;
 
-  /** Downloads the given paths of the job's files into the destination; returns what was collected. */
-  List<Path> collect(JobRef job, List<String> paths, Path destination) throws Exception;
+  /**
+   * Downloads the given paths of the job's files into the destination, at most {@code maxBytes} in all (a file that would
+   * pass the bound stays on the machine); returns what was saved, what the script did not write, and what the bound cut.
+   * An interrupted thread stops it (the collect deadline).
+   */
+  Collected collect(JobRef job, List<String> paths, Path destination, long maxBytes) throws Exception;
+
+  /**
+   * Keeps a failed job's machine for a person (the debug hold): a shell in the job's screen session, in the job's directory
+   * with its Python first on PATH; on an ec2 machine the power-off ceiling moves to {@code ceilingEpochSecond} unless it is
+   * later already. Idempotent: a session that is there already is kept.
+   */
+  void hold(JobRef job, long ceilingEpochSecond) throws Exception;
 
   /** Removes the job directory. */
   void cleanup(JobRef job) throws Exception;

@@ -11,12 +11,22 @@ import java.util.function.Consumer;
  * @param connectTimeout one SSH connection attempt's limit
  * @param commandTimeout one remote command's limit (upload, start, probe)
  * @param stopGrace how long the script has to exit after Ctrl-C before it is killed
+ * @param collectTimeout how long collecting a job's outputs may take, from the script's end; then the job ends with what was
+ *     collected, and the status says what was not
+ * @param collectMaxBytes the most a job's outputs collected over SFTP may weigh; beyond it the rest stays on the machine
+ *     (and the status says so): the operator's volume is not the place for a data set
  * @param idleTimeout how long an SSH connection nothing uses stays open before it is closed (a running job's probes use
  *     it; the next use opens a new one)
  */
 public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Duration connectTimeout, Duration commandTimeout,
-    Duration stopGrace, Duration idleTimeout) {
+    Duration stopGrace, Duration idleTimeout, Duration collectTimeout, long collectMaxBytes) {
   public RemoteSettings {
+    if (collectTimeout == null || collectTimeout.isNegative() || collectTimeout.isZero()) {
+      throw new IllegalArgumentException("the collect timeout must be positive, not " + collectTimeout);
+    }
+    if (collectMaxBytes < 0) {
+      throw new IllegalArgumentException("the collect size bound must not be negative, not " + collectMaxBytes);
+    }
     if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
       throw new IllegalArgumentException("the SSH idle timeout must be positive, not " + idleTimeout);
     }
@@ -38,6 +48,8 @@ public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Durati
     b.commandTimeout = commandTimeout;
     b.stopGrace = stopGrace;
     b.idleTimeout = idleTimeout;
+    b.collectTimeout = collectTimeout;
+    b.collectMaxBytes = collectMaxBytes;
     return b;
   }
 
@@ -57,12 +69,14 @@ public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Durati
     public Duration stopGrace = Duration.ofSeconds(10);
     /** Long beside any probe interval, so a running job keeps its connection; short beside a forgotten one. */
     public Duration idleTimeout = Duration.ofMinutes(10);
+    public Duration collectTimeout = Duration.ofMinutes(30);
+    public long collectMaxBytes = 20L << 30;
 
     private Builder() {
     }
 
     public RemoteSettings build() {
-      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace, idleTimeout);
+      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace, idleTimeout, collectTimeout, collectMaxBytes);
     }
   }
 }

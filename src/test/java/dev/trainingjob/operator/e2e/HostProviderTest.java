@@ -71,7 +71,15 @@ class HostProviderTest {
   }
 
   private TrainingJob hostJob(String name, PublicKey hostKey, String keySecret) {
-    TrainingJob job = Jobs.inline(name, "train.py", Map.of("train.py", "open('model.txt', 'w').write('trained on the box')\nprint('done')\n"));
+    return hostJob(name, hostKey, keySecret, "open('model.txt', 'w').write('trained on the box')\nprint('done')\n", null);
+  }
+
+  private TrainingJob hostJob(String name, PublicKey hostKey, String keySecret, String script, Long maxRuntimeSeconds) {
+    TrainingJob job = Jobs.inline(name, "train.py", Map.of("train.py", script));
+    if (maxRuntimeSeconds != null) {
+      job.getSpec().limits = new dev.trainingjob.operator.api.LimitsSpec();
+      job.getSpec().limits.maxRuntimeSeconds = maxRuntimeSeconds;
+    }
     job.getSpec().compute = new ComputeSpec();
     var h = job.getSpec().compute.host = new ComputeSpec.HostSpec();
     h.address = box.target().host();
@@ -108,6 +116,61 @@ class HostProviderTest {
     assertThat(box.home()).isDirectory(); // the machine and its user stay
     // and the operator keeps no connection to it: nothing logged in stays behind for the next job to find
     await().atMost(Duration.ofSeconds(30)).until(() -> Connections.established(box.target().host(), box.target().port()) == 0);
+  }
+
+  /** A script that saves its model, says so, and then trains on (sleeps) until something ends it; exits 2 with "fail". */
+  private static final String SAVES_THEN_TRAINS = """
+      import sys, time
+      open('model.txt', 'w').write('epoch 1')
+      print('saved epoch 1', flush=True)
+      if sys.argv[1:] == ['fail']:
+          raise SystemExit(2)
+      time.sleep(600)
+      """;
+
+  /** Every ending keeps what the script wrote: collected into the operator's directory before the host is cleaned. */
+  @Test
+  void aFailedScriptHasItsOutputsCollected() throws Exception {
+    hostJob("fails", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS.replace("sys.argv[1:] == ['fail']", "True"), null);
+
+    TrainingJob job = awaitReleased("fails");
+
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(tmp.resolve("outputs/default/fails/model.txt")).hasContent("epoch 1");
+    assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
+    assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
+  }
+
+  @Test
+  void aScriptStoppedAtItsMaxRuntimeHasItsOutputsCollected() throws Exception {
+    hostJob("too-long", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, 3L);
+
+    TrainingJob job = awaitReleased("too-long");
+
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(tmp.resolve("outputs/default/too-long/model.txt")).hasContent("epoch 1");
+    assertThat(job.getStatus().message).contains("outputs collected to " + tmp.resolve("outputs/default/too-long") + " (1 of 1)");
+    assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
+  }
+
+  @Test
+  void aDriverKilledWithoutAnExitRecordHasWhatTheScriptWroteCollected() throws Exception {
+    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+    TrainingJob created = hostJob("lost", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
+    await().atMost(Duration.ofSeconds(90)).until(() -> {
+      var s = jobs.withName("lost").get().getStatus();
+      return s != null && s.logTail != null && s.logTail.contains("saved epoch 1");
+    });
+    Path dir = box.home().resolve(JobRef.of(created).directory());
+    long driver = Long.parseLong(java.nio.file.Files.readString(dir.resolve("driver.pid")).strip());
+    ProcessHandle.of(driver).orElseThrow().destroyForcibly(); // the machine's OOM killer, or a person, took the driver
+
+    TrainingJob job = awaitReleased("lost");
+
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("DriverLost");
+    assertThat(tmp.resolve("outputs/default/lost/model.txt")).hasContent("epoch 1");
+    assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
+    assertThat(dir).as("and then the host is left clean, the orphaned script stopped").doesNotExist();
   }
 
   @Test

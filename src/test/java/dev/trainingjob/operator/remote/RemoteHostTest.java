@@ -8,12 +8,15 @@ import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
 import dev.trainingjob.operator.support.Connections;
 import dev.trainingjob.operator.support.SshPeer;
 import dev.trainingjob.operator.support.Wheels;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -464,11 +467,65 @@ class RemoteHostTest {
     assertThat(awaitExit(remote, ref).exitCode()).isZero();
     Path out = tmp.resolve("out-" + ref.uid());
 
-    List<Path> got = remote.collect(ref, List.of("model.pt", "checkpoints/", "missing.txt"), out);
+    Collected got = remote.collect(ref, List.of("model.pt", "checkpoints/", "missing.txt"), out, Long.MAX_VALUE);
 
     assertThat(out.resolve("model.pt")).hasContent("weights");
     assertThat(out.resolve("checkpoints/epoch-1/state.bin")).hasContent("state");
     assertThat(out.resolve("checkpoints/leak")).doesNotExist();
-    assertThat(got).contains(out.resolve("model.pt"));
+    assertThat(got.saved()).containsExactly("model.pt", "checkpoints/");
+    assertThat(got.missing()).containsExactly("missing.txt");
+    assertThat(got.cut()).isEmpty();
+
+    // the operator's volume is bounded per job: what would pass the bound stays on the machine, and is named
+    Path small = tmp.resolve("small-" + ref.uid());
+    Collected bounded = remote.collect(ref, List.of("model.pt", "checkpoints/"), small, 10);
+    assertThat(small.resolve("model.pt")).hasContent("weights");
+    assertThat(small.resolve("checkpoints/epoch-1/state.bin")).doesNotExist();
+    assertThat(bounded.saved()).containsExactly("model.pt");
+    assertThat(bounded.cut()).containsExactly("checkpoints/");
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void theDebugHoldLeavesAShellInTheJobsDirectoryInItsScreenSessionUntilStop(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, "raise SystemExit(3)\n"));
+    remote.startOnce(ref);
+    assertThat(awaitExit(remote, ref).exitCode()).isEqualTo(3);
+    String dir = jobDir(peer, ref).toString();
+
+    remote.hold(ref, Instant.now().plusSeconds(3600).getEpochSecond());
+    remote.hold(ref, Instant.now().plusSeconds(3600).getEpochSecond()); // a second reconcile's call keeps the same shell
+
+    ProbeResult held = remote.probe(ref);
+    assertThat(held.sessionAlive()).as("attach finds the job's session").isTrue();
+    assertThat(held.exitCode()).as("the exit record is the script's still").isEqualTo(3);
+    await().atMost(WAIT).until(() -> shellsIn(dir).size() == 1);
+    assertThat(Files.readSymbolicLink(Path.of("/proc", shellsIn(dir).get(0).toString(), "cwd"))).isEqualTo(Path.of(dir, "job"));
+
+    remote.stop(ref);
+
+    assertThat(remote.probe(ref).sessionAlive()).isFalse();
+    assertThat(shellsIn(dir)).as("release leaves no shell of the hold").isEmpty();
+  }
+
+  /** The processes that carry the job's marker (the hold's shell among them), by pid. */
+  private static List<Long> shellsIn(String dir) throws IOException {
+    List<Long> found = new ArrayList<>();
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+        try {
+          String environ = new String(Files.readAllBytes(p.resolve("environ")), StandardCharsets.UTF_8);
+          String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
+          if (Arrays.asList(environ.split("\0")).contains("TRAININGJOB_JOB_DIR=" + dir) && cmdline.startsWith("bash")) {
+            found.add(Long.parseLong(p.getFileName().toString()));
+          }
+        } catch (IOException gone) {
+          // a process that ended while it was read, or another user's
+        }
+      }
+    }
+    return found;
   }
 }

@@ -28,6 +28,8 @@ public final class RecordingProvider implements ComputeProvider {
   public volatile int releaseCallsNeeded = 2;
   /** When set, ensure throws it: a cloud that keeps answering with an error. */
   public volatile RuntimeException ensureFails;
+  /** When set, describe says every machine is gone (terminated from outside). */
+  public volatile boolean machinesGone = false;
   /** The SSH port machines answer on (a closed one makes SSH never answer). */
   public volatile int sshPort = 22;
 
@@ -59,7 +61,11 @@ public final class RecordingProvider implements ComputeProvider {
   @Override
   public Optional<Machine> describe(TrainingJob job) {
     calls.add(new Call("describe", job.ref()));
-    return Optional.ofNullable(machines.get(job.getMetadata().getUid()));
+    Machine m = machines.get(job.getMetadata().getUid());
+    if (m != null && machinesGone) {
+      return Optional.of(new Machine(m.id(), m.type(), Machine.State.GONE, null, m.sshUser(), m.launchedAt(), "terminated from outside"));
+    }
+    return Optional.ofNullable(m);
   }
 
   @Override

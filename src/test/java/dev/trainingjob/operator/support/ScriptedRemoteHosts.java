@@ -36,6 +36,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile String screenMissingMessage = "GNU screen is not installed on this machine, and it could not be installed";
   /** When set, collect waits for it: a download that takes long. */
   public volatile java.util.concurrent.CountDownLatch collectGate;
+  /** When set, the driver's session is gone while the script runs, with no exit record (a killed driver, a reboot). */
+  public volatile boolean sessionDies = false;
   /** When set, every probe fails with it (a machine that stopped answering). */
   public volatile RuntimeException probeFails;
 
@@ -71,6 +73,10 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         if (i == 0) {
           return new ProbeResult(ProbeResult.State.BOOTSTRAPPING, null, true, null, null, List.of("installing"), null, null, List.of(), 2.0);
         }
+        if (sessionDies && i >= 1) {
+          return new ProbeResult(ProbeResult.State.RUNNING, null, false, null, null, List.of("Epoch 1/9"),
+              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0);
+        }
         if (unchanging && i >= 1) {
           return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch 1/9"),
               Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0);
@@ -90,13 +96,19 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
-      public List<Path> collect(JobRef job, List<String> paths, Path destination) throws InterruptedException {
+      public dev.trainingjob.operator.remote.Collected collect(JobRef job, List<String> paths, Path destination, long maxBytes)
+          throws InterruptedException {
         calls.add(new Call("collect", job.toString()));
         var gate = collectGate;
         if (gate != null) {
           gate.await(); // a large download
         }
-        return paths.stream().map(destination::resolve).toList();
+        return new dev.trainingjob.operator.remote.Collected(paths, List.of(), List.of());
+      }
+
+      @Override
+      public void hold(JobRef job, long ceilingEpochSecond) {
+        calls.add(new Call("hold", job.toString()));
       }
 
       @Override
@@ -132,6 +144,11 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         throw new UnsupportedOperationException("a scripted machine has no sshd");
       }
     };
+  }
+
+  /** The methods called for a job, in order. */
+  public List<String> methods(String jobRef) {
+    return calls.stream().filter(c -> c.job().equals(jobRef)).map(Call::method).toList();
   }
 
   public long count(String jobRef, String method) {

@@ -46,7 +46,10 @@ public final class JobAccess {
     TrainingJob job = find(client, namespace, name);
     var status = job.getStatus();
     Phase phase = status == null ? null : status.phase;
-    if (phase != null && phase.isFinal()) {
+    // a failed job in its debug hold keeps its machine, with a shell in the job's session for attach
+    boolean held = status != null && dev.trainingjob.operator.status.Conditions.isTrue(status,
+        dev.trainingjob.operator.api.ConditionType.DEBUG_HOLD);
+    if (phase != null && phase.isFinal() && !held) {
       throw new PluginException(namespace + "/" + name + " has finished (" + phase + "); its machine was released"
           + (status.logTail == null ? "" : " — `kubectl describe` and status.logTail keep its last lines"));
     }

@@ -317,8 +317,8 @@ public final class Ec2Provider implements ComputeProvider {
 
   @Override
   public Optional<Path> outputDirectory(TrainingJob job) {
-    // with an S3 URI the instance copies its outputs there itself; nothing comes through the operator
-    return outputUri(job) != null ? Optional.empty() : Optional.of(ExistingMachines.outputDirectory(outputRoot, job));
+    // with an S3 URI the instance copies its outputs there itself; this is where they come when that copy could not be made
+    return Optional.of(ExistingMachines.outputDirectory(outputRoot, job));
   }
 
   @Override

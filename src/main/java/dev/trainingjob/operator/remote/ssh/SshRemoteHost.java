@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.remote.ssh;
 
 import dev.trainingjob.operator.remote.JobBundle;
+import dev.trainingjob.operator.remote.Collected;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.ProbeResult;
@@ -40,7 +41,7 @@ import org.apache.sshd.sftp.common.SftpException;
  * relative to the login user's home. User input travels only as file contents.
  */
 final class SshRemoteHost implements RemoteHost {
-  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "screenrc", "git-credential.sh"};
+  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "hold.sh", "screenrc", "git-credential.sh"};
   /** Run as root to replace sshd's host key; not one of the job's scripts (it belongs to no job directory). */
   static final String REPLACE_HOST_KEY = "replace-host-key.sh";
   private static final int PROBE_LOG_BYTES = 32 * 1024;
@@ -150,6 +151,15 @@ final class SshRemoteHost implements RemoteHost {
   }
 
   @Override
+  public void hold(JobRef job, long ceilingEpochSecond) throws Exception {
+    String hold = job.directory() + "/hold.sh";
+    ExecResult r = exec("cd && bash " + hold + " " + ceilingEpochSecond, pool.settings().commandTimeout());
+    if (r.status() != 0) {
+      throw new RemoteCommandException(r.stderr().isBlank() ? "hold.sh exited with " + r.status() : r.stderr().strip(), r.status());
+    }
+  }
+
+  @Override
   public void cleanup(JobRef job) throws Exception {
     ExecResult r = exec("cd && rm -rf -- " + job.directory(), pool.settings().commandTimeout());
     if (r.status() != 0) {
@@ -160,27 +170,42 @@ final class SshRemoteHost implements RemoteHost {
   // ---- collect
 
   @Override
-  public List<Path> collect(JobRef job, List<String> paths, Path destination) throws Exception {
+  public Collected collect(JobRef job, List<String> paths, Path destination, long maxBytes) throws Exception {
     Path root = destination.toAbsolutePath().normalize();
     Files.createDirectories(root);
     return withSftp(sftp -> {
-      List<Path> got = new ArrayList<>();
+      List<String> saved = new ArrayList<>();
+      List<String> missing = new ArrayList<>();
+      List<String> cut = new ArrayList<>();
+      long[] left = {maxBytes};
       for (String path : paths) {
         String rel = safeRelative(path.replaceAll("/+$", ""));
-        download(sftp, job.directory() + "/job/" + rel, root, rel, got);
+        switch (download(sftp, job.directory() + "/job/" + rel, root, rel, left)) {
+          case WHOLE -> saved.add(path);
+          case ABSENT -> missing.add(path);
+          case CUT -> cut.add(path);
+        }
       }
-      return got;
+      return new Collected(saved, missing, cut);
     });
   }
 
-  /** Copies a file or a directory tree; symbolic links are skipped so nothing outside the job leaks out. */
-  private static void download(SftpClient sftp, String remote, Path root, String rel, List<Path> got) throws IOException {
+  private enum Got { WHOLE, ABSENT, CUT }
+
+  /**
+   * Copies a file or a directory tree while the size bound ({@code left}, bytes) allows: a file that would pass it is left on
+   * the machine. Symbolic links are skipped so nothing outside the job leaks out.
+   */
+  private static Got download(SftpClient sftp, String remote, Path root, String rel, long[] left) throws IOException {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new java.io.InterruptedIOException("collecting " + rel + " was stopped (the collect deadline passed)");
+    }
     SftpClient.Attributes attrs;
     try {
       attrs = sftp.lstat(remote);
     } catch (SftpException e) {
       if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
-        return; // an output the script did not write: the status says how many were collected
+        return Got.ABSENT; // an output the script did not write: the status names it
       }
       throw e;
     }
@@ -190,20 +215,26 @@ final class SshRemoteHost implements RemoteHost {
     }
     if (attrs.isDirectory()) {
       Files.createDirectories(local);
+      Got all = Got.WHOLE;
       for (SftpClient.DirEntry entry : sftp.readDir(remote)) {
         String name = entry.getFilename();
-        if (!name.equals(".") && !name.equals("..")) {
-          download(sftp, remote + "/" + name, root, rel + "/" + name, got);
+        if (!name.equals(".") && !name.equals("..") && download(sftp, remote + "/" + name, root, rel + "/" + name, left) == Got.CUT) {
+          all = Got.CUT;
         }
       }
-      got.add(local);
-    } else if (attrs.isRegularFile()) {
+      return all;
+    }
+    if (attrs.isRegularFile()) {
+      if (attrs.getSize() > left[0]) {
+        return Got.CUT;
+      }
+      left[0] -= attrs.getSize();
       Files.createDirectories(local.getParent());
       try (InputStream in = sftp.read(remote)) {
         Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      got.add(local);
     }
+    return Got.WHOLE;
   }
 
   // ---- logs and tunnels (the kubectl plugin)

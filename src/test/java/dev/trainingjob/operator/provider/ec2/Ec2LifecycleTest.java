@@ -174,7 +174,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
   }
 
   @Test
-  void aFailedCopyToS3FailsTheJob() throws Exception {
+  void aFailedCopyToS3FailsTheJobWithItsOutputsCollectedToTheOperatorInstead() throws Exception {
     h.stopOperator();
     h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
     h.startOperator();
@@ -184,11 +184,74 @@ class Ec2LifecycleTest extends WithEc2Operator {
     job.getSpec().output.paths = List.of("model.txt");
     job.getSpec().output.s3Uri = "s3://models/denied";
     h.create(job);
-    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("s3-denied") == Phase.Failed);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("s3-denied") == Phase.Failed
+        && Conditions.isTrue(h.get("s3-denied").getStatus(), ConditionType.RELEASED));
 
-    assertThat(h.get("s3-denied").getStatus().conditions).anyMatch(c -> "OutputSyncFailed".equals(c.reason));
-    assertThat(h.get("s3-denied").getStatus().message).contains("aws s3 cp of model.txt failed").contains("s3://models/denied");
-    assertThat(h.get("s3-denied").getStatus().outputUri).isNull();
+    var status = h.get("s3-denied").getStatus();
+    assertThat(status.conditions).anyMatch(c -> "OutputSyncFailed".equals(c.reason));
+    assertThat(status.message).contains("aws s3 cp of model.txt failed").contains("s3://models/denied")
+        .contains("outputs collected to");
+    assertThat(status.outputUri).isNull();
+    // nothing is lost: the operator collected them over SFTP before it released the instance
+    assertThat(h.config.outputDir().resolve("default/s3-denied/model.txt")).hasContent("weights");
+    assertThat(status.outputs.collected).containsExactly("model.txt");
+    assertThat(status.outputs.notSaved).isNull();
+    assertThat(h.fake.notTerminated()).isEmpty();
+  }
+
+  @Test
+  void aScriptStoppedAtItsMaxRuntimeStillHasItsOutputsCopiedToS3() throws Exception {
+    h.stopOperator();
+    h.config = h.config.with(c -> c.ec2.instanceProfile = "trainingjob-instance");
+    h.startOperator();
+    TrainingJob job = Ec2Harness.job("s3-timeout", """
+        import pathlib, time
+        pathlib.Path("model.txt").write_text("epoch 1")
+        print("saved epoch 1", flush=True)
+        time.sleep(600)
+        """);
+    job.getSpec().output = new OutputSpec();
+    job.getSpec().output.paths = List.of("model.txt");
+    job.getSpec().output.s3Uri = "s3://models/timeout";
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.maxRuntimeSeconds = 5L;
+    h.create(job);
+    await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("s3-timeout") == Phase.Failed
+        && Conditions.isTrue(h.get("s3-timeout").getStatus(), ConditionType.RELEASED));
+
+    var status = h.get("s3-timeout").getStatus();
+    assertThat(status.conditions).anyMatch(c -> "MaxRuntimeExceeded".equals(c.reason));
+    assertThat(h.fake.s3Root().resolve("models/timeout/model.txt")).hasContent("epoch 1");
+    assertThat(status.outputs.uri).isEqualTo("s3://models/timeout");
+    assertThat(status.message).startsWith("Timeout: ").contains("outputs copied to s3://models/timeout");
+    assertThat(h.fake.notTerminated()).isEmpty();
+  }
+
+  @Test
+  void aFailedJobsInstanceIsKeptForTheDebugHoldUntilKubectlTrainingjobReleaseEndsIt() throws Exception {
+    TrainingJob job = Ec2Harness.job("debug-me", "raise SystemExit(3)\n");
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.maxRuntimeSeconds = 60L;
+    job.getSpec().limits.keepAfterFailureSeconds = 3600L;
+    h.create(job);
+    await().atMost(Duration.ofSeconds(90)).until(() -> Conditions.isTrue(h.get("debug-me").getStatus(), ConditionType.DEBUG_HOLD));
+
+    var held = h.get("debug-me").getStatus();
+    assertThat(held.phase).isEqualTo(Phase.Failed);
+    assertThat(Conditions.isTrue(held, ConditionType.RELEASED)).isFalse();
+    assertThat(h.fake.notTerminated()).hasSize(1);
+    assertThat(Conditions.find(held, ConditionType.DEBUG_HOLD).message).contains("kubectl trainingjob attach debug-me");
+    // the instance's own guard would power it off at maxRuntimeSeconds + grace: the hold moved that ceiling past its end
+    FakeInstance instance = h.fake.instances().get(0);
+    long ceiling = Long.parseLong(Files.readString(instance.guardState().resolve("job/ceiling")).trim());
+    long holdEnds = java.time.Instant.parse(held.finishedAt).getEpochSecond() + 3600;
+    assertThat(ceiling).isGreaterThan(holdEnds);
+
+    assertThat(plugin("release", "debug-me", "-n", "default")).isZero();
+    await().atMost(Duration.ofSeconds(90)).until(() -> Conditions.isTrue(h.get("debug-me").getStatus(), ConditionType.RELEASED));
+
+    assertThat(Conditions.find(h.get("debug-me").getStatus(), ConditionType.DEBUG_HOLD).reason).isEqualTo("DebugHoldEnded");
+    assertThat(h.fake.notTerminated()).isEmpty();
   }
 
   /**
@@ -226,6 +289,22 @@ class Ec2LifecycleTest extends WithEc2Operator {
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase(name) == Phase.Failed
         && Conditions.isTrue(h.get(name).getStatus(), ConditionType.RELEASED));
     return h.get(name).getStatus();
+  }
+
+  /** A verb as `kubectl trainingjob ...` runs it, against the harness's API; its exit code. */
+  private int plugin(String... args) throws Exception {
+    Path kubeconfig = h.api.writeKubeconfig(Files.createTempDirectory("plugin").resolve("kubeconfig"));
+    String before = System.getProperty("kubeconfig");
+    System.setProperty("kubeconfig", kubeconfig.toString());
+    try {
+      return dev.trainingjob.operator.cli.Main.commandLine().execute(args);
+    } finally {
+      if (before == null) {
+        System.clearProperty("kubeconfig");
+      } else {
+        System.setProperty("kubeconfig", before);
+      }
+    }
   }
 
   @Test
