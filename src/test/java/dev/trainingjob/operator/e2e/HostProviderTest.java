@@ -155,12 +155,8 @@ class HostProviderTest {
 
   @Test
   void aDriverKilledWithoutAnExitRecordHasWhatTheScriptWroteCollected() throws Exception {
-    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
     TrainingJob created = hostJob("lost", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
-    await().atMost(Duration.ofSeconds(90)).until(() -> {
-      var s = jobs.withName("lost").get().getStatus();
-      return s != null && s.logTail != null && s.logTail.contains("saved epoch 1");
-    });
+    awaitLogLine("lost", "saved epoch 1");
     Path dir = box.home().resolve(JobRef.of(created).directory());
     long driver = Long.parseLong(java.nio.file.Files.readString(dir.resolve("driver.pid")).strip());
     ProcessHandle.of(driver).orElseThrow().destroyForcibly(); // the machine's OOM killer, or a person, took the driver
@@ -171,6 +167,30 @@ class HostProviderTest {
     assertThat(tmp.resolve("outputs/default/lost/model.txt")).hasContent("epoch 1");
     assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
     assertThat(dir).as("and then the host is left clean, the orphaned script stopped").doesNotExist();
+  }
+
+  @Test
+  void aScriptSomeoneInterruptsHasItsOutputsCollected() throws Exception {
+    TrainingJob created = hostJob("ctrl-c", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
+    awaitLogLine("ctrl-c", "saved epoch 1");
+    // a person attached to the session presses Ctrl-C
+    Process ctrlC = new ProcessBuilder("screen", "-S", JobRef.of(created).sessionName(), "-p", "0", "-X", "stuff", "\u0003")
+        .redirectErrorStream(true).start();
+    assertThat(ctrlC.waitFor()).isZero();
+
+    TrainingJob job = awaitReleased("ctrl-c");
+
+    assertThat(job.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.Interrupted);
+    assertThat(tmp.resolve("outputs/default/ctrl-c/model.txt")).hasContent("epoch 1");
+    assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
+  }
+
+  private void awaitLogLine(String name, String line) {
+    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+    await().atMost(Duration.ofSeconds(90)).until(() -> {
+      var s = jobs.withName(name).get().getStatus();
+      return s != null && s.logTail != null && s.logTail.contains(line);
+    });
   }
 
   @Test
