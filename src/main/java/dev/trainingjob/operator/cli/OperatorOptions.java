@@ -85,8 +85,8 @@ public final class OperatorOptions {
   Duration collectTimeout = DEFAULTS.remote().collectTimeout();
 
   @Option(names = "--collect-max-bytes", defaultValue = "${env:TRAININGJOB_COLLECT_MAX_BYTES}",
-      description = "The most one job's outputs collected into the operator's volume may weigh; the rest stays on the machine and "
-          + "the status says so. Env: TRAININGJOB_COLLECT_MAX_BYTES. Default: ${DEFAULT-VALUE} (20 GiB).")
+      description = "The most one job's outputs collected into the operator's volume may weigh; the rest is not collected, the "
+          + "status says so, and the machine is kept an hour for a person to fetch it. Env: TRAININGJOB_COLLECT_MAX_BYTES. Default: ${DEFAULT-VALUE} (20 GiB).")
   long collectMaxBytes = DEFAULTS.remote().collectMaxBytes();
 
   @Option(names = "--ec2-region", defaultValue = "${env:TRAININGJOB_EC2_REGION}",

@@ -22,7 +22,7 @@ public enum Reason {
   BootstrapFailed("preparing Python (or cloning the job's files) failed before the script ran"),
   OutputSyncFailed("the script exited, but its outputs could not be copied to spec.output.s3Uri; they were collected to the operator instead, as far as the size bound allowed"),
   PendingTimeout("the script was not running within spec.limits.maxPendingSeconds of the job's creation; the machine was released"),
-  MaxRuntimeExceeded("the script ran longer than spec.limits.maxRuntimeSeconds and was stopped; its outputs were collected"),
+  MaxRuntimeExceeded("the script ran longer than spec.limits.maxRuntimeSeconds and was stopped; its outputs were collected if the machine answered"),
   InvalidSpec("the spec can never work as written; the message names the field"),
   InvalidSecret("a Secret the spec names does not hold what the job needs"),
   InvalidImage("first release only: an image that did not resolve; now InvalidSpec naming spec.compute.ec2.image"),
@@ -32,7 +32,7 @@ public enum Reason {
 
   // --- endings that are the machine's
   InstanceLost("the machine went away (terminated from outside, a spot interruption)"),
-  DriverLost("the screen session ended without recording an exit code; whatever the script left on disk was collected"),
+  DriverLost("the screen session ended without recording an exit code; the job's processes were stopped and what the script left on disk collected, if the machine answered"),
   SshUnreachable("SSH on the machine did not answer within the operator's SSH-ready timeout"),
   HostKeyMismatch("the machine presented a host key other than the one expected"),
   HostKeyNotReplaced("the EC2 instance's host key, which its user data carried, could not be replaced after the first login; the job does not run there"),
@@ -55,9 +55,9 @@ public enum Reason {
   Released("everything the job held was released"),
   Releasing("the operator waits for the machine to be released"),
   NothingToRelease("the job ended before any machine was asked for"),
-  DebugHold("a failed job's machine is kept for debugging (spec.limits.keepAfterFailureSeconds) until the time the condition names"),
-  DebugHoldEnded("the debug hold ended (its time passed, kubectl trainingjob release, or the job was deleted); the machine is released"),
-  DebugHoldFailed("the debug hold could not start (the machine did not answer); the machine is released"),
+  DebugHold("an ended job's machine is kept until the time the condition names: for debugging (spec.limits.keepAfterFailureSeconds), or because outputs that could not be saved are only on it"),
+  DebugHoldEnded("the hold ended (its time passed, kubectl trainingjob release, the machine went away, or the spec no longer asks for it); the machine is released"),
+  DebugHoldFailed("the hold could not start (the machine did not answer, or its job directory has no hold.sh, from an older operator); the machine is released"),
   ReleaseBlocked("what the job holds cannot be released without a person (its provider or key is gone); the message says how to let go"),
 
   // --- live conditions

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,6 +72,12 @@ final class FinishStep implements JobStep {
         return Optional.ofNullable(unreachable(ctx, paths, destination, unreachable, left));
       }
       var ref = ctx.ref();
+      try {
+        // an ec2 machine's guard would power it off at its ceiling (maxRuntimeSeconds + grace), perhaps mid-download
+        remote.keepUntil(ref, deadline.plus(DebugHold.GUARD_MARGIN).getEpochSecond());
+      } catch (Exception e) {
+        LOG.warn("{}: could not move the machine's power-off ceiling past the collect deadline: {}", ctx.job().ref(), e.toString());
+      }
       long maxBytes = ctx.config().remote().collectMaxBytes();
       download = downloads.submit(() -> remote.collect(ref, paths, destination, maxBytes));
       collecting.put(uid, download);
@@ -86,7 +91,8 @@ final class FinishStep implements JobStep {
         return Optional.empty();
       }
       feedGuard(ctx);
-      ctx.status().message = "The script exited" + (ctx.status().exitCode == null ? "" : " with code " + ctx.status().exitCode)
+      var ending = ctx.status().ending;
+      ctx.status().message = (ending != null ? ending.message : "The script exited with code " + ctx.status().exitCode)
           + "; collecting outputs to " + destination;
       return Optional.of(StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), Optional.of(left))));
     }
@@ -103,8 +109,9 @@ final class FinishStep implements JobStep {
     outputs.collected = got.saved();
     outputs.missing = got.missing();
     if (!got.cut().isEmpty()) {
-      outputs.notSaved = join(outputs.notSaved, String.join(", ", got.cut()) + " stayed on the machine: together the outputs weigh "
-          + "more than the operator collects for one job (--collect-max-bytes " + ctx.config().remote().collectMaxBytes() + ")");
+      outputs.notSaved = join(outputs.notSaved, String.join(", ", got.cut()) + " not collected (in whole or in part): together the "
+          + "outputs weigh more than the operator collects for one job (--collect-max-bytes " + ctx.config().remote().collectMaxBytes()
+          + ")");
     }
     return Optional.empty();
   }
@@ -126,20 +133,14 @@ final class FinishStep implements JobStep {
     throw cause;
   }
 
-  /** Ends collection with what reached the destination; the rest is named with the reason. */
+  /**
+   * Ends collection before the download did: nothing is counted as collected (what arrived may be partial, and the folder
+   * may hold an earlier job's files of the same name); the reason says where to look.
+   */
   private static void gaveUp(JobContext ctx, List<String> paths, Path destination, String why) {
     var outputs = Outputs.of(ctx.status());
-    List<String> there = new ArrayList<>();
-    for (String p : paths) {
-      if (Files.exists(destination.resolve(p.replaceAll("/+$", "")))) {
-        there.add(p);
-      }
-    }
-    if (!there.isEmpty()) {
-      outputs.directory = destination.toString();
-      outputs.collected = there; // some perhaps in part: the reason says the download did not end
-    }
-    outputs.notSaved = join(outputs.notSaved, why);
+    boolean started = Files.isDirectory(destination);
+    outputs.notSaved = join(outputs.notSaved, why + (started ? " (what arrived is in " + destination + ", perhaps in part)" : ""));
     LOG.warn("{}: outputs not all collected: {}", ctx.job().ref(), why);
   }
 
@@ -151,7 +152,7 @@ final class FinishStep implements JobStep {
     var status = ctx.status();
     String saved = Outputs.summary(ctx);
     if (status.ending != null) {
-      ctx.fail(reason(status.ending.reason), status.ending.message + saved);
+      ctx.fail(StopPath.reasonOf(status.ending.reason), status.ending.message + saved);
       return;
     }
     Integer exit = status.exitCode;
@@ -162,15 +163,6 @@ final class FinishStep implements JobStep {
       ctx.moveTo(Phase.Failed, Reason.ScriptFailed, failure == null
           ? "The script exited with code " + exit + lastLine(ctx) + saved // diagnosed by an operator before this one
           : FailureDiagnosis.sentence(failure, "the script exited with code " + exit) + saved);
-    }
-  }
-
-  /** A reason recorded by this operator or a newer one (a word this one does not know reads as a failed script). */
-  private static Reason reason(String word) {
-    try {
-      return Reason.valueOf(word);
-    } catch (IllegalArgumentException | NullPointerException e) {
-      return Reason.ScriptFailed;
     }
   }
 

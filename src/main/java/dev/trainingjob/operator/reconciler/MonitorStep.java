@@ -19,6 +19,9 @@ final class MonitorStep implements JobStep {
 
   @Override
   public StepResult run(JobContext ctx) throws Exception {
+    if (ctx.status().ending != null) {
+      return StopPath.carryOut(ctx); // a stop was decided (and written) on the last reconcile
+    }
     ProbeResult probe;
     try {
       probe = ctx.probe(ctx.remote());
@@ -30,9 +33,9 @@ final class MonitorStep implements JobStep {
       // takes the machine (an ec2 instance that no one can reach also powers itself off on its heartbeat)
       if (Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {
         Outputs.notSaved(ctx, "the machine did not answer, so nothing could be collected from it");
-        throw timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
+        throw new JobFailure(Reason.MaxRuntimeExceeded, timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
             + ctx.job().getSpec().limits.maxRuntimeSeconds + "s); the machine did not answer (" + e.getMessage()
-            + "), so it is released without stopping the script first");
+            + "), so it is released without stopping the script first"));
       }
       throw e;
     }
@@ -42,21 +45,21 @@ final class MonitorStep implements JobStep {
     }
     if (!probe.sessionAlive()) {
       // the driver writes exit_code before its session ends, so a dead session without one means it was killed
-      return StopPath.collectWhatIsThere(ctx, Reason.DriverLost, "The screen session " + ctx.ref().sessionName()
+      return StopPath.decide(ctx, Reason.DriverLost, "The screen session " + ctx.ref().sessionName()
           + " ended without recording an exit code (the machine rebooted, or someone killed it)");
     }
     Optional<Duration> left = Deadlines.runtimeLeft(ctx);
     if (left.isPresent() && left.get().isNegative()) {
       // past spec.limits.maxRuntimeSeconds: stop the script (Ctrl-C, then kill after the grace), collect, end the job
-      JobFailure timeout = timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("
-          + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped");
-      return StopPath.stop(ctx, timeout.reason(), timeout.getMessage());
+      return StopPath.decide(ctx, Reason.MaxRuntimeExceeded, timedOut(ctx, "the script ran longer than "
+          + "spec.limits.maxRuntimeSeconds (" + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped"));
     }
     return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), left));
   }
 
-  private static JobFailure timedOut(JobContext ctx, String what) {
+  /** Says the failure was the time limit (status.failure), and returns the sentence for it. */
+  private static String timedOut(JobContext ctx, String what) {
     ctx.status().failure = FailureDiagnosis.timeout(ctx.job().getSpec().limits.maxRuntimeSeconds);
-    return new JobFailure(Reason.MaxRuntimeExceeded, FailureDiagnosis.sentence(ctx.status().failure, what));
+    return FailureDiagnosis.sentence(ctx.status().failure, what);
   }
 }

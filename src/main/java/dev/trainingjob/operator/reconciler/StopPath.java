@@ -2,31 +2,65 @@ package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.api.EndingStatus;
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.remote.RemoteHost;
+import java.time.Duration;
+import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one way a running job is ended by a decision other than the script's own: the reason is recorded first (so a
- * restarted operator ends the job the same way), the script is stopped (Ctrl-C, the grace period, then every process of
- * the job is killed; the driver copies the outputs to S3 if it can), and the job goes on to Finishing, which collects
- * what is on the machine and then ends the job with that reason. A new kind of stop adds a reason, not a path.
+ * The one way a running job is ended by a decision other than the script's own. {@link #decide} records the reason in
+ * status.ending, which is written before anything is stopped, so an operator restarted at any point ends the job the same
+ * way; {@link #carryOut}, on the next reconcile, stops the script (Ctrl-C, the grace period, then every process of the
+ * job is killed; the driver copies the outputs to S3 if it can), reads what the driver recorded, and goes on to Finishing,
+ * which collects what is on the machine and ends the job with that reason. A new kind of stop adds a reason, not a path.
  */
 final class StopPath {
   private static final Logger LOG = LoggerFactory.getLogger(StopPath.class);
+  /** The requeue that carries the stop out: at once, once the status that records it is written. */
+  private static final Duration NOW = Duration.ofMillis(10);
 
   private StopPath() {}
 
-  /** Stops the script and collects its outputs; the job then ends Failed with {@code reason} and {@code message}. */
-  static StepResult stop(JobContext ctx, Reason reason, String message) throws Exception {
-    record(ctx, reason, message);
-    var remote = ctx.remote();
+  /** Records a stop and says to carry it out at once; the job ends Failed with {@code reason} and {@code message}. */
+  static StepResult decide(JobContext ctx, Reason reason, String message) {
+    if (ctx.status().ending == null) {
+      ctx.status().ending = new EndingStatus(reason.name(), message, ctx.nowText());
+      ctx.status().message = "Stopping the job: " + message;
+    }
+    return StepResult.checkAgainAfter(NOW);
+  }
+
+  /** Stops what runs of the job, then moves it to Finishing; retried (within the collect deadline) while it cannot. */
+  static StepResult carryOut(JobContext ctx) throws Exception {
+    var ending = ctx.status().ending;
+    Instant giveUpAt = Instant.parse(ending.at).plus(ctx.config().remote().collectTimeout());
+    RemoteHost remote;
     try {
+      remote = ctx.remote();
+    } catch (JobFailure e) {
+      throw e;
+    } catch (Exception unreachable) {
+      ctx.failIfMachineGone(unreachable);
+      if (ctx.now().isBefore(giveUpAt)) {
+        throw unreachable;
+      }
+      Outputs.notSaved(ctx, "the machine did not answer, so nothing could be collected from it");
+      ctx.fail(reasonOf(ending.reason), ending.message + "; the machine did not answer (" + unreachable.getMessage() + ")");
+      return StepResult.next();
+    }
+    try {
+      // a driver that died left its script running (DriverLost): it is stopped too, so nothing writes while outputs download
       remote.stop(ctx.ref());
     } catch (Exception e) {
-      // what is on disk is collected all the same; release stops whatever is left
-      LOG.warn("{}: stopping the script for {} failed: {}", ctx.job().ref(), reason, e.toString());
+      if (ctx.now().isBefore(giveUpAt)) {
+        throw e; // tried again with backoff: the script may still be training
+      }
+      LOG.warn("{}: the job's processes could not be stopped until the collect deadline ({}); collecting what is there",
+          ctx.job().ref(), e.toString());
     }
     ProbeResult after;
     try {
@@ -38,22 +72,19 @@ final class StopPath {
       // the driver recorded the interrupted script's exit (and whether its copy to S3 worked)
       return ScriptEnded.decide(ctx, after);
     }
-    return collectWhatIsThere(ctx, reason, message);
-  }
-
-  /** The driver is gone without an exit record: whatever the script left on disk is collected before the job ends. */
-  static StepResult collectWhatIsThere(JobContext ctx, Reason reason, String message) {
-    record(ctx, reason, message);
     if (ctx.timings().finished == null) {
       ctx.timings().finished = ctx.nowText();
     }
-    ctx.moveTo(Phase.Finishing, Reason.Finishing, message + "; collecting what the script left on the machine");
+    ctx.moveTo(Phase.Finishing, Reason.Finishing, ending.message + "; collecting what the script left on the machine");
     return StepResult.next();
   }
 
-  private static void record(JobContext ctx, Reason reason, String message) {
-    if (ctx.status().ending == null) {
-      ctx.status().ending = new EndingStatus(reason.name(), message, ctx.nowText());
+  /** A reason recorded by this operator or a newer one (a word this one does not know reads as a failed script). */
+  static Reason reasonOf(String word) {
+    try {
+      return Reason.valueOf(word);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Reason.ScriptFailed;
     }
   }
 }

@@ -35,9 +35,17 @@ public interface RemoteHost extends AutoCloseable {
   /**
    * Keeps a failed job's machine for a person (the debug hold): a shell in the job's screen session, in the job's directory
    * with its Python first on PATH; on an ec2 machine the power-off ceiling moves to {@code ceilingEpochSecond} unless it is
-   * later already. Idempotent: a session that is there already is kept.
+   * later already, and the heartbeat is touched. Idempotent: a session that is there already is kept, one a person ended
+   * is started again.
    */
   void hold(JobRef job, long ceilingEpochSecond) throws Exception;
+
+  /**
+   * Keeps the machine while the operator still needs it after the script ended (outputs being collected): on an ec2
+   * machine the guard's power-off ceiling moves to {@code ceilingEpochSecond} unless it is later already; elsewhere
+   * nothing. Idempotent.
+   */
+  void keepUntil(JobRef job, long ceilingEpochSecond) throws Exception;
 
   /** Removes the job directory. */
   void cleanup(JobRef job) throws Exception;

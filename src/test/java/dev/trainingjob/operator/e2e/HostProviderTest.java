@@ -143,7 +143,7 @@ class HostProviderTest {
 
   @Test
   void aScriptStoppedAtItsMaxRuntimeHasItsOutputsCollected() throws Exception {
-    hostJob("too-long", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, 3L);
+    hostJob("too-long", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, 10L); // ample for the model to be saved
 
     TrainingJob job = awaitReleased("too-long");
 

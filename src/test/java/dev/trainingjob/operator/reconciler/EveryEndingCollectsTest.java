@@ -73,18 +73,48 @@ class EveryEndingCollectsTest {
     operator.reconcileUntil(job, Phase.Running);
 
     operator.clock.advance(Duration.ofSeconds(61));
+    var decided = operator.reconcile(job);
+    // the reason is written before anything is stopped: an operator restarted from here ends the job the same way
+    assertThat(decided.isPatchStatus()).isTrue();
+    assertThat(job.getStatus().ending.reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(job.getStatus().message).startsWith("Stopping the job: Timeout: the script ran longer");
+    assertThat(remote.count("default/too-long", "stop")).isZero();
+    assertThat(decided.getScheduleDelay()).hasValueSatisfying(ms -> assertThat(ms).isLessThan(1000));
+
     reconcileUntil(job, Phase.Failed);
 
     assertThat(failedReason(job)).isEqualTo(Reason.MaxRuntimeExceeded.name());
-    assertThat(remote.methods("default/too-long")).containsSubsequence("stop", "collect");
+    assertThat(remote.methods("default/too-long")).containsSubsequence("stop", "keepUntil", "collect");
     assertThat(job.getStatus().outputs.collected).containsExactly("model.pt", "checkpoints/");
     assertThat(job.getStatus().outputs.directory).endsWith(job.getMetadata().getUid());
     assertThat(job.getStatus().message).startsWith("Timeout: the script ran longer than spec.limits.maxRuntimeSeconds")
         .contains("; outputs collected to " + job.getStatus().outputs.directory + " (2 of 2)");
-    assertThat(job.getStatus().ending.reason).isEqualTo("MaxRuntimeExceeded");
 
     operator.reconcile(job);
     assertThat(released(job)).as("collected first, released after").isTrue();
+  }
+
+  @Test
+  void anOperatorRestartedAfterItDecidedToStopEndsTheJobTheSameWay() throws Exception {
+    remote.runningProbes = 1000;
+    TrainingJob job = job("restarted", 60L, null);
+    operator.reconcileUntil(job, Phase.Running);
+    operator.clock.advance(Duration.ofSeconds(61));
+    operator.reconcile(job);
+
+    // a new operator reads the status the first one wrote; the script then exits by itself (with 0) before the stop
+    TrainingJob read = io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(job), TrainingJob.class);
+    SyncOperator next = new SyncOperator(config, "local", List.of(provider), remote);
+    next.clock.advance(Duration.ofSeconds(62));
+    remote.runningProbes = 0;
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> {
+      next.reconcile(read);
+      return read.getStatus().phase == Phase.Failed;
+    });
+
+    assertThat(Conditions.find(read.getStatus(), ConditionType.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(read.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.Timeout);
   }
 
   @Test
@@ -98,7 +128,8 @@ class EveryEndingCollectsTest {
     assertThat(remote.count("default/lost", "collect")).isEqualTo(1);
     assertThat(job.getStatus().outputs.collected).containsExactly("model.pt", "checkpoints/");
     assertThat(job.getStatus().message).contains("ended without recording an exit code").contains("outputs collected to");
-    assertThat(remote.count("default/lost", "stop")).as("nothing to stop: the session is gone").isZero();
+    assertThat(remote.methods("default/lost")).as("the orphaned script is stopped before what it wrote is collected")
+        .containsSubsequence("stop", "collect");
   }
 
   @Test
@@ -160,7 +191,11 @@ class EveryEndingCollectsTest {
 
     assertThat(job.getStatus().phase).isEqualTo(Phase.Succeeded);
     assertThat(job.getStatus().outputs.notSaved).startsWith("the collect deadline (PT30M from the script's end) passed");
+    assertThat(job.getStatus().outputs.collected).as("nothing counted that may be partial").isNull();
     assertThat(job.getStatus().message).contains("outputs not saved: the collect deadline");
+    // what was not saved is only on the machine: it is kept for a person to fetch it, though the job succeeded
+    assertThat(Conditions.isTrue(job.getStatus(), ConditionType.DEBUG_HOLD)).isTrue();
+    assertThat(released(job)).isFalse();
   }
 
   @Test
@@ -192,18 +227,18 @@ class EveryEndingCollectsTest {
     assertThat(hold.status).isEqualTo("True");
     assertThat(hold.message).contains("until " + SyncOperator.START.plusSeconds(0).toString().substring(0, 10))
         .contains("kubectl trainingjob attach held").contains("kubectl trainingjob release held");
-    assertThat(remote.count("default/held", "hold")).isEqualTo(1);
+    long holds = remote.count("default/held", "hold");
+    assertThat(holds).isPositive();
     assertThat(released(job)).isFalse();
     assertThat(provider.count("default/held", "release")).isZero();
     assertThat(control.getScheduleDelay()).isPresent();
     assertThat(operator.events.reasons("default/held")).contains(Reason.DebugHold);
 
-    long probes = remote.count("default/held", "probe");
     operator.clock.advance(Duration.ofSeconds(590));
     operator.reconcile(job);
     assertThat(released(job)).as("still within the hold").isFalse();
-    assertThat(remote.count("default/held", "probe")).as("the machine's guard is fed while it is held").isGreaterThan(probes);
-    assertThat(remote.count("default/held", "hold")).as("one shell, started once").isEqualTo(1);
+    assertThat(remote.count("default/held", "hold")).as("each look keeps the shell, the guard's heartbeat and ceiling")
+        .isEqualTo(holds + 1);
 
     operator.clock.advance(Duration.ofSeconds(11));
     operator.reconcile(job);
@@ -231,6 +266,37 @@ class EveryEndingCollectsTest {
 
     assertThat(released(job)).isTrue();
     assertThat(Conditions.find(job.getStatus(), ConditionType.DEBUG_HOLD).message).contains("kubectl trainingjob release asked");
+  }
+
+  @Test
+  void aHeldMachineThatGoesAwayEndsTheHold() throws Exception {
+    remote.runningProbes = 1;
+    remote.exitCode = 1;
+    TrainingJob job = job("reclaimed", null, 3600L);
+    reconcileUntil(job, Phase.Failed);
+    assertThat(Conditions.isTrue(job.getStatus(), ConditionType.DEBUG_HOLD)).isTrue();
+
+    provider.machinesGone = true;
+    operator.reconcile(job);
+    operator.reconcile(job);
+
+    assertThat(released(job)).isTrue();
+    assertThat(Conditions.find(job.getStatus(), ConditionType.DEBUG_HOLD).message).contains("the machine is gone");
+  }
+
+  @Test
+  void aHoldThatCannotStartIsSkippedAndTheMachineReleased() throws Exception {
+    remote.runningProbes = 1;
+    remote.exitCode = 1;
+    remote.holdFails = new IllegalStateException("bash: hold.sh: No such file or directory");
+    TrainingJob job = job("unholdable", null, 3600L);
+    reconcileUntil(job, Phase.Failed);
+    operator.reconcile(job);
+
+    assertThat(released(job)).isTrue();
+    var hold = Conditions.find(job.getStatus(), ConditionType.DEBUG_HOLD);
+    assertThat(hold.reason).isEqualTo(Reason.DebugHoldFailed.name());
+    assertThat(hold.message).contains("No such file");
   }
 
   @Test

@@ -116,7 +116,8 @@ class ReconcilerDecisionsTest {
     assertThat(remote.count("default/too-long", "stop")).isZero();
 
     operator.clock.advance(Duration.ofSeconds(3));
-    reconciler.reconcile(job, null);
+    reconciler.reconcile(job, null); // decides the stop, and writes it
+    reconciler.reconcile(job, null); // carries it out
     assertThat(job.getStatus().phase).isEqualTo(Phase.Failed);
     assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.MaxRuntimeExceeded.name());
     assertThat(remote.count("default/too-long", "stop")).isEqualTo(1);

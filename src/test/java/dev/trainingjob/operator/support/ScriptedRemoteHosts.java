@@ -38,6 +38,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile java.util.concurrent.CountDownLatch collectGate;
   /** When set, the driver's session is gone while the script runs, with no exit record (a killed driver, a reboot). */
   public volatile boolean sessionDies = false;
+  /** When set, the debug hold cannot start (a job uploaded by an operator without hold.sh, a machine that stopped answering). */
+  public volatile RuntimeException holdFails;
   /** When set, every probe fails with it (a machine that stopped answering). */
   public volatile RuntimeException probeFails;
 
@@ -109,6 +111,14 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       @Override
       public void hold(JobRef job, long ceilingEpochSecond) {
         calls.add(new Call("hold", job.toString()));
+        if (holdFails != null) {
+          throw holdFails;
+        }
+      }
+
+      @Override
+      public void keepUntil(JobRef job, long ceilingEpochSecond) {
+        calls.add(new Call("keepUntil", job.toString()));
       }
 
       @Override

@@ -152,8 +152,17 @@ final class SshRemoteHost implements RemoteHost {
 
   @Override
   public void hold(JobRef job, long ceilingEpochSecond) throws Exception {
+    holdScript(job, "shell", ceilingEpochSecond);
+  }
+
+  @Override
+  public void keepUntil(JobRef job, long ceilingEpochSecond) throws Exception {
+    holdScript(job, "ceiling", ceilingEpochSecond);
+  }
+
+  private void holdScript(JobRef job, String mode, long ceilingEpochSecond) throws Exception {
     String hold = job.directory() + "/hold.sh";
-    ExecResult r = exec("cd && bash " + hold + " " + ceilingEpochSecond, pool.settings().commandTimeout());
+    ExecResult r = exec("cd && bash " + hold + " " + mode + " " + ceilingEpochSecond, pool.settings().commandTimeout());
     if (r.status() != 0) {
       throw new RemoteCommandException(r.stderr().isBlank() ? "hold.sh exited with " + r.status() : r.stderr().strip(), r.status());
     }
@@ -224,14 +233,24 @@ final class SshRemoteHost implements RemoteHost {
       }
       return all;
     }
-    if (attrs.isRegularFile()) {
-      if (attrs.getSize() > left[0]) {
-        return Got.CUT;
-      }
-      left[0] -= attrs.getSize();
-      Files.createDirectories(local.getParent());
-      try (InputStream in = sftp.read(remote)) {
-        Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    if (!attrs.isRegularFile()) {
+      return Got.ABSENT; // a symbolic link or a device: nothing is collected for it
+    }
+    long size = attrs.getSize();
+    if (size > left[0]) {
+      return Got.CUT;
+    }
+    left[0] -= size;
+    Files.createDirectories(local.getParent());
+    // no more than the size the bound was judged by, should the file still grow
+    try (InputStream in = sftp.read(remote); var out = Files.newOutputStream(local)) {
+      byte[] buffer = new byte[64 * 1024];
+      long copied = 0;
+      for (int n; copied < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - copied))) > 0; copied += n) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new java.io.InterruptedIOException("collecting " + rel + " was stopped (the collect deadline passed)");
+        }
+        out.write(buffer, 0, n);
       }
     }
     return Got.WHOLE;

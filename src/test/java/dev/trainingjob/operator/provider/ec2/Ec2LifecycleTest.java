@@ -214,7 +214,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
     job.getSpec().output.paths = List.of("model.txt");
     job.getSpec().output.s3Uri = "s3://models/timeout";
     job.getSpec().limits = new LimitsSpec();
-    job.getSpec().limits.maxRuntimeSeconds = 5L;
+    job.getSpec().limits.maxRuntimeSeconds = 10L; // ample for the model to be saved
     h.create(job);
     await().atMost(Duration.ofSeconds(90)).until(() -> h.phase("s3-timeout") == Phase.Failed
         && Conditions.isTrue(h.get("s3-timeout").getStatus(), ConditionType.RELEASED));
