@@ -23,13 +23,7 @@ public final class Plugin {
     Map<String, String> before = new java.util.HashMap<>();
     all.forEach((k, v) -> before.put(k, System.setProperty(k, v)));
     try {
-      StringWriter out = new StringWriter();
-      StringWriter err = new StringWriter();
-      var cli = Main.commandLine();
-      cli.setOut(new PrintWriter(out));
-      cli.setErr(new PrintWriter(err));
-      int code = cli.execute(args);
-      return new Result(code, out.toString(), err.toString());
+      return execute(args);
     } finally {
       before.forEach((k, v) -> {
         if (v == null) {
@@ -39,5 +33,16 @@ public final class Plugin {
         }
       });
     }
+  }
+
+  /** The jar's command line with {@code args}, its output and errors captured. */
+  public static Result execute(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Result(code, out.toString(), err.toString());
   }
 }
