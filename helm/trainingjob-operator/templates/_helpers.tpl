@@ -58,3 +58,22 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: ["leases"]
   verbs: ["get", "create", "update"]
 {{- end -}}
+
+{{/* The claim collected outputs live on: the user's, or the one the chart makes. */}}
+{{- define "trainingjob-operator.outputsClaim" -}}
+{{- default (printf "%s-outputs" (include "trainingjob-operator.fullname" .)) .Values.outputs.persistence.existingClaim -}}
+{{- end -}}
+
+{{/* Non-empty when the collected outputs are on a ReadWriteOnce volume: one node mounts it at a time. */}}
+{{- define "trainingjob-operator.outputsOnOneNode" -}}
+{{- if and .Values.outputs.persistence.enabled (eq .Values.outputs.persistence.accessMode "ReadWriteOnce") -}}true{{- end -}}
+{{- end -}}
+
+{{/* What `kubectl trainingjob outputs` needs in the operator's namespace: the service proxy to its metrics Service,
+     named as the plugin names it (NAME:PORT) and bare. RBAC matches the proxied name exactly. */}}
+{{- define "trainingjob-operator.outputsReaderRules" -}}
+- apiGroups: [""]
+  resources: ["services/proxy"]
+  resourceNames: ["{{ include "trainingjob-operator.fullname" . }}-metrics:metrics", "{{ include "trainingjob-operator.fullname" . }}-metrics"]
+  verbs: ["get"]
+{{- end -}}

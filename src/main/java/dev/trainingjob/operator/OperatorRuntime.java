@@ -14,10 +14,13 @@ import io.javaoperatorsdk.operator.Operator;
 import dev.trainingjob.operator.cost.PriceList;
 import dev.trainingjob.operator.metrics.HealthServer;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
+import dev.trainingjob.operator.outputs.KnownJobs;
+import dev.trainingjob.operator.outputs.OutputsEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,10 +39,14 @@ public final class OperatorRuntime implements AutoCloseable {
   private volatile boolean closed;
 
   private final Leadership leadership;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
 
   private OperatorRuntime(Operator operator, RemoteHosts remoteHosts, List<? extends AutoCloseable> owned,
-      PrometheusMeterRegistry meters, Leadership leadership) {
+      PrometheusMeterRegistry meters, Leadership leadership, KubernetesClient client, OperatorConfig config) {
     this.leadership = leadership;
+    this.client = client;
+    this.config = config;
     this.meters = meters;
     this.operator = operator;
     this.remoteHosts = remoteHosts;
@@ -81,13 +88,13 @@ public final class OperatorRuntime implements AutoCloseable {
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();
-    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, owned, meters, leadership);
+    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, owned, meters, leadership, client, config);
     if (!config.leaderElection().enabled()) {
       leadership.started(); // the only replica leads
     }
     if (config.metricsPort() >= 0) {
       try {
-        runtime.own(new HealthServer(config.metricsPort(), meters, () -> !runtime.closed, runtime::isHealthy));
+        runtime.serve(new InetSocketAddress(config.metricsPort()));
       } catch (IOException e) {
         runtime.close();
         throw new UncheckedIOException("cannot serve metrics and health on port " + config.metricsPort(), e);
@@ -99,6 +106,24 @@ public final class OperatorRuntime implements AutoCloseable {
         config.namespaces().isEmpty() ? "all" : config.namespaces(),
         runtime.metricsPort() < 0 ? "off" : "on port " + runtime.metricsPort());
     return runtime;
+  }
+
+  /**
+   * Serves /metrics, /healthz, /readyz and the collected outputs ({@link OutputsEndpoint}) on {@code address}: what
+   * {@code --metrics-port} starts on every interface, and the demo on the loopback interface only.
+   */
+  public synchronized int serve(InetSocketAddress address) throws IOException {
+    KnownJobs jobs = KnownJobs.watch(client, config.namespaces());
+    try {
+      HealthServer http = new HealthServer(address, meters, () -> !closed, this::isHealthy,
+          Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(config.outputDir(), jobs)));
+      own(jobs);
+      own(http); // closed first: no download is served from a folder whose job is no longer watched
+      return http.port();
+    } catch (IOException | RuntimeException e) {
+      jobs.close();
+      throw e;
+    }
   }
 
   /** The port of /metrics, /healthz and /readyz; -1 when not served. */

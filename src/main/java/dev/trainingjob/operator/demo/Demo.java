@@ -6,8 +6,13 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import dev.trainingjob.operator.outputs.OperatorService;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -32,12 +37,35 @@ public final class Demo implements AutoCloseable {
   public static Demo start(int port, Path workDir) {
     OperatorConfig config = config(workDir);
     EmbeddedKubernetes api = new EmbeddedKubernetes().start(port);
+    OperatorRuntime operator = null;
     try {
-      return new Demo(api, Assembly.start(api.client(), config), config);
+      operator = Assembly.start(api.client(), config);
+      serveOutputs(api, operator);
+      return new Demo(api, operator, config);
+    } catch (IOException e) {
+      close(operator, api);
+      throw new UncheckedIOException("cannot serve the operator's HTTP port on 127.0.0.1", e);
     } catch (RuntimeException e) {
-      api.close();
+      close(operator, api);
       throw e;
     }
+  }
+
+  private static void close(OperatorRuntime operator, EmbeddedKubernetes api) {
+    if (operator != null) {
+      operator.close();
+    }
+    api.close();
+  }
+
+  /**
+   * The operator's HTTP port on the loopback interface only (a laptop's), behind the Service a cluster would have, so
+   * `kubectl trainingjob outputs` takes the same road as in a cluster: the API server's service proxy, then the operator.
+   */
+  private static void serveOutputs(EmbeddedKubernetes api, OperatorRuntime operator) throws IOException {
+    int port = operator.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    OperatorService service = OperatorService.DEFAULT;
+    api.exposeService(service.namespace(), service.name(), service.portName(), 8080, URI.create("http://127.0.0.1:" + port));
   }
 
   /** The demo's operator: the local provider, and nothing that reaches AWS. */

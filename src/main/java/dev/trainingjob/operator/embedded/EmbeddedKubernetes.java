@@ -1,7 +1,9 @@
 package dev.trainingjob.operator.embedded;
 
 import dev.trainingjob.operator.api.TrainingJob;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -12,6 +14,7 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -22,7 +25,8 @@ import java.util.function.Predicate;
 /**
  * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server in CRUD mode
  * (status as a subresource for TrainingJobs), plus the discovery documents and server-side
- * tables the real kubectl asks for. It keeps a log of requests so tests can count writes.
+ * tables the real kubectl asks for, and the service proxy for the Services it is told of. It keeps a log of requests so
+ * tests can count writes.
  */
 public final class EmbeddedKubernetes implements AutoCloseable {
   /** One request as the API saw it; userAgent tells one client's requests from another's. */
@@ -34,6 +38,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   private final KubernetesCrudDispatcher crud;
   private final KubernetesMockServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final ServiceProxy proxy = new ServiceProxy();
   private volatile KubernetesClient client;
 
   public EmbeddedKubernetes() {
@@ -46,6 +51,10 @@ public final class EmbeddedKubernetes implements AutoCloseable {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         requests.add(new Request(request.getMethod(), request.getPath(), request.getHeader("User-Agent")));
+        MockResponse proxied = proxy.answer(request);
+        if (proxied != null) {
+          return proxied;
+        }
         MockResponse answer = discovery.answer(request);
         return answer != null ? answer : discovery.asTableIfAsked(request, crud.dispatch(request));
       }
@@ -116,6 +125,17 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     }
     Files.writeString(file, yaml);
     return file;
+  }
+
+  /**
+   * Creates the Service namespace/name with one port, and answers its service-proxy path by forwarding to
+   * {@code target}: what a real cluster's Service and API server do for a pod behind it.
+   */
+  public void exposeService(String namespace, String name, String portName, int port, URI target) {
+    client().services().inNamespace(namespace).resource(new ServiceBuilder().withNewMetadata().withName(name)
+        .withNamespace(namespace).endMetadata().withNewSpec().addNewPort().withName(portName).withPort(port).endPort()
+        .endSpec().build()).createOr(NonDeletingOperation::update);
+    proxy.register(namespace, name, portName, target);
   }
 
   /** The requests seen so far that match. */

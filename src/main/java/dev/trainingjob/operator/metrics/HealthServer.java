@@ -4,19 +4,41 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import com.sun.net.httpserver.HttpHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
-/** /metrics (Prometheus text format), /healthz (the process serves) and /readyz (the operator reconciles) on one port. */
+/**
+ * /metrics (Prometheus text format), /healthz (the process serves) and /readyz (the operator reconciles) on one port,
+ * plus whatever else the operator serves there (its collected outputs: the one port a Service already reaches).
+ */
 public final class HealthServer implements AutoCloseable {
   private final HttpServer http;
+  private final ExecutorService threads;
 
   public HealthServer(int port, PrometheusMeterRegistry prometheus, BooleanSupplier live, BooleanSupplier ready) throws IOException {
-    http = HttpServer.create(new InetSocketAddress(port), 0);
+    this(new InetSocketAddress(port), prometheus, live, ready, Map.of());
+  }
+
+  /** On {@code address} (the demo: loopback only), with {@code more} handlers by path prefix. */
+  public HealthServer(InetSocketAddress address, PrometheusMeterRegistry prometheus, BooleanSupplier live, BooleanSupplier ready,
+      Map<String, HttpHandler> more) throws IOException {
+    http = HttpServer.create(address, 0);
     http.createContext("/metrics", ex -> respond(ex, 200, prometheus.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
     http.createContext("/healthz", ex -> check(ex, live));
     http.createContext("/readyz", ex -> check(ex, ready));
+    more.forEach(http::createContext);
+    // a download of outputs may take minutes: it must not hold up the kubelet's probes
+    threads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "operator-http");
+      t.setDaemon(true);
+      return t;
+    });
+    http.setExecutor(threads);
     http.start();
   }
 
@@ -29,7 +51,8 @@ public final class HealthServer implements AutoCloseable {
     respond(ex, ok ? 200 : 503, ok ? "ok\n" : "not ready\n", "text/plain; charset=utf-8");
   }
 
-  private static void respond(HttpExchange ex, int status, String body, String type) throws IOException {
+  /** A whole answer of a few lines. */
+  public static void respond(HttpExchange ex, int status, String body, String type) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().add("Content-Type", type);
     ex.sendResponseHeaders(status, bytes.length);
@@ -40,5 +63,6 @@ public final class HealthServer implements AutoCloseable {
   @Override
   public void close() {
     http.stop(0);
+    threads.shutdownNow();
   }
 }

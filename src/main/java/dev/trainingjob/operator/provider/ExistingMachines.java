@@ -21,7 +21,12 @@ public final class ExistingMachines {
 
   /** outputs/namespace/name */
   public static Path outputDirectory(Path root, TrainingJob job) {
-    return root.resolve(job.getMetadata().getNamespace()).resolve(job.getMetadata().getName());
+    return outputDirectory(root, job.getMetadata().getNamespace(), job.getMetadata().getName());
+  }
+
+  /** The same folder by the job's names (what the operator's outputs endpoint serves). */
+  public static Path outputDirectory(Path root, String namespace, String name) {
+    return root.resolve(namespace).resolve(name);
   }
 
   /** The machine "launched" when the job was created: stable across reconciles and restarts. */

@@ -3,8 +3,7 @@ package dev.trainingjob.operator.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trainingjob.operator.config.OperatorConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.trainingjob.operator.support.Plugin;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,28 +18,20 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 class CliTest {
-  private record Result(int code, String out, String err) {}
-
-  private static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Result(code, out.toString(), err.toString());
+  private static Plugin.Result run(String... args) {
+    return Plugin.execute(args);
   }
 
   @Test
   void helpListsTheCommands() {
-    Result r = run("--help");
+    Plugin.Result r = run("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("run").contains("Runs the operator");
+    assertThat(r.out()).contains("run").contains("Runs the operator").contains("outputs");
   }
 
   @Test
   void runHelpDocumentsEveryOptionWithItsEnvironmentVariable() {
-    Result r = run("run", "--help");
+    Plugin.Result r = run("run", "--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("--default-provider", "TRAININGJOB_DEFAULT_PROVIDER", "--namespaces", "TRAININGJOB_NAMESPACES",
         "--poll-interval", "TRAININGJOB_POLL_INTERVAL", "--probe-interval", "--ssh-ready-timeout", "--operator-id");
@@ -48,7 +39,7 @@ class CliTest {
 
   @Test
   void aBadDurationIsAClearError() {
-    Result r = run("run", "--poll-interval", "soon");
+    Plugin.Result r = run("run", "--poll-interval", "soon");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("'soon' is not a duration");
   }
@@ -76,7 +67,7 @@ class CliTest {
     assertThat(ec2.heartbeatTimeout()).hasMinutes(45);
     assertThat(ec2.shutdownCommand()).isEqualTo(dev.trainingjob.operator.provider.ec2.Ec2Settings.DEFAULT_SHUTDOWN_COMMAND);
 
-    Result r = run("run", "--ec2-ssh-cidrs", "0.0.0.0/0,my-laptop");
+    Plugin.Result r = run("run", "--ec2-ssh-cidrs", "0.0.0.0/0,my-laptop");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("'my-laptop' is not a CIDR");
   }
@@ -126,26 +117,26 @@ class CliTest {
 
   @Test
   void aDefaultProviderThatCouldNeverServeAJobIsRefusedBeforeAnythingStarts() {
-    Result local = run("run", "--default-provider", "local");
+    Plugin.Result local = run("run", "--default-provider", "local");
     assertThat(local.code()).isEqualTo(2);
     assertThat(local.err()).contains("--default-provider local needs --enable-local-provider");
 
-    Result ec2 = run("run", "--default-provider", "ec2");
+    Plugin.Result ec2 = run("run", "--default-provider", "ec2");
     assertThat(ec2.code()).isEqualTo(2);
     assertThat(ec2.err()).contains("--default-provider ec2, but the ec2 provider is off: no operator id is set");
 
-    Result unknown = run("run", "--default-provider", "gcp");
+    Plugin.Result unknown = run("run", "--default-provider", "gcp");
     assertThat(unknown.code()).isEqualTo(2);
     assertThat(unknown.err()).contains("--default-provider gcp: there is no such provider");
   }
 
   @Test
   void anOperatorIdThatCouldNameMoreThanOneInstallIsRefused() {
-    Result wildcard = run("run", "--operator-id", "team-*");
+    Plugin.Result wildcard = run("run", "--operator-id", "team-*");
     assertThat(wildcard.code()).isEqualTo(2);
     assertThat(wildcard.err()).contains("'team-*' must be 1 to 63 lower-case letters").contains("other installs' instances");
 
-    Result formerDefault = run("run", "--operator-id", "trainingjob-operator");
+    Plugin.Result formerDefault = run("run", "--operator-id", "trainingjob-operator");
     assertThat(formerDefault.code()).isEqualTo(2);
     assertThat(formerDefault.err()).contains("was every install's default");
   }

@@ -9,17 +9,15 @@ import dev.trainingjob.operator.Assembly;
 import dev.trainingjob.operator.OperatorRuntime;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
-import dev.trainingjob.operator.cli.Main;
 import dev.trainingjob.operator.cli.plugin.JobAccess;
 import dev.trainingjob.operator.cli.plugin.LogsCommand;
 import dev.trainingjob.operator.cli.plugin.PluginException;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.support.Jobs;
+import dev.trainingjob.operator.support.Plugin;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -95,29 +93,11 @@ class KubectlPluginTest {
     return job == null || job.getStatus() == null ? null : job.getStatus().phase;
   }
 
-  private record Result(int code, String out, String err) {}
-
   /** A verb as `kubectl trainingjob ...` runs it, against the embedded API. */
-  private Result cli(String... args) {
-    String before = System.getProperty("kubeconfig");
-    System.setProperty("kubeconfig", kubeconfig.toString());
-    try {
-      StringWriter out = new StringWriter();
-      StringWriter err = new StringWriter();
-      var cli = Main.commandLine();
-      cli.setOut(new PrintWriter(out));
-      cli.setErr(new PrintWriter(err));
-      List<String> all = new java.util.ArrayList<>(List.of(args));
-      all.addAll(List.of("--local-work-root", tmp.resolve("local").toString()));
-      int code = cli.execute(all.toArray(String[]::new));
-      return new Result(code, out.toString(), err.toString());
-    } finally {
-      if (before == null) {
-        System.clearProperty("kubeconfig");
-      } else {
-        System.setProperty("kubeconfig", before);
-      }
-    }
+  private Plugin.Result cli(String... args) {
+    List<String> all = new java.util.ArrayList<>(List.of(args));
+    all.addAll(List.of("--local-work-root", tmp.resolve("local").toString()));
+    return Plugin.run(kubeconfig, all.toArray(String[]::new));
   }
 
   private static String text(ByteArrayOutputStream out) {
@@ -149,7 +129,7 @@ class KubectlPluginTest {
     assertThat(follower.isAlive()).isFalse();
 
     // without -f: what is there now, then the command ends
-    Result once = cli("logs", "ticker", "-n", "default");
+    Plugin.Result once = cli("logs", "ticker", "-n", "default");
     assertThat(once.code()).isZero();
     assertThat(once.err()).isEmpty();
   }
@@ -194,7 +174,7 @@ class KubectlPluginTest {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     java.io.PrintStream stdout = System.out;
     System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
-    Result logs;
+    Plugin.Result logs;
     try {
       logs = cli("logs", "leaky", "-n", "default");
     } finally {
@@ -236,7 +216,7 @@ class KubectlPluginTest {
   @Test
   void getShowsAProgressBarAndAttachUsesKeysOpenSshAccepts() throws Exception {
     running("bar", TICKER);
-    Result get = cli("get", "-n", "default");
+    Plugin.Result get = cli("get", "-n", "default");
     assertThat(get.code()).isZero();
     assertThat(get.out()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+TYPE\\s+COST\\s+AGE").containsPattern("bar\\s+Running");
 

@@ -85,8 +85,8 @@ class HelmChartTest {
     assertThat(objects).containsKeys("ClusterRole/tj-trainingjob-operator", "ClusterRoleBinding/tj-trainingjob-operator",
         "ServiceAccount/trainingjob-system/tj-trainingjob-operator", "Service/trainingjob-system/tj-trainingjob-operator-metrics");
     // the one Role is leader election's, in the operator's own namespace
-    assertThat(objects.keySet().stream().filter(k -> k.startsWith("Role/")))
-        .containsExactly("Role/trainingjob-system/tj-trainingjob-operator-leader-election");
+    assertThat(objects.keySet().stream().filter(k -> k.startsWith("Role/"))).containsExactlyInAnyOrder(
+        "Role/trainingjob-system/tj-trainingjob-operator-leader-election", "Role/trainingjob-system/tj-trainingjob-operator-outputs-reader");
   }
 
   @Test
@@ -219,6 +219,89 @@ class HelmChartTest {
         .doesNotContainKey("TRAININGJOB_EC2_NAMESPACE_ALLOWANCES");
     assertThatThrownBy(() -> render("{ec2: {namespaceAllowances: {team-a: {subnet: subnet-0abc}}}}")).hasMessageContaining("subnet");
     assertThatThrownBy(() -> render("{ec2: {namespaceAllowances: {team-a: {s3Prefix: ml/team-a}}}}")).hasMessageContaining("s3Prefix");
+  }
+
+  /** Collected outputs (host jobs, ec2 without an S3 URI) outlive the pod, and who may fetch them is a Role to bind. */
+  @Test
+  void collectedOutputsLiveOnAVolumeThatOutlivesThePod() throws Exception {
+    Map<String, JsonNode> objects = render("{}");
+    JsonNode claim = objects.get("PersistentVolumeClaim/trainingjob-system/tj-trainingjob-operator-outputs");
+    assertThat(claim.at("/spec/resources/requests/storage").asText()).isEqualTo("20Gi");
+    assertThat(claim.at("/spec/accessModes").toString()).isEqualTo("[\"ReadWriteOnce\"]");
+    assertThat(claim.at("/spec/storageClassName").isMissingNode()).as("the cluster's default class").isTrue();
+    assertThat(claim.at("/metadata/annotations").get("helm.sh/resource-policy").asText()).as("kept by helm uninstall").isEqualTo("keep");
+    JsonNode deployment = objects.get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    assertThat(env(deployment)).containsEntry("TRAININGJOB_COLLECT_DIR", "/work/outputs");
+    assertThat(mountedAt(deployment, "/work/outputs").at("/persistentVolumeClaim/claimName").asText()).isEqualTo("tj-trainingjob-operator-outputs");
+    // a ReadWriteOnce volume attaches to one node: both replicas there, and no rolling update waiting on it elsewhere
+    assertThat(deployment.at("/spec/strategy/type").asText()).isEqualTo("Recreate");
+    JsonNode together = deployment.at("/spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/0");
+    assertThat(together.at("/topologyKey").asText()).isEqualTo("kubernetes.io/hostname");
+    assertThat(together.at("/labelSelector/matchLabels").get("app.kubernetes.io/instance").asText()).isEqualTo("tj");
+
+    Map<String, JsonNode> shared = render("{outputs: {persistence: {existingClaim: team-efs, accessMode: ReadWriteMany}}}");
+    assertThat(shared.keySet()).noneMatch(k -> k.startsWith("PersistentVolumeClaim/"));
+    JsonNode onEfs = shared.get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    assertThat(mountedAt(onEfs, "/work/outputs").at("/persistentVolumeClaim/claimName").asText()).isEqualTo("team-efs");
+    assertThat(onEfs.at("/spec/strategy/type").isMissingNode()).as("rolling updates again").isTrue();
+    assertThat(onEfs.at("/spec/template/spec/affinity").isMissingNode()).isTrue();
+    assertThat(render("{outputs: {persistence: {storageClass: gp3, size: 100Gi}}}").get("PersistentVolumeClaim/trainingjob-system/tj-trainingjob-operator-outputs")
+        .at("/spec/storageClassName").asText()).isEqualTo("gp3");
+
+    Map<String, JsonNode> ephemeral = render("{outputs: {persistence: {enabled: false}}}");
+    assertThat(ephemeral.keySet()).noneMatch(k -> k.startsWith("PersistentVolumeClaim/"));
+    JsonNode lost = ephemeral.get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    assertThat(mountedAt(lost, "/work/outputs").has("emptyDir")).isTrue();
+    assertThat(lost.at("/spec/strategy/type").isMissingNode()).isTrue();
+    // one node mounts a ReadWriteOncePod volume for one pod only: two replicas could not both start
+    assertThatThrownBy(() -> render("{outputs: {persistence: {accessMode: ReadWriteOncePod}}}")).hasMessageContaining("accessMode");
+
+    // the plain manifests: the same claim, mount and strategy
+    JsonNode plain = objects(Path.of("deploy/deployment.yaml")).get("Deployment/trainingjob-system/trainingjob-operator");
+    assertThat(mountedAt(plain, "/work/outputs").at("/persistentVolumeClaim/claimName").asText()).isEqualTo("trainingjob-operator-outputs");
+    assertThat(plain.at("/spec/strategy/type").asText()).isEqualTo("Recreate");
+    assertThat(objects(Path.of("deploy/outputs-pvc.yaml")).get("PersistentVolumeClaim/trainingjob-system/trainingjob-operator-outputs")
+        .at("/spec/resources/requests/storage").asText()).isEqualTo("20Gi");
+  }
+
+  /** `kubectl trainingjob outputs` needs get on services/proxy for the operator's Service, by the name the plugin proxies to. */
+  @Test
+  void theOutputsReaderRoleGrantsTheServiceProxyOfTheOperatorsServiceOnlyAndIsBoundOnRequest() throws Exception {
+    Map<String, JsonNode> objects = render("{}");
+    JsonNode role = objects.get("Role/trainingjob-system/tj-trainingjob-operator-outputs-reader");
+    assertThat(rules(role)).containsExactly("/services/proxy get");
+    assertThat(role.at("/rules/0/resourceNames").toString()).contains("\"tj-trainingjob-operator-metrics:metrics\"");
+    assertThat(objects.get("Service/trainingjob-system/tj-trainingjob-operator-metrics").at("/spec/ports/0/name").asText()).isEqualTo("metrics");
+    assertThat(objects.keySet()).noneMatch(k -> k.startsWith("RoleBinding/") && k.endsWith("-outputs-reader"));
+
+    JsonNode binding = render("{outputs: {readers: [{kind: Group, name: ml-engineers, apiGroup: rbac.authorization.k8s.io}]}}")
+        .get("RoleBinding/trainingjob-system/tj-trainingjob-operator-outputs-reader");
+    assertThat(binding.at("/roleRef/name").asText()).isEqualTo("tj-trainingjob-operator-outputs-reader");
+    assertThat(binding.at("/subjects/0/name").asText()).isEqualTo("ml-engineers");
+
+    // the plugin's default Service is the one a release named trainingjob-operator makes, and deploy/ names the same
+    var service = dev.trainingjob.operator.outputs.OperatorService.DEFAULT;
+    assertThat(objects(Path.of("deploy/service.yaml")).get("Service/" + service.namespace() + "/" + service.name())
+        .at("/spec/ports/0/name").asText()).isEqualTo(service.portName());
+    JsonNode plainRole = objects(Path.of("deploy/outputs-reader-role.yaml")).get("Role/trainingjob-system/trainingjob-operator-outputs-reader");
+    assertThat(rules(plainRole)).isEqualTo(rules(role));
+    assertThat(plainRole.at("/rules/0/resourceNames").toString()).contains("\"" + service.name() + ":" + service.portName() + "\"");
+  }
+
+  private static JsonNode mountedAt(JsonNode deployment, String path) {
+    String volume = null;
+    for (JsonNode mount : deployment.at("/spec/template/spec/containers/0/volumeMounts")) {
+      if (mount.get("mountPath").asText().equals(path)) {
+        volume = mount.get("name").asText();
+      }
+    }
+    assertThat(volume).as("a volume mounted at " + path).isNotNull();
+    for (JsonNode v : deployment.at("/spec/template/spec/volumes")) {
+      if (v.get("name").asText().equals(volume)) {
+        return v;
+      }
+    }
+    throw new AssertionError("no volume " + volume);
   }
 
   @Test

@@ -1,0 +1,172 @@
+package dev.trainingjob.operator.outputs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
+import dev.trainingjob.operator.metrics.HealthServer;
+import dev.trainingjob.operator.support.Jobs;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The operator's outputs endpoint, asked directly: what it serves, and the paths it never serves. */
+class OutputsEndpointTest {
+  @TempDir
+  Path tmp;
+  EmbeddedKubernetes api;
+  KnownJobs jobs;
+  HealthServer http;
+  Path root;
+
+  @BeforeEach
+  void start() throws Exception {
+    api = new EmbeddedKubernetes().start(0);
+    root = Files.createDirectories(tmp.resolve("outputs"));
+    jobs = KnownJobs.watch(api.client(), Set.of());
+    http = new HealthServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true, () -> true,
+        Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(root, jobs)));
+  }
+
+  @AfterEach
+  void stop() {
+    http.close();
+    jobs.close();
+    api.close();
+  }
+
+  private void job(String name) {
+    api.client().resource(Jobs.simple(name)).inNamespace("default").create();
+    await().atMost(Duration.ofSeconds(30)).until(() -> jobs.exists("default", name).orElse(false));
+  }
+
+  private record Answer(int status, String header, byte[] body) {
+    String text() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The request line exactly as written: no client in between normalises a "..". */
+  private Answer get(String rawPath) throws IOException {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(("GET " + rawPath + " HTTP/1.0\r\nHost: operator\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      byte[] all = s.getInputStream().readAllBytes();
+      int end = indexOf(all, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      String head = new String(all, 0, end, StandardCharsets.ISO_8859_1);
+      byte[] body = java.util.Arrays.copyOfRange(all, end + 4, all.length);
+      if (head.toLowerCase().contains("transfer-encoding: chunked")) {
+        body = unchunk(body);
+      }
+      String marker = head.lines().filter(l -> l.toLowerCase().startsWith(OutputsEndpoint.HEADER.toLowerCase() + ":")).findFirst().orElse(null);
+      return new Answer(Integer.parseInt(head.split(" ")[1]), marker, body);
+    }
+  }
+
+  @Test
+  void servesTheCollectedFilesOfAJobThatExistsAsAZip() throws Exception {
+    job("trained");
+    Files.createDirectories(root.resolve("default/trained/output/ckpt"));
+    Files.writeString(root.resolve("default/trained/output/model.txt"), "weights");
+    Files.writeString(root.resolve("default/trained/output/ckpt/1.txt"), "one");
+    Path outside = Files.writeString(tmp.resolve("operator-only.txt"), "secret");
+    Files.createSymbolicLink(root.resolve("default/trained/output/link.txt"), outside);
+    Files.createSymbolicLink(root.resolve("default/trained/output/linked-dir"), tmp);
+
+    Answer answer = get("/outputs/default/trained");
+
+    assertThat(answer.status()).isEqualTo(200);
+    assertThat(entries(answer.body())).containsExactly("output/ckpt/1.txt=one", "output/model.txt=weights");
+  }
+
+  @Test
+  void neverServesOutsideTheRootNorForAJobThatDoesNotExist() throws Exception {
+    // a folder whose job was deleted, and the operator's own files one level up
+    Files.createDirectories(root.resolve("default/deleted"));
+    Files.writeString(root.resolve("default/deleted/model.txt"), "left behind");
+    Files.writeString(tmp.resolve("secret.txt"), "secret");
+    job("linked");
+    Files.createSymbolicLink(root.resolve("default/linked"), tmp);
+    job("empty");
+    Files.createDirectories(root.resolve("default/empty"));
+
+    assertThat(get("/outputs/default/deleted")).satisfies(a -> {
+      assertThat(a.status()).isEqualTo(404);
+      assertThat(a.text()).isEqualTo("trainingjob default/deleted not found\n");
+    });
+    assertThat(get("/outputs/default/linked").text()).startsWith("no outputs were collected for default/linked");
+    assertThat(get("/outputs/default/empty").text()).startsWith("no outputs were collected for default/empty");
+    for (String path : List.of("/outputs/default/..", "/outputs/../default/linked", "/outputs/default/linked/../../secret.txt",
+        "/outputs/default/%2e%2e", "/outputs/default%2F..%2F../x", "/outputs/default", "/outputs/Default/x", "/outputs/default/.x")) {
+      Answer answer = get(path);
+      assertThat(answer.status()).as(path).isEqualTo(404);
+      assertThat(answer.text()).as(path).doesNotContain("secret");
+    }
+    // the marker tells the plugin that the operator, not the API server, refused
+    assertThat(get("/outputs/default/deleted").header()).isNotNull();
+  }
+
+  private static List<String> entries(byte[] zip) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+      for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+        out.add(e.getName() + "=" + new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  private static int indexOf(byte[] all, byte[] what) {
+    outer:
+    for (int i = 0; i <= all.length - what.length; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (all[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new IllegalStateException("no end of headers");
+  }
+
+  private static byte[] unchunk(byte[] body) throws IOException {
+    var out = new java.io.ByteArrayOutputStream();
+    InputStream in = new ByteArrayInputStream(body);
+    while (true) {
+      StringBuilder size = new StringBuilder();
+      for (int c; (c = in.read()) != '\n'; ) {
+        if (c != '\r') {
+          size.append((char) c);
+        }
+      }
+      int n = Integer.parseInt(size.toString().trim(), 16);
+      if (n == 0) {
+        return out.toByteArray();
+      }
+      out.write(in.readNBytes(n));
+      in.readNBytes(2);
+    }
+  }
+}
