@@ -69,11 +69,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and .Values.outputs.persistence.enabled (eq .Values.outputs.persistence.accessMode "ReadWriteOnce") -}}true{{- end -}}
 {{- end -}}
 
+{{/* The Secret holding the outputs endpoint's token (the plugin derives the name from the metrics Service's). */}}
+{{- define "trainingjob-operator.outputsTokenSecret" -}}
+{{- printf "%s-outputs-token" (include "trainingjob-operator.fullname" .) -}}
+{{- end -}}
+
 {{/* What `kubectl trainingjob outputs` needs in the operator's namespace: the service proxy to its metrics Service,
-     named as the plugin names it (NAME:PORT) and bare. RBAC matches the proxied name exactly. */}}
+     named as the plugin names it (NAME:PORT) and bare (RBAC matches the proxied name exactly), and the token the
+     endpoint asks for, from its one Secret. */}}
 {{- define "trainingjob-operator.outputsReaderRules" -}}
 - apiGroups: [""]
   resources: ["services/proxy"]
   resourceNames: ["{{ include "trainingjob-operator.fullname" . }}-metrics:metrics", "{{ include "trainingjob-operator.fullname" . }}-metrics"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  resourceNames: ["{{ include "trainingjob-operator.outputsTokenSecret" . }}"]
   verbs: ["get"]
 {{- end -}}

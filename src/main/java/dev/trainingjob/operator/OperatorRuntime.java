@@ -16,6 +16,7 @@ import dev.trainingjob.operator.metrics.HealthServer;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.outputs.KnownJobs;
 import dev.trainingjob.operator.outputs.OutputsEndpoint;
+import dev.trainingjob.operator.outputs.OutputsToken;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -100,11 +101,13 @@ public final class OperatorRuntime implements AutoCloseable {
         throw new UncheckedIOException("cannot serve metrics and health on port " + config.metricsPort(), e);
       }
     }
-    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}, metrics {}",
+    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}, metrics {}, outputs {}",
         config.operatorId() == null ? "(no id)" : config.operatorId(),
         config.defaultProvider() == null ? "none" : config.defaultProvider(), providers.stream().map(ComputeProvider::name).toList(),
         config.namespaces().isEmpty() ? "all" : config.namespaces(),
-        runtime.metricsPort() < 0 ? "off" : "on port " + runtime.metricsPort());
+        runtime.metricsPort() < 0 ? "off" : "on port " + runtime.metricsPort(),
+        // the file's path only, never what it holds
+        config.outputsTokenFile() == null ? "off (no --outputs-token-file)" : "for holders of the token in " + config.outputsTokenFile());
     return runtime;
   }
 
@@ -116,7 +119,8 @@ public final class OperatorRuntime implements AutoCloseable {
     KnownJobs jobs = KnownJobs.watch(client, config.namespaces());
     try {
       HealthServer http = new HealthServer(address, meters, () -> !closed, this::isHealthy,
-          Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(config.outputDir(), jobs)));
+          Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(config.outputDir(), jobs,
+              OutputsToken.from(config.outputsTokenFile()))));
       own(jobs);
       own(http); // closed first: no download is served from a folder whose job is no longer watched
       return http.port();

@@ -162,6 +162,12 @@ public final class OperatorOptions {
           + "Env: TRAININGJOB_PRICE_LIST.")
   Path priceList = DEFAULTS.priceList();
 
+  @Option(names = "--outputs-token-file", defaultValue = "${env:TRAININGJOB_OUTPUTS_TOKEN_FILE}",
+      description = "A file holding the token every /outputs request must carry (X-Trainingjob-Outputs-Token; the chart "
+          + "mounts its <fullname>-outputs-token Secret); read on each request. Without it /outputs serves nothing. "
+          + "Env: TRAININGJOB_OUTPUTS_TOKEN_FILE.")
+  Path outputsTokenFile = DEFAULTS.outputsTokenFile();
+
   @Option(names = "--leader-election", defaultValue = "${env:TRAININGJOB_LEADER_ELECTION}",
       description = "Elect one replica through a Lease to reconcile and sweep; the others wait to take over. "
           + "Env: TRAININGJOB_LEADER_ELECTION. Default: ${DEFAULT-VALUE}.")
@@ -214,6 +220,7 @@ public final class OperatorOptions {
     c.progressWriteInterval = progressWriteInterval;
     c.metricsPort = metricsPort;
     c.priceList = priceList;
+    c.outputsTokenFile = outputsTokenFile;
     c.leaderElection.enabled = leaderElection;
     if (leaderElection) {
       c.leaderElection.leaseNamespace = blankToNull(leaseNamespace);

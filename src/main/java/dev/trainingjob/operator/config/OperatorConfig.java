@@ -27,6 +27,7 @@ import java.util.function.Consumer;
  * @param metricsPort the port of /metrics, /healthz and /readyz; 0 picks a free one, negative serves none
  * @param priceList a properties file of instance type = USD per hour over the bundled list; null for the bundled list only
  * @param leaderElection whether and how replicas elect the one that reconciles
+ * @param outputsTokenFile the file holding the token every /outputs request must carry; null: /outputs serves nothing
  */
 public record OperatorConfig(
     String operatorId,
@@ -44,7 +45,8 @@ public record OperatorConfig(
     Duration progressWriteInterval,
     int metricsPort,
     Path priceList,
-    LeaderElection leaderElection) {
+    LeaderElection leaderElection,
+    Path outputsTokenFile) {
 
   /** What `run` does with no flags and no environment variables set. */
   public static OperatorConfig defaults() {
@@ -73,6 +75,7 @@ public record OperatorConfig(
     b.metricsPort = metricsPort;
     b.priceList = priceList;
     b.leaderElection = leaderElection.toBuilder();
+    b.outputsTokenFile = outputsTokenFile;
     return b;
   }
 
@@ -107,6 +110,8 @@ public record OperatorConfig(
     public int metricsPort = 8080;
     public Path priceList;
     public LeaderElection.Builder leaderElection = LeaderElection.builder();
+    // no token, no outputs served: a plain install exposes nobody's files to the pod network
+    public Path outputsTokenFile;
 
     private Builder() {
     }
@@ -114,7 +119,7 @@ public record OperatorConfig(
     public OperatorConfig build() {
       return new OperatorConfig(operatorId, defaultProvider, localProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
           reconcileThreads, outputDir, localWorkRoot, remote.build(), ec2.build(), progressWriteInterval, metricsPort, priceList,
-          leaderElection.build());
+          leaderElection.build(), outputsTokenFile);
     }
   }
 }

@@ -7,6 +7,15 @@ import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import dev.trainingjob.operator.outputs.OperatorService;
+import dev.trainingjob.operator.outputs.OutputsToken;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -40,7 +49,7 @@ public final class Demo implements AutoCloseable {
     OperatorRuntime operator = null;
     try {
       operator = Assembly.start(api.client(), config);
-      serveOutputs(api, operator);
+      serveOutputs(api, operator, config);
       return new Demo(api, operator, config);
     } catch (IOException e) {
       close(operator, api);
@@ -62,9 +71,23 @@ public final class Demo implements AutoCloseable {
    * The operator's HTTP port on the loopback interface only (a laptop's), behind the Service a cluster would have, so
    * `kubectl trainingjob outputs` takes the same road as in a cluster: the API server's service proxy, then the operator.
    */
-  private static void serveOutputs(EmbeddedKubernetes api, OperatorRuntime operator) throws IOException {
-    int port = operator.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+  private static void serveOutputs(EmbeddedKubernetes api, OperatorRuntime operator, OperatorConfig config) throws IOException {
     OperatorService service = OperatorService.DEFAULT;
+    // as the chart does: a random token, in the Secret the plugin reads and in the file the operator reads (never on a
+    // command line); a new one each start, since nothing but this process and its API ever holds it
+    byte[] random = new byte[32];
+    new SecureRandom().nextBytes(random);
+    String token = HexFormat.of().formatHex(random);
+    Path file = config.outputsTokenFile();
+    Files.createDirectories(file.getParent());
+    Files.deleteIfExists(file);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, token);
+    api.client().secrets().inNamespace(service.namespace()).resource(new SecretBuilder().withNewMetadata()
+        .withName(service.tokenSecret()).withNamespace(service.namespace()).endMetadata()
+        .addToData(OutputsToken.SECRET_KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8)))
+        .build()).createOr(NonDeletingOperation::update);
+    int port = operator.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     api.exposeService(service.namespace(), service.name(), service.portName(), 8080, URI.create("http://127.0.0.1:" + port));
   }
 
@@ -81,6 +104,7 @@ public final class Demo implements AutoCloseable {
       c.progressWriteInterval = Duration.ofSeconds(1);
       c.metricsPort = -1;
       c.outputDir = workDir.resolve("outputs");
+      c.outputsTokenFile = workDir.resolve("outputs-token");
       c.localWorkRoot = workDir.resolve("local");
     });
   }

@@ -54,8 +54,16 @@ final class ServiceProxy {
     }
     String path = (m.group(3) == null ? "/" : m.group(3)) + (m.group(4) == null ? "" : m.group(4));
     try {
-      HttpResponse<byte[]> answer = http.send(HttpRequest.newBuilder(backend.target().resolve(path)).timeout(Duration.ofMinutes(2))
-          .method(request.getMethod(), HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpRequest.Builder forward = HttpRequest.newBuilder(backend.target().resolve(path)).timeout(Duration.ofMinutes(2))
+          .method(request.getMethod(), HttpRequest.BodyPublishers.noBody());
+      // a real API server passes the request's own headers on (not its credentials): the operator's outputs token rides
+      // in one; the X- headers are the ones that matter here, and none of them is one the JDK's client refuses to set
+      request.getHeaders().toMultimap().forEach((header, values) -> {
+        if (header.regionMatches(true, 0, "X-", 0, 2)) {
+          values.forEach(v -> forward.header(header, v));
+        }
+      });
+      HttpResponse<byte[]> answer = http.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
       MockResponse response = new MockResponse().setResponseCode(answer.statusCode()).setBody(answer.body());
       answer.headers().map().forEach((header, values) -> {
         if (!header.equalsIgnoreCase("content-length") && !header.equalsIgnoreCase("transfer-encoding")

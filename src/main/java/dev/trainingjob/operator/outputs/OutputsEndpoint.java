@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * <p>What it never serves: anything outside the output root (the names must be a namespace and a job name, which
  * cannot hold a slash or start with a dot, the folder's real path must lie under the root's, and links are neither
  * followed nor sent), and a job that does not exist (outputs left behind by a deleted job stay on the volume but are
- * not handed out). The service proxy does not tell it who asks: whoever may proxy to the operator's Service may read
- * every job's collected outputs (the README's outputs section says so).
+ * not handed out). The service proxy does not tell it who asks, and any pod can reach the port: every request must
+ * carry the operator's {@link OutputsToken}, so whoever may read that Secret and proxy to the Service may read every
+ * job's collected outputs, and the pod network alone may not (the README's outputs section says so).
  */
 public final class OutputsEndpoint implements HttpHandler {
   public static final String PATH = "/outputs/";
@@ -41,10 +42,12 @@ public final class OutputsEndpoint implements HttpHandler {
 
   private final Path root;
   private final KnownJobs jobs;
+  private final OutputsToken token;
 
-  public OutputsEndpoint(Path root, KnownJobs jobs) {
+  public OutputsEndpoint(Path root, KnownJobs jobs, OutputsToken token) {
     this.root = root;
     this.jobs = jobs;
+    this.token = token;
   }
 
   @Override
@@ -53,6 +56,12 @@ public final class OutputsEndpoint implements HttpHandler {
       ex.getResponseHeaders().add(HEADER, "1");
       if (!"GET".equals(ex.getRequestMethod())) {
         HealthServer.respond(ex, 405, "only GET\n", TEXT);
+        return;
+      }
+      // before anything about jobs or folders: a caller without the token learns nothing, not even which jobs exist
+      var refusal = token.check(ex.getRequestHeaders().getFirst(OutputsToken.HEADER));
+      if (refusal.isPresent()) {
+        HealthServer.respond(ex, refusal.get().status(), refusal.get().text() + "\n", TEXT);
         return;
       }
       String[] parts = ex.getRequestURI().getPath().substring(PATH.length()).split("/", -1);

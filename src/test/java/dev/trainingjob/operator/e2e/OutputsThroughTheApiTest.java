@@ -101,7 +101,7 @@ class OutputsThroughTheApiTest {
     assertThat(none.err()).startsWith("error: no outputs were collected for default/plain").doesNotContain("\n ");
 
     Plugin.Result noService = Plugin.run(kubeconfig, "outputs", "plain", "--to", tmp.resolve("c").toString(),
-        "--operator-service", "not-there");
+        "--operator-service", "not-there", "--operator-token-secret", "trainingjob-operator-outputs-token");
     assertThat(noService.code()).isEqualTo(1);
     assertThat(noService.err()).contains("the operator's Service trainingjob-system/not-there was not found")
         .contains("--operator-service");
@@ -112,9 +112,38 @@ class OutputsThroughTheApiTest {
     }
     demo.api().exposeService("trainingjob-system", "down-metrics", "metrics", 8080, URI.create("http://127.0.0.1:" + closed));
     Plugin.Result down = Plugin.run(kubeconfig, "outputs", "plain", "--to", tmp.resolve("d").toString(),
-        "--operator-service", "down-metrics");
+        "--operator-service", "down-metrics", "--operator-token-secret", "trainingjob-operator-outputs-token");
     assertThat(down.code()).isEqualTo(1);
     assertThat(down.err()).contains("the operator's Service trainingjob-system/down-metrics does not answer")
         .contains("is the operator running?").hasLineCount(1);
+  }
+
+  @Test
+  void theTokenComesFromTheOperatorsSecretAndWithoutItNothingIsServed() throws Exception {
+    finished("trained", WRITES_OUTPUTS, List.of("output"));
+    String token = Files.readString(demo.config().outputsTokenFile()).strip();
+
+    // a reader who cannot get the Secret is told which Secret, where, and which Role to be bound to
+    Plugin.Result noSecret = Plugin.run(kubeconfig, "outputs", "trained", "--to", tmp.resolve("a").toString(),
+        "--operator-token-secret", "not-there");
+    assertThat(noSecret.code()).isEqualTo(1);
+    assertThat(noSecret.err()).startsWith("error: the Secret trainingjob-system/not-there (the operator's outputs token) does not exist")
+        .contains("bind the Role trainingjob-operator-outputs-reader in namespace trainingjob-system").hasLineCount(1);
+    assertThat(tmp.resolve("a/output/model.txt")).doesNotExist();
+
+    // a token that is not the operator's is refused by the operator itself
+    var secrets = demo.api().client().secrets().inNamespace("trainingjob-system");
+    secrets.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("guessed")
+        .endMetadata().addToData("token", java.util.Base64.getEncoder().encodeToString("guessed".getBytes())).build()).create();
+    Plugin.Result wrong = Plugin.run(kubeconfig, "outputs", "trained", "--to", tmp.resolve("b").toString(),
+        "--operator-token-secret", "guessed");
+    assertThat(wrong.code()).isEqualTo(1);
+    assertThat(wrong.err()).startsWith("error: a valid X-Trainingjob-Outputs-Token header is required").hasLineCount(1);
+    assertThat(tmp.resolve("b/output/model.txt")).doesNotExist();
+
+    // the chart's Secret name, derived from the Service's: the download works, and the token is printed nowhere
+    Plugin.Result got = Plugin.run(kubeconfig, "outputs", "trained", "--to", tmp.resolve("c").toString());
+    assertThat(got.code()).as(got.err()).isZero();
+    assertThat(got.out() + got.err() + noSecret.err() + wrong.err()).doesNotContain(token);
   }
 }

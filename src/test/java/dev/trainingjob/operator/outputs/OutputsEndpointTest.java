@@ -38,15 +38,20 @@ class OutputsEndpointTest {
   KnownJobs jobs;
   HealthServer http;
   Path root;
+  static final String TOKEN = "s3cr3t-token-of-the-operator";
 
   @BeforeEach
   void start() throws Exception {
     api = new EmbeddedKubernetes().start(0);
     root = Files.createDirectories(tmp.resolve("outputs"));
     jobs = KnownJobs.watch(api.client(), Set.of());
-    http = new HealthServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+    http = serve(OutputsToken.from(Files.writeString(tmp.resolve("token"), TOKEN + "\n")));
+  }
+
+  private HealthServer serve(OutputsToken token) throws IOException {
+    return new HealthServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true, () -> true,
-        Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(root, jobs)));
+        Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(root, jobs, token)));
   }
 
   @AfterEach
@@ -67,11 +72,16 @@ class OutputsEndpointTest {
     }
   }
 
-  /** The request line exactly as written: no client in between normalises a "..". */
+  /** The request line exactly as written (no client in between normalises a ".."), with the operator's token. */
   private Answer get(String rawPath) throws IOException {
+    return get(http, rawPath, TOKEN);
+  }
+
+  private static Answer get(HealthServer http, String rawPath, String token) throws IOException {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port())) {
       OutputStream out = s.getOutputStream();
-      out.write(("GET " + rawPath + " HTTP/1.0\r\nHost: operator\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      String header = token == null ? "" : OutputsToken.HEADER + ": " + token + "\r\n";
+      out.write(("GET " + rawPath + " HTTP/1.0\r\nHost: operator\r\n" + header + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       byte[] all = s.getInputStream().readAllBytes();
       int end = indexOf(all, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
@@ -126,6 +136,44 @@ class OutputsEndpointTest {
     }
     // the marker tells the plugin that the operator, not the API server, refused
     assertThat(get("/outputs/default/deleted").header()).isNotNull();
+  }
+
+  @Test
+  void withoutTheTokenAPodOnTheNetworkGetsNothingNotEvenWhichJobsExist() throws Exception {
+    job("trained");
+    Files.createDirectories(root.resolve("default/trained/output"));
+    Files.writeString(root.resolve("default/trained/output/model.txt"), "weights");
+
+    for (String token : new String[] {null, "", "guess", TOKEN + "x", TOKEN.substring(1)}) {
+      for (String path : List.of("/outputs/default/trained", "/outputs/default/nope")) {
+        Answer answer = get(http, path, token);
+        assertThat(answer.status()).as(token + " " + path).isEqualTo(401);
+        assertThat(answer.text()).as(token + " " + path).startsWith("a valid X-Trainingjob-Outputs-Token header is required")
+            .doesNotContain("weights").doesNotContain("not found").doesNotContain(TOKEN);
+      }
+    }
+    // the health server's other paths ask for no token: the kubelet and Prometheus carry none
+    assertThat(get(http, "/healthz", null).status()).isEqualTo(200);
+  }
+
+  @Test
+  void anOperatorGivenNoTokenFileOrAnEmptyOneServesNoOutputsToAnyone() throws Exception {
+    job("trained");
+    Files.createDirectories(root.resolve("default/trained/output"));
+    Files.writeString(root.resolve("default/trained/output/model.txt"), "weights");
+    Path empty = Files.writeString(tmp.resolve("empty-token"), "\n");
+    for (OutputsToken off : List.of(OutputsToken.from(null), OutputsToken.from(empty), OutputsToken.from(tmp.resolve("absent")))) {
+      try (HealthServer plain = serve(off)) {
+        for (String token : new String[] {null, "", TOKEN}) {
+          Answer answer = get(plain, "/outputs/default/trained", token);
+          assertThat(answer.status()).isEqualTo(403);
+          assertThat(answer.text()).startsWith("outputs are disabled: ").doesNotContain("weights");
+          if (!off.configured()) {
+            assertThat(answer.text()).contains("no --outputs-token-file");
+          }
+        }
+      }
+    }
   }
 
   private static List<String> entries(byte[] zip) throws IOException {

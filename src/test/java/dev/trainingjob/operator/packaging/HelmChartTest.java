@@ -269,8 +269,12 @@ class HelmChartTest {
   void theOutputsReaderRoleGrantsTheServiceProxyOfTheOperatorsServiceOnlyAndIsBoundOnRequest() throws Exception {
     Map<String, JsonNode> objects = render("{}");
     JsonNode role = objects.get("Role/trainingjob-system/tj-trainingjob-operator-outputs-reader");
-    assertThat(rules(role)).containsExactly("/services/proxy get");
+    assertThat(rules(role)).containsExactly("/secrets get", "/services/proxy get");
     assertThat(role.at("/rules/0/resourceNames").toString()).contains("\"tj-trainingjob-operator-metrics:metrics\"");
+    // the one Secret that holds the outputs token, by the name the plugin derives from the Service's
+    var chartService = new dev.trainingjob.operator.outputs.OperatorService("trainingjob-system", "tj-trainingjob-operator-metrics", "metrics");
+    assertThat(role.at("/rules/1/resourceNames").toString()).isEqualTo("[\"" + chartService.tokenSecret() + "\"]");
+    assertThat(chartService.readerRole()).isEqualTo("tj-trainingjob-operator-outputs-reader");
     assertThat(objects.get("Service/trainingjob-system/tj-trainingjob-operator-metrics").at("/spec/ports/0/name").asText()).isEqualTo("metrics");
     assertThat(objects.keySet()).noneMatch(k -> k.startsWith("RoleBinding/") && k.endsWith("-outputs-reader"));
 
@@ -286,6 +290,38 @@ class HelmChartTest {
     JsonNode plainRole = objects(Path.of("deploy/outputs-reader-role.yaml")).get("Role/trainingjob-system/trainingjob-operator-outputs-reader");
     assertThat(rules(plainRole)).isEqualTo(rules(role));
     assertThat(plainRole.at("/rules/0/resourceNames").toString()).contains("\"" + service.name() + ":" + service.portName() + "\"");
+    assertThat(plainRole.at("/rules/1/resourceNames").toString()).isEqualTo("[\"" + service.tokenSecret() + "\"]");
+  }
+
+  /**
+   * The operator serves outputs only to holders of a token: the chart makes it random, keeps it in a Secret mounted as a
+   * file (never a value in the pod spec), and deploy/ mounts the Secret a person creates, optionally.
+   */
+  @Test
+  void theOutputsTokenIsARandomSecretMountedAsAFileNeverAValue() throws Exception {
+    Map<String, JsonNode> objects = render("{}");
+    JsonNode secret = objects.get("Secret/trainingjob-system/tj-trainingjob-operator-outputs-token");
+    String token = new String(java.util.Base64.getDecoder().decode(secret.at("/data/token").asText()));
+    assertThat(token).hasSize(48).matches("[A-Za-z0-9]+");
+    assertThat(render("{}").get("Secret/trainingjob-system/tj-trainingjob-operator-outputs-token").at("/data/token").asText())
+        .as("random per install").isNotEqualTo(secret.at("/data/token").asText());
+    // an upgrade keeps the token of the Secret already installed: helm template has no cluster to look it up in, so
+    // that is read from the template
+    assertThat(Files.readString(CHART.resolve("templates/outputs-token.yaml")))
+        .contains("lookup \"v1\" \"Secret\" .Release.Namespace $name").contains("index $existing.data \"token\"");
+    JsonNode deployment = objects.get("Deployment/trainingjob-system/tj-trainingjob-operator");
+    assertThat(env(deployment)).containsEntry("TRAININGJOB_OUTPUTS_TOKEN_FILE", "/etc/trainingjob/outputs-token/token");
+    assertThat(mountedAt(deployment, "/etc/trainingjob/outputs-token").at("/secret/secretName").asText())
+        .isEqualTo("tj-trainingjob-operator-outputs-token");
+    assertThat(deployment.toString()).doesNotContain(token);
+
+    JsonNode plain = objects(Path.of("deploy/deployment.yaml")).get("Deployment/trainingjob-system/trainingjob-operator");
+    assertThat(env(plain)).containsEntry("TRAININGJOB_OUTPUTS_TOKEN_FILE", "/etc/trainingjob/outputs-token/token");
+    JsonNode plainSecret = mountedAt(plain, "/etc/trainingjob/outputs-token").get("secret");
+    assertThat(plainSecret.get("secretName").asText()).isEqualTo(dev.trainingjob.operator.outputs.OperatorService.DEFAULT.tokenSecret());
+    assertThat(plainSecret.get("optional").asBoolean()).as("the operator starts before a person creates it").isTrue();
+    assertThat(Files.readString(Path.of("deploy/outputs-reader-role.yaml")))
+        .contains("kubectl create secret generic trainingjob-operator-outputs-token -n trainingjob-system");
   }
 
   private static JsonNode mountedAt(JsonNode deployment, String path) {

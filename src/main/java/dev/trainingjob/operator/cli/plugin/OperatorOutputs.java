@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trainingjob.operator.outputs.OperatorService;
 import dev.trainingjob.operator.outputs.OutputsEndpoint;
+import dev.trainingjob.operator.outputs.OutputsToken;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -11,6 +14,7 @@ import io.fabric8.kubernetes.client.http.HttpResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -27,14 +31,17 @@ final class OperatorOutputs {
 
   private OperatorOutputs() {}
 
-  static void download(KubernetesClient kube, OperatorService service, String namespace, String name, DownloadFolder folder) {
+  static void download(KubernetesClient kube, OperatorService service, String tokenSecret, String namespace, String name,
+      DownloadFolder folder) {
     String where = "the operator's Service " + service.namespace() + "/" + service.name();
+    String token = token(kube, service, tokenSecret);
     // no retries: a Service without endpoints answers 503 every time, and the person at the terminal waits for it
     try (KubernetesClient once = new KubernetesClientBuilder()
         .withConfig(new ConfigBuilder(kube.getConfiguration()).withRequestRetryBackoffLimit(0).build()).build()) {
       var http = once.getHttpClient();
       var request = http.newHttpRequestBuilder()
-          .uri(once.getMasterUrl().toString().replaceAll("/+$", "") + service.proxyPath(namespace, name)).build();
+          .uri(once.getMasterUrl().toString().replaceAll("/+$", "") + service.proxyPath(namespace, name))
+          .header(OutputsToken.HEADER, token).build();
       HttpResponse<InputStream> response = http.sendAsync(request, InputStream.class).get(2, TimeUnit.MINUTES);
       try (InputStream body = response.body()) {
         if (response.code() != 200) {
@@ -52,6 +59,39 @@ final class OperatorOutputs {
     } catch (IOException e) {
       throw new PluginException("the download from " + where + " stopped: " + e.getMessage());
     }
+  }
+
+  /**
+   * The operator's outputs token, from its Secret, with the user's own credentials: RBAC on that one Secret is what
+   * decides who may read collected outputs. Held in memory only, never printed.
+   */
+  private static String token(KubernetesClient kube, OperatorService service, String secretName) {
+    String secret = "the Secret " + service.namespace() + "/" + secretName + " (the operator's outputs token)";
+    String bind = "bind the Role " + service.readerRole() + " in namespace " + service.namespace()
+        + " (it grants get on that Secret and the service proxy), or pass --operator-token-secret";
+    Secret found;
+    try {
+      found = kube.secrets().inNamespace(service.namespace()).withName(secretName).get();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 403) {
+        throw new PluginException("you may not read " + secret + ": " + bind);
+      }
+      throw new PluginException("cannot read " + secret + ": " + firstLine(e.getMessage()));
+    }
+    String encoded = found == null || found.getData() == null ? null : found.getData().get(OutputsToken.SECRET_KEY);
+    if (encoded == null || encoded.isBlank()) {
+      throw new PluginException(secret + " does not exist or has no key " + OutputsToken.SECRET_KEY + " (the chart makes "
+          + "it; with deploy/ create it as its README says): " + bind);
+    }
+    try {
+      return new String(Base64.getDecoder().decode(encoded.strip()), StandardCharsets.UTF_8).strip();
+    } catch (IllegalArgumentException e) {
+      throw new PluginException(secret + " holds no base64 " + OutputsToken.SECRET_KEY + " value");
+    }
+  }
+
+  private static String firstLine(String text) {
+    return text == null ? "" : text.lines().findFirst().orElse("").strip();
   }
 
   private static void unzip(InputStream body, DownloadFolder folder, String where) throws IOException {
@@ -79,7 +119,7 @@ final class OperatorOutputs {
       case 401 -> "the API server does not accept your credentials (" + message + ")";
       case 403 -> "you may not read outputs through " + where + ": you need get on services/proxy for "
           + service.name() + ":" + service.portName() + " in namespace " + service.namespace()
-          + " (the chart's <release>-trainingjob-operator-outputs-reader Role; " + message + ")";
+          + " (bind the Role " + service.readerRole() + "; " + message + ")";
       case 404 -> where + " was not found (" + message + "): pass --operator-namespace and --operator-service "
           + "(the chart's are the release's namespace and <release>-trainingjob-operator-metrics, with metrics.enabled)";
       case 502, 503, 504 -> where + " does not answer (" + message + "): is the operator running?";

@@ -43,6 +43,12 @@ public final class OutputsCommand implements Callable<Integer> {
           + "or <release>-metrics when the release is named trainingjob-operator). Env: TRAININGJOB_OPERATOR_SERVICE. Default: ${DEFAULT-VALUE}.")
   String operatorService = OperatorService.DEFAULT.name();
 
+  @Option(names = "--operator-token-secret", defaultValue = "${env:TRAININGJOB_OPERATOR_TOKEN_SECRET}",
+      description = "The Secret in the operator's namespace holding the token its outputs endpoint asks for (the chart's "
+          + "<fullname>-outputs-token). Env: TRAININGJOB_OPERATOR_TOKEN_SECRET. Default: --operator-service's name with "
+          + "-metrics replaced by -outputs-token.")
+  String operatorTokenSecret;
+
   @Spec
   CommandSpec spec;
 
@@ -67,7 +73,8 @@ public final class OutputsCommand implements Callable<Integer> {
         } else {
           var service = new OperatorService(operatorNamespace, operatorService, OperatorService.DEFAULT.portName());
           source = "the operator (" + service.namespace() + "/" + service.name() + ")";
-          OperatorOutputs.download(client, service, namespace, name, folder);
+          String secret = operatorTokenSecret == null || operatorTokenSecret.isBlank() ? service.tokenSecret() : operatorTokenSecret;
+          OperatorOutputs.download(client, service, secret, namespace, name, folder);
         }
         report(folder, source, spec.commandLine().getOut());
         return 0;
