@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -48,6 +50,16 @@ public final class KnownJobs implements AutoCloseable {
     }
     String key = namespace + "/" + name;
     return Optional.of(informers.stream().anyMatch(i -> i.getStore().getByKey(key) != null));
+  }
+
+  /**
+   * When namespace/name was created (metadata.creationTimestamp, whole seconds); empty when it is not known or has none.
+   * A job deleted and made again under its name is another object with a later time.
+   */
+  public Optional<Instant> created(String namespace, String name) {
+    String key = namespace + "/" + name;
+    return informers.stream().map(i -> i.getStore().getByKey(key)).filter(Objects::nonNull).findFirst()
+        .map(job -> job.getMetadata().getCreationTimestamp()).filter(t -> t != null && !t.isBlank()).map(Instant::parse);
   }
 
   @Override

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -80,10 +82,12 @@ public final class OutputsEndpoint implements HttpHandler {
         return;
       }
       Path folder = realFolder(ExistingMachines.outputDirectory(root, parts[0], parts[1]));
-      List<Path> files = folder == null ? List.of() : files(folder);
+      List<Path> all = folder == null ? List.of() : files(folder);
+      List<Path> files = ofThisJob(all, jobs.created(parts[0], parts[1]));
       if (files.isEmpty()) {
-        HealthServer.respond(ex, 404, "no outputs were collected for " + job
-            + " (spec.output.paths names none, or the script wrote none of them)\n", TEXT);
+        HealthServer.respond(ex, 404, "no outputs were collected for " + job + (all.isEmpty()
+            ? " (spec.output.paths names none, or the script wrote none of them)\n"
+            : " (the folder holds an earlier job's files of the same name)\n"), TEXT);
         return;
       }
       send(ex, files, folder);
@@ -98,6 +102,26 @@ public final class OutputsEndpoint implements HttpHandler {
     } catch (NoSuchFileException e) {
       return null;
     }
+  }
+
+  /**
+   * The files the job of this name now collected, not an earlier job's of the same name (deleted and made again: the
+   * folder is per name, and collection adds to it). The operator writes each collected file anew (no times are kept
+   * from the machine), so a file of this job's was written after the job was created; an earlier job's was written
+   * before that job was deleted, so before this one was created. Both times are this cluster's clocks: the API
+   * server's creationTimestamp (whole seconds, rounded down) and the operator's file times.
+   */
+  private static List<Path> ofThisJob(List<Path> files, Optional<Instant> created) throws IOException {
+    if (created.isEmpty()) {
+      return files; // a job the API wrote no creation time for (none does): nothing to tell apart by
+    }
+    List<Path> mine = new ArrayList<>();
+    for (Path file : files) {
+      if (!Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(created.get())) {
+        mine.add(file);
+      }
+    }
+    return mine;
   }
 
   /** The regular files in the folder, sorted. Files.walk follows no link: linked files and folders are left out. */

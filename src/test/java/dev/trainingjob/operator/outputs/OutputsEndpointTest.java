@@ -18,7 +18,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -136,6 +138,24 @@ class OutputsEndpointTest {
     }
     // the marker tells the plugin that the operator, not the API server, refused
     assertThat(get("/outputs/default/deleted").header()).isNotNull();
+  }
+
+  /** The folder is per name: a job deleted and made again must not be handed the earlier one's files. */
+  @Test
+  void aJobMadeAgainUnderTheSameNameIsNotServedTheEarlierJobsFiles() throws Exception {
+    Path folder = Files.createDirectories(root.resolve("default/again/output"));
+    Files.writeString(folder.resolve("model.txt"), "the earlier job's weights");
+    Files.setLastModifiedTime(folder.resolve("model.txt"), FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+    job("again");
+
+    Answer before = get("/outputs/default/again");
+    assertThat(before.status()).isEqualTo(404);
+    assertThat(before.text()).isEqualTo("no outputs were collected for default/again (the folder holds an earlier job's "
+        + "files of the same name)\n");
+
+    // what the new job's collection writes is served, and only that
+    Files.writeString(folder.resolve("metrics.json"), "{}");
+    assertThat(entries(get("/outputs/default/again").body())).containsExactly("output/metrics.json={}");
   }
 
   @Test
