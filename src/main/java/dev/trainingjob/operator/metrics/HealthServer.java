@@ -17,6 +17,8 @@ import java.util.function.BooleanSupplier;
  * plus whatever else the operator serves there (its collected outputs: the one port a Service already reaches).
  */
 public final class HealthServer implements AutoCloseable {
+  /** The server's threads: twice the outputs endpoint's downloads at once (OutputsEndpoint.MAX_DOWNLOADS). */
+  static final int THREADS = 8;
   private final HttpServer http;
   private final ExecutorService threads;
 
@@ -32,8 +34,9 @@ public final class HealthServer implements AutoCloseable {
     http.createContext("/healthz", ex -> check(ex, live));
     http.createContext("/readyz", ex -> check(ex, ready));
     more.forEach(http::createContext);
-    // a download of outputs may take minutes: it must not hold up the kubelet's probes
-    threads = Executors.newCachedThreadPool(r -> {
+    // a bounded pool: a download of outputs may take minutes on a thread, and the outputs endpoint holds at most 4 at
+    // once, so the other 4 are always there for the kubelet's probes and Prometheus; no request makes more threads
+    threads = Executors.newFixedThreadPool(THREADS, r -> {
       Thread t = new Thread(r, "operator-http");
       t.setDaemon(true);
       return t;

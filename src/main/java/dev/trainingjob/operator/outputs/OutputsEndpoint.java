@@ -10,10 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.Deflater;
@@ -42,19 +44,35 @@ public final class OutputsEndpoint implements HttpHandler {
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
   private static final String TEXT = "text/plain; charset=utf-8";
 
+  /** At most this many downloads at once; more are told to come back (503, Retry-After). */
+  public static final int MAX_DOWNLOADS = 4;
+  /**
+   * The zip's last entry: the number of files and bytes sent before it. A client that does not find it, or finds other
+   * numbers, got a download cut short.
+   */
+  public static final String MANIFEST = ".trainingjob-outputs-manifest";
+
   private final Path root;
   private final KnownJobs jobs;
   private final OutputsToken token;
+  private final Opener opener;
+  private final Semaphore downloads = new Semaphore(MAX_DOWNLOADS);
 
   public OutputsEndpoint(Path root, KnownJobs jobs, OutputsToken token) {
+    this(root, jobs, token, file -> Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS));
+  }
+
+  OutputsEndpoint(Path root, KnownJobs jobs, OutputsToken token, Opener opener) {
     this.root = root;
     this.jobs = jobs;
     this.token = token;
+    this.opener = opener;
   }
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
-    try (ex) {
+    boolean streaming = false;
+    try {
       ex.getResponseHeaders().add(HEADER, "1");
       if (!"GET".equals(ex.getRequestMethod())) {
         HealthServer.respond(ex, 405, "only GET\n", TEXT);
@@ -90,7 +108,27 @@ public final class OutputsEndpoint implements HttpHandler {
             : " (the folder holds an earlier job's files of the same name)\n"), TEXT);
         return;
       }
-      send(ex, files, folder);
+      // a download may take minutes on one of the server's few threads: no more than MAX_DOWNLOADS at once, so the
+      // kubelet's probes and Prometheus always find a free one (HealthServer's pool is larger by that margin)
+      if (!downloads.tryAcquire()) {
+        ex.getResponseHeaders().add("Retry-After", "10");
+        HealthServer.respond(ex, 503, "the operator is sending " + MAX_DOWNLOADS + " downloads already; try again in a "
+            + "moment\n", TEXT);
+        return;
+      }
+      try {
+        streaming = true;
+        send(ex, files, folder);
+        streaming = false;
+      } finally {
+        downloads.release();
+      }
+    } finally {
+      // a zip cut short is not closed: closing would end the chunked answer as if it were whole. The exception goes on
+      // to the server, which then drops the connection, and the client sees a download that broke off
+      if (!streaming) {
+        ex.close();
+      }
     }
   }
 
@@ -131,23 +169,42 @@ public final class OutputsEndpoint implements HttpHandler {
     }
   }
 
-  private static void send(HttpExchange ex, List<Path> files, Path folder) throws IOException {
+  private void send(HttpExchange ex, List<Path> files, Path folder) throws IOException {
     ex.getResponseHeaders().add("Content-Type", "application/zip");
     ex.getResponseHeaders().add("Content-Disposition", "attachment; filename=\"outputs.zip\"");
     ex.sendResponseHeaders(200, 0); // streamed: the size is known once it is sent
-    try (ZipOutputStream zip = new ZipOutputStream(ex.getResponseBody())) {
-      zip.setLevel(Deflater.BEST_SPEED); // models and checkpoints hardly compress: spend little time trying
+    ZipOutputStream zip = new ZipOutputStream(ex.getResponseBody());
+    // models and checkpoints hardly compress: spend no CPU trying (stored deflate blocks, streamed without a first pass)
+    zip.setLevel(Deflater.NO_COMPRESSION);
+    long bytes = 0;
+    int count = 0;
+    try {
       for (Path file : files) {
-        zip.putNextEntry(new ZipEntry(folder.relativize(file).toString().replace('\\', '/')));
+        String name = folder.relativize(file).toString();
+        if (name.equals(MANIFEST)) {
+          continue; // the client takes this name for the manifest: no output may pass for it
+        }
+        zip.putNextEntry(new ZipEntry(name));
         // a file swapped for a link since the listing is not followed either
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-          in.transferTo(zip);
+        try (InputStream in = opener.open(file)) {
+          bytes += in.transferTo(zip);
         }
         zip.closeEntry();
+        count++;
       }
+      // last: what the client checks it got, since a zip that ends between two entries reads as whole
+      zip.putNextEntry(new ZipEntry(MANIFEST));
+      zip.write(("files " + count + "\nbytes " + bytes + "\n").getBytes(StandardCharsets.US_ASCII));
+      zip.closeEntry();
+      zip.finish();
     } catch (IOException e) {
-      // the client sees a zip that ends early and says the download was cut short
-      LOG.warn("sending the outputs in {} stopped: {}", folder, e.getMessage());
+      LOG.warn("sending the outputs in {} stopped after {} files: {}", folder, count, e.getMessage());
+      throw e;
     }
+  }
+
+  /** Opens a collected file for sending (a test makes one fail), following no link. */
+  interface Opener {
+    InputStream open(Path file) throws IOException;
   }
 }

@@ -9,6 +9,9 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.demo.Demo;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.Plugin;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -116,6 +119,39 @@ class OutputsThroughTheApiTest {
     assertThat(down.code()).isEqualTo(1);
     assertThat(down.err()).contains("the operator's Service trainingjob-system/down-metrics does not answer")
         .contains("is the operator running?").hasLineCount(1);
+  }
+
+  /** A zip that ends between two entries reads as whole: without the operator's manifest at its end it is refused. */
+  @Test
+  void aDownloadCutShortBetweenFilesIsAnErrorAndLeavesNoFiles() throws Exception {
+    finished("trained", WRITES_OUTPUTS, List.of("output"));
+    var zip = new java.io.ByteArrayOutputStream();
+    try (var out = new java.util.zip.ZipOutputStream(zip)) {
+      out.putNextEntry(new java.util.zip.ZipEntry("output/model.txt"));
+      out.write("weights".getBytes());
+      out.closeEntry();
+    }
+    byte[] cut = java.util.Arrays.copyOf(zip.toByteArray(), zip.size() - 22 - 54); // no central directory: as if dropped
+    HttpServer fake = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    fake.createContext("/outputs/", ex -> {
+      ex.sendResponseHeaders(200, cut.length);
+      ex.getResponseBody().write(cut);
+      ex.close();
+    });
+    fake.start();
+    try {
+      demo.api().exposeService("trainingjob-system", "cut-metrics", "metrics", 8080,
+          URI.create("http://127.0.0.1:" + fake.getAddress().getPort()));
+      Path to = tmp.resolve("cut");
+      Plugin.Result got = Plugin.run(kubeconfig, "outputs", "trained", "--to", to.toString(),
+          "--operator-service", "cut-metrics", "--operator-token-secret", "trainingjob-operator-outputs-token");
+      assertThat(got.code()).isEqualTo(1);
+      assertThat(got.err()).startsWith("error: the download from the operator's Service trainingjob-system/cut-metrics was cut "
+          + "short after 1 files (no manifest at its end)").hasLineCount(1);
+      assertThat(to.resolve("output/model.txt")).as("not left to pass for the whole").doesNotExist();
+    } finally {
+      fake.stop(0);
+    }
   }
 
   @Test

@@ -51,9 +51,12 @@ class OutputsEndpointTest {
   }
 
   private HealthServer serve(OutputsToken token) throws IOException {
+    return serve(new OutputsEndpoint(root, jobs, token));
+  }
+
+  private static HealthServer serve(OutputsEndpoint endpoint) throws IOException {
     return new HealthServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true, () -> true,
-        Map.of(OutputsEndpoint.PATH, new OutputsEndpoint(root, jobs, token)));
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true, () -> true, Map.of(OutputsEndpoint.PATH, endpoint));
   }
 
   @AfterEach
@@ -110,7 +113,8 @@ class OutputsEndpointTest {
     Answer answer = get("/outputs/default/trained");
 
     assertThat(answer.status()).isEqualTo(200);
-    assertThat(entries(answer.body())).containsExactly("output/ckpt/1.txt=one", "output/model.txt=weights");
+    assertThat(entries(answer.body())).containsExactly("output/ckpt/1.txt=one", "output/model.txt=weights",
+        OutputsEndpoint.MANIFEST + "=files 2\nbytes 10\n");
   }
 
   @Test
@@ -155,7 +159,74 @@ class OutputsEndpointTest {
 
     // what the new job's collection writes is served, and only that
     Files.writeString(folder.resolve("metrics.json"), "{}");
-    assertThat(entries(get("/outputs/default/again").body())).containsExactly("output/metrics.json={}");
+    assertThat(entries(get("/outputs/default/again").body())).startsWith("output/metrics.json={}").hasSize(2);
+  }
+
+  /** A read error half way: the connection drops, so the client cannot take the zip so far for the whole of it. */
+  @Test
+  void aReadErrorPartWayDropsTheConnectionInsteadOfEndingTheAnswer() throws Exception {
+    job("broken");
+    Path folder = Files.createDirectories(root.resolve("default/broken"));
+    Files.writeString(folder.resolve("a.txt"), "first");
+    Files.writeString(folder.resolve("b.txt"), "unreadable");
+    OutputsEndpoint failing = new OutputsEndpoint(root, jobs, OutputsToken.from(tmp.resolve("token")), file -> {
+      if (file.getFileName().toString().equals("b.txt")) {
+        throw new IOException("Input/output error");
+      }
+      return Files.newInputStream(file);
+    });
+    try (HealthServer server = serve(failing); Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+      s.getOutputStream().write(("GET /outputs/default/broken HTTP/1.1\r\nHost: operator\r\n" + OutputsToken.HEADER + ": "
+          + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      String raw = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1); // until the server drops it
+      assertThat(raw).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked");
+      assertThat(raw).as("no last chunk: the answer broke off").doesNotEndWith("0\r\n\r\n");
+      assertThat(raw).doesNotContain(OutputsEndpoint.MANIFEST);
+    }
+  }
+
+  /** Downloads are bounded: one more waits its turn (503, Retry-After), and the kubelet's probes are still answered. */
+  @Test
+  void downloadsBeyondTheBoundAreToldToComeBackAndTheProbesStillAnswer() throws Exception {
+    job("big");
+    Path folder = Files.createDirectories(root.resolve("default/big"));
+    try (var file = new java.io.RandomAccessFile(folder.resolve("model.bin").toFile(), "rw")) {
+      file.setLength(256L << 20); // sparse: cheap to make, and sent as it is (nothing is compressed)
+    }
+    List<Socket> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < OutputsEndpoint.MAX_DOWNLOADS; i++) {
+        // a client that reads nothing: its download holds a thread until it goes
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port());
+        s.setReceiveBufferSize(4096);
+        s.getOutputStream().write(("GET /outputs/default/big HTTP/1.1\r\nHost: operator\r\n" + OutputsToken.HEADER + ": "
+            + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        slow.add(s);
+        // its answer has begun: the server holds its download
+        byte[] first = s.getInputStream().readNBytes(12);
+        assertThat(new String(first, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200");
+      }
+      Answer busy = get("/outputs/default/big");
+      assertThat(busy.status()).isEqualTo(503);
+      assertThat(busy.text()).startsWith("the operator is sending 4 downloads already");
+      assertThat(get(http, "/healthz", null).status()).isEqualTo(200);
+      assertThat(get(http, "/readyz", null).status()).isEqualTo(200);
+    } finally {
+      for (Socket s : slow) {
+        s.close();
+      }
+    }
+    // the dropped clients free their turns
+    await().atMost(Duration.ofSeconds(30)).until(() -> headOf("/outputs/default/big").startsWith("HTTP/1.1 200"));
+  }
+
+  /** The status line only: the body is not read. */
+  private String headOf(String path) throws IOException {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port())) {
+      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: operator\r\n" + OutputsToken.HEADER + ": " + TOKEN
+          + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      return new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+    }
   }
 
   @Test

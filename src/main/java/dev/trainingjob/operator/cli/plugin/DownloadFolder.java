@@ -70,6 +70,21 @@ final class DownloadFolder {
     }
   }
 
+  /**
+   * Removes the files this download wrote: one that failed part way must not leave some of them looking like the whole
+   * set. Folders it made stay (empty); nothing that was there before is touched.
+   */
+  void discard() {
+    for (Written file : written) {
+      try {
+        Files.deleteIfExists(root.resolve(file.name()));
+      } catch (IOException e) {
+        // the error that stopped the download is what the person needs to read; a file left is named by a next try
+      }
+    }
+    written.clear();
+  }
+
   private Path resolve(String name, String source) {
     boolean plain = !name.isEmpty() && !name.startsWith("/") && !name.contains("\\") && !name.contains("\0");
     for (String segment : name.split("/", -1)) {

@@ -94,17 +94,39 @@ final class OperatorOutputs {
     return text == null ? "" : text.lines().findFirst().orElse("").strip();
   }
 
+  /**
+   * Writes the zip's files; its last entry must be the operator's manifest and agree with what was written. A zip that
+   * ends between two entries (the connection dropped, the operator hit a read error) reads as whole without it.
+   */
   private static void unzip(InputStream body, DownloadFolder folder, String where) throws IOException {
+    String manifest = null;
     try (ZipInputStream zip = new ZipInputStream(body, StandardCharsets.UTF_8)) {
       for (ZipEntry entry; (entry = zip.getNextEntry()) != null; ) {
-        if (!entry.isDirectory()) {
+        if (manifest != null) {
+          throw cutShort(folder, where, "an entry after the manifest");
+        }
+        if (entry.getName().equals(OutputsEndpoint.MANIFEST)) {
+          manifest = new String(zip.readNBytes(1024), StandardCharsets.US_ASCII);
+        } else if (!entry.isDirectory()) {
           folder.write(entry.getName(), zip, where);
         }
       }
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
-      throw new PluginException("the download from " + where + " was cut short after " + folder.written().size()
-          + " files (" + e.getMessage() + "); run it again into an empty folder");
+      throw cutShort(folder, where, e.getMessage());
     }
+    long bytes = folder.written().stream().mapToLong(DownloadFolder.Written::bytes).sum();
+    String got = "files " + folder.written().size() + "\nbytes " + bytes + "\n";
+    if (manifest == null) {
+      throw cutShort(folder, where, "no manifest at its end");
+    }
+    if (!manifest.equals(got)) {
+      throw cutShort(folder, where, "the manifest says " + manifest.strip().replace('\n', ' ') + ", got " + got.strip().replace('\n', ' '));
+    }
+  }
+
+  private static PluginException cutShort(DownloadFolder folder, String where, String why) {
+    return new PluginException("the download from " + where + " was cut short after " + folder.written().size()
+        + " files (" + why + "); run it again");
   }
 
   /** The operator's own refusal (its one line), or what the API server's refusal means for this user. */

@@ -67,14 +67,19 @@ public final class OutputsCommand implements Callable<Integer> {
         }
         DownloadFolder folder = DownloadFolder.at(to != null ? to : Path.of(name + "-outputs"));
         String source;
-        if (status.outputUri != null) {
-          source = status.outputUri;
-          S3Outputs.download(status.outputUri, region, s3Endpoint, folder);
-        } else {
-          var service = new OperatorService(operatorNamespace, operatorService, OperatorService.DEFAULT.portName());
-          source = "the operator (" + service.namespace() + "/" + service.name() + ")";
-          String secret = operatorTokenSecret == null || operatorTokenSecret.isBlank() ? service.tokenSecret() : operatorTokenSecret;
-          OperatorOutputs.download(client, service, secret, namespace, name, folder);
+        try {
+          if (status.outputUri != null) {
+            source = status.outputUri;
+            S3Outputs.download(status.outputUri, region, s3Endpoint, folder);
+          } else {
+            var service = new OperatorService(operatorNamespace, operatorService, OperatorService.DEFAULT.portName());
+            source = "the operator (" + service.namespace() + "/" + service.name() + ")";
+            String secret = operatorTokenSecret == null || operatorTokenSecret.isBlank() ? service.tokenSecret() : operatorTokenSecret;
+            OperatorOutputs.download(client, service, secret, namespace, name, folder);
+          }
+        } catch (RuntimeException e) {
+          folder.discard(); // what a failed download wrote is not left to pass for all of it
+          throw e;
         }
         report(folder, source, spec.commandLine().getOut());
         return 0;
