@@ -88,6 +88,29 @@ class OutputsFromS3Test {
     assertThat(s3.requests()).filteredOn(r -> r.contains("list-type=2") && r.contains("continuation-token=")).isNotEmpty();
   }
 
+  /** What an s3Uri with a trailing slash, console folders and characters a URI refuses make of keys and names. */
+  @Test
+  void aTrailingSlashFolderMarkersAndOddCharactersInThePrefixStillGiveTheFiles() throws Exception {
+    s3.put("models", "runs/r2//output/model.pt", "weights");
+    s3.put("models", "runs/r2//.trainingjob-preflight", "preflight");
+    s3.put("models", "runs/r2/", "");
+    s3.put("models", "runs/r2//output/", "");
+    jobWithOutputsIn("r2", Phase.Succeeded, "s3://models/runs/r2/");
+    Path to = tmp.resolve("slash");
+    Plugin.Result slash = outputs("r2", to);
+    assertThat(slash.code()).as(slash.err()).isZero();
+    assertThat(to.resolve("output/model.pt")).hasContent("weights");
+    assertThat(to.resolve(".trainingjob-preflight")).doesNotExist();
+    assertThat(slash.out()).contains("1 files, 7 bytes, from s3://models/runs/r2/");
+
+    s3.put("models", "runs/exp[1]{a}%20b/model.pt", "odd");
+    jobWithOutputsIn("odd", Phase.Succeeded, "s3://models/runs/exp[1]{a}%20b");
+    Path odd = tmp.resolve("odd");
+    Plugin.Result got = outputs("odd", odd);
+    assertThat(got.code()).as(got.err()).isZero();
+    assertThat(odd.resolve("model.pt")).hasContent("odd");
+  }
+
   @Test
   void accessDeniedAndAMissingBucketEndInOneLineNamingTheBucketAndThePermission() throws Exception {
     s3.put("models", "runs/r1/output/model.pt", "weights");

@@ -27,14 +27,20 @@ final class S3Outputs {
   private final String prefix; // "" or ending in "/"
   private final String uri;
 
+  /**
+   * By hand, not as a java.net.URI: S3 keys are not URI paths (a "[" or "{" would make URI refuse it, and "%20" would be
+   * decoded to a space that is not in the key). s3://BUCKET/PREFIX, the prefix's trailing slashes dropped.
+   */
   private S3Outputs(String uri) {
-    URI parsed = URI.create(uri);
-    if (!"s3".equals(parsed.getScheme()) || parsed.getHost() == null) {
-      throw new PluginException("status.outputUri is not an s3:// URI: " + uri);
+    String rest = uri.startsWith("s3://") ? uri.substring("s3://".length()) : null;
+    int slash = rest == null ? -1 : rest.indexOf('/');
+    String bucket = rest == null ? "" : slash < 0 ? rest : rest.substring(0, slash);
+    if (bucket.isEmpty()) {
+      throw new PluginException("status.outputUri is not an s3://BUCKET/PREFIX URI: " + uri);
     }
-    String path = parsed.getPath().replaceAll("^/+|/+$", "");
+    String path = slash < 0 ? "" : rest.substring(slash + 1).replaceAll("/+$", "");
     this.uri = uri;
-    this.bucket = parsed.getHost();
+    this.bucket = bucket;
     this.prefix = path.isEmpty() ? "" : path + "/";
   }
 
@@ -78,9 +84,10 @@ final class S3Outputs {
     int listed = 0;
     try {
       for (S3Object object : s3.listObjectsV2Paginator(list).contents()) {
-        String name = object.key().substring(prefix.length());
-        if (name.equals(PREFLIGHT) || name.endsWith("/")) {
-          continue; // the operator's proof of access; a console-made "folder"
+        // an s3Uri written with a trailing slash gives keys like prefix//output/x: the name is what follows the slashes
+        String name = object.key().substring(prefix.length()).replaceAll("^/+", "");
+        if (name.isEmpty() || name.endsWith("/") || name.equals(PREFLIGHT)) {
+          continue; // the prefix's own "folder" marker, a console-made folder, the operator's proof of access
         }
         listed++;
         get(s3, object.key(), name, folder);
