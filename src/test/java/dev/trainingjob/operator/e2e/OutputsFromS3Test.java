@@ -111,6 +111,41 @@ class OutputsFromS3Test {
     assertThat(odd.resolve("model.pt")).hasContent("odd");
   }
 
+  /** Files come out as any file the person writes (not private temporary ones), and what was not saved is said. */
+  @Test
+  void downloadedFilesAreReadableAndWhatWasNotSavedIsAWarning() throws Exception {
+    s3.put("models", "runs/r3/output/model.pt", "weights");
+    jobWithOutputsIn("r3", Phase.Failed, "s3://models/runs/r3");
+    TrainingJob job = api.client().resources(TrainingJob.class).inNamespace("default").withName("r3").get();
+    job.getStatus().outputs = new dev.trainingjob.operator.api.OutputsStatus();
+    job.getStatus().outputs.notSaved = "the collect deadline (PT10M from the script's end) passed";
+    job.getStatus().outputs.missing = java.util.List.of("plots");
+    api.client().resource(job).updateStatus();
+
+    Path to = tmp.resolve("r3");
+    Plugin.Result got = outputs("r3", to);
+    assertThat(got.code()).as(got.err()).isZero();
+    assertThat(Files.getPosixFilePermissions(to.resolve("output/model.pt")))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    assertThat(got.err()).isEqualTo("warning: not every output was saved: the collect deadline (PT10M from the script's end) "
+        + "passed\nwarning: the script did not write plots\n");
+  }
+
+  /** A link already in --to leads nowhere: no folder is made outside it, even on the way to refusing. */
+  @Test
+  void aLinkInTheFolderMakesNoFolderOutsideIt() throws Exception {
+    s3.put("models", "runs/r4/linked/sub/model.pt", "weights");
+    jobWithOutputsIn("r4", Phase.Succeeded, "s3://models/runs/r4");
+    Path outside = Files.createDirectories(tmp.resolve("elsewhere"));
+    Path to = Files.createDirectories(tmp.resolve("r4"));
+    Files.createSymbolicLink(to.resolve("linked"), outside);
+
+    Plugin.Result got = outputs("r4", to);
+    assertThat(got.code()).isEqualTo(1);
+    assertThat(got.err()).contains("refusing to write linked/sub/model.pt").contains("leads outside");
+    assertThat(outside.resolve("sub")).doesNotExist();
+  }
+
   @Test
   void accessDeniedAndAMissingBucketEndInOneLineNamingTheBucketAndThePermission() throws Exception {
     s3.put("models", "runs/r1/output/model.pt", "weights");

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -50,10 +53,15 @@ final class DownloadFolder {
   /** Writes {@code content} to {@code name} under the folder (where {@code source} said it belongs). */
   void write(String name, InputStream content, String source) throws IOException {
     Path target = resolve(name, source);
-    Files.createDirectories(target.getParent());
-    // a link already in the folder could lead elsewhere: the real parent must still be inside
-    if (!target.getParent().toRealPath().startsWith(root)) {
-      throw new PluginException("refusing to write " + name + " from " + source + ": " + target.getParent() + " leads outside " + root);
+    // a link already in the folder could lead elsewhere: each folder on the way is checked before one is made in it
+    Path dir = root;
+    for (Path segment : root.relativize(target.getParent())) {
+      dir = dir.resolve(segment);
+      if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectory(dir);
+      } else if (!dir.toRealPath().startsWith(root)) {
+        throw new PluginException("refusing to write " + name + " from " + source + ": " + dir + " leads outside " + root);
+      }
     }
     if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new PluginException("refusing to overwrite " + target + ": it exists (remove it, or choose another --to)");
@@ -61,6 +69,10 @@ final class DownloadFolder {
     Path part = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
     try {
       long bytes = Files.copy(content, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      if (Files.getFileStore(part).supportsFileAttributeView(PosixFileAttributeView.class)) {
+        // a temporary file is made private (0600); a downloaded one is as any file the person makes (umask 022)
+        Files.setPosixFilePermissions(part, PosixFilePermissions.fromString("rw-r--r--"));
+      }
       Files.move(part, target); // no REPLACE_EXISTING: a file that appeared meanwhile is kept
       written.add(new Written(root.relativize(target).toString(), bytes));
     } catch (FileAlreadyExistsException e) {

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.cli.plugin;
 
+import dev.trainingjob.operator.api.OutputsStatus;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.outputs.OperatorService;
@@ -82,9 +83,24 @@ public final class OutputsCommand implements Callable<Integer> {
           throw e;
         }
         report(folder, source, spec.commandLine().getOut());
+        warn(status.outputs, spec.commandLine().getErr());
         return 0;
       }
     });
+  }
+
+  /** What status.outputs says was not saved: the download has all there is, and the person should know it is not all. */
+  private static void warn(OutputsStatus outputs, PrintWriter err) {
+    if (outputs == null) {
+      return;
+    }
+    if (outputs.notSaved != null && !outputs.notSaved.isBlank()) {
+      err.println("warning: not every output was saved: " + outputs.notSaved.strip().replaceAll("\\s*\n\\s*", " "));
+    }
+    if (outputs.missing != null && !outputs.missing.isEmpty()) {
+      err.println("warning: the script did not write " + String.join(", ", outputs.missing));
+    }
+    err.flush();
   }
 
   private static void report(DownloadFolder folder, String source, PrintWriter out) {
