@@ -253,6 +253,11 @@ class HelmChartTest {
     JsonNode lost = ephemeral.get("Deployment/trainingjob-system/tj-trainingjob-operator");
     assertThat(mountedAt(lost, "/work/outputs").has("emptyDir")).isTrue();
     assertThat(lost.at("/spec/strategy/type").isMissingNode()).isTrue();
+    // each replica would have its own emptyDir, and a download would reach either: one replica only
+    assertThat(lost.at("/spec/replicas").asInt()).isEqualTo(1);
+    assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
+    // a large volume's group is not set file by file at every start
+    assertThat(deployment.at("/spec/template/spec/securityContext/fsGroupChangePolicy").asText()).isEqualTo("OnRootMismatch");
     // one node mounts a ReadWriteOncePod volume for one pod only: two replicas could not both start
     assertThatThrownBy(() -> render("{outputs: {persistence: {accessMode: ReadWriteOncePod}}}")).hasMessageContaining("accessMode");
 
@@ -260,8 +265,38 @@ class HelmChartTest {
     JsonNode plain = objects(Path.of("deploy/deployment.yaml")).get("Deployment/trainingjob-system/trainingjob-operator");
     assertThat(mountedAt(plain, "/work/outputs").at("/persistentVolumeClaim/claimName").asText()).isEqualTo("trainingjob-operator-outputs");
     assertThat(plain.at("/spec/strategy/type").asText()).isEqualTo("Recreate");
+    assertThat(plain.at("/spec/template/spec/securityContext/fsGroupChangePolicy").asText()).isEqualTo("OnRootMismatch");
     assertThat(objects(Path.of("deploy/outputs-pvc.yaml")).get("PersistentVolumeClaim/trainingjob-system/trainingjob-operator-outputs")
         .at("/spec/resources/requests/storage").asText()).isEqualTo("20Gi");
+  }
+
+  /** A user's affinity keeps what it says, and the replicas still share the ReadWriteOnce volume's node. */
+  @Test
+  void aUsersAffinityIsMergedWithTheOneNodeTheOutputsVolumeNeeds() throws Exception {
+    JsonNode affinity = render("""
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms: [{matchExpressions: [{key: pool, operator: In, values: [system]}]}]
+          podAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              - {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: cache}}}
+        """).get("Deployment/trainingjob-system/tj-trainingjob-operator").at("/spec/template/spec/affinity");
+    assertThat(affinity.at("/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions/0/key")
+        .asText()).isEqualTo("pool");
+    JsonNode required = affinity.at("/podAffinity/requiredDuringSchedulingIgnoredDuringExecution");
+    assertThat(required).hasSize(2);
+    assertThat(required.get(0).at("/labelSelector/matchLabels/app").asText()).isEqualTo("cache");
+    assertThat(required.get(1).at("/topologyKey").asText()).isEqualTo("kubernetes.io/hostname");
+    assertThat(required.get(1).at("/labelSelector/matchLabels").get("app.kubernetes.io/instance").asText()).isEqualTo("tj");
+  }
+
+  /** A ServiceAccount subject without a namespace binds nothing the user meant: the schema says so at install. */
+  @Test
+  void anOutputsReaderServiceAccountNeedsItsNamespace() throws Exception {
+    assertThatThrownBy(() -> render("{outputs: {readers: [{kind: ServiceAccount, name: notebook}]}}")).hasMessageContaining("namespace");
+    assertThat(render("{outputs: {readers: [{kind: ServiceAccount, name: notebook, namespace: ml}]}}")
+        .get("RoleBinding/trainingjob-system/tj-trainingjob-operator-outputs-reader").at("/subjects/0/namespace").asText()).isEqualTo("ml");
   }
 
   /** `kubectl trainingjob outputs` needs get on services/proxy for the operator's Service, by the name the plugin proxies to. */
