@@ -501,8 +501,9 @@ class RemoteHostTest {
     ProbeResult held = remote.probe(ref);
     assertThat(held.sessionAlive()).as("attach finds the job's session").isTrue();
     assertThat(held.exitCode()).as("the exit record is the script's still").isEqualTo(3);
-    await().atMost(WAIT).until(() -> shellsIn(dir).size() == 1);
-    assertThat(Files.readSymbolicLink(Path.of("/proc", shellsIn(dir).get(0).toString(), "cwd"))).isEqualTo(Path.of(dir, "job"));
+    // the shell enters the job's directory once it has read its start-up file: wait for that, not for it to exist
+    await().atMost(WAIT).until(() -> shellsIn(dir).stream().anyMatch(pid -> Path.of(dir, "job").equals(cwd(pid))));
+    assertThat(sessionsNamed(ref.sessionName())).as("one session for attach, however often hold is asked").isEqualTo(1);
 
     remote.stop(ref);
 
@@ -510,7 +511,23 @@ class RemoteHostTest {
     assertThat(shellsIn(dir)).as("release leaves no shell of the hold").isEmpty();
   }
 
-  /** The processes that carry the job's marker (the hold's shell among them), by pid. */
+  /** How many screen sessions of this user carry the name (both peers run as this user). */
+  private static long sessionsNamed(String session) throws Exception {
+    Process ls = new ProcessBuilder("screen", "-ls").redirectErrorStream(true).start();
+    String out = new String(ls.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    ls.waitFor();
+    return out.lines().map(String::strip).filter(l -> l.matches("[0-9]+\\." + java.util.regex.Pattern.quote(session) + "\\s.*")).count();
+  }
+
+  private static Path cwd(long pid) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd"));
+    } catch (IOException gone) {
+      return null;
+    }
+  }
+
+  /** The hold's shells of the job (they carry its marker), by pid. */
   private static List<Long> shellsIn(String dir) throws IOException {
     List<Long> found = new ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {
@@ -518,7 +535,8 @@ class RemoteHostTest {
         try {
           String environ = new String(Files.readAllBytes(p.resolve("environ")), StandardCharsets.UTF_8);
           String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
-          if (Arrays.asList(environ.split("\0")).contains("TRAININGJOB_JOB_DIR=" + dir) && cmdline.startsWith("bash")) {
+          // the hold's shell (bash --rcfile hold.rc), and the copies of it its start-up file forks for a moment
+          if (Arrays.asList(environ.split("\0")).contains("TRAININGJOB_JOB_DIR=" + dir) && cmdline.startsWith("bash\0--rcfile")) {
             found.add(Long.parseLong(p.getFileName().toString()));
           }
         } catch (IOException gone) {
