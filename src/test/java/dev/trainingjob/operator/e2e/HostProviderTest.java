@@ -128,61 +128,50 @@ class HostProviderTest {
       time.sleep(600)
       """;
 
-  /** Every ending keeps what the script wrote: collected into the operator's directory before the host is cleaned. */
+  /**
+   * Every ending keeps what the script wrote, collected into the operator's directory before the host is cleaned: a
+   * script that fails, one stopped at its max runtime, one whose driver is killed (no exit record), one a person
+   * interrupts with Ctrl-C. The four run side by side on one operator.
+   */
   @Test
-  void aFailedScriptHasItsOutputsCollected() throws Exception {
+  void everyEndingHasItsOutputsCollectedBeforeTheHostIsCleaned() throws Exception {
     hostJob("fails", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS.replace("sys.argv[1:] == ['fail']", "True"), null);
-
-    TrainingJob job = awaitReleased("fails");
-
-    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
-    assertThat(tmp.resolve("outputs/default/fails/model.txt")).hasContent("epoch 1");
-    assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
-    assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
-  }
-
-  @Test
-  void aScriptStoppedAtItsMaxRuntimeHasItsOutputsCollected() throws Exception {
     hostJob("too-long", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, 10L); // ample for the model to be saved
+    TrainingJob lost = hostJob("lost", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
+    TrainingJob interrupted = hostJob("ctrl-c", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
 
-    TrainingJob job = awaitReleased("too-long");
-
-    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
-    assertThat(tmp.resolve("outputs/default/too-long/model.txt")).hasContent("epoch 1");
-    assertThat(job.getStatus().message).contains("outputs collected to " + tmp.resolve("outputs/default/too-long") + " (1 of 1)");
-    assertThat(box.home().resolve(JobRef.of(job).directory())).doesNotExist();
-  }
-
-  @Test
-  void aDriverKilledWithoutAnExitRecordHasWhatTheScriptWroteCollected() throws Exception {
-    TrainingJob created = hostJob("lost", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
     awaitLogLine("lost", "saved epoch 1");
-    Path dir = box.home().resolve(JobRef.of(created).directory());
-    long driver = Long.parseLong(java.nio.file.Files.readString(dir.resolve("driver.pid")).strip());
+    Path lostDir = box.home().resolve(JobRef.of(lost).directory());
+    long driver = Long.parseLong(java.nio.file.Files.readString(lostDir.resolve("driver.pid")).strip());
     ProcessHandle.of(driver).orElseThrow().destroyForcibly(); // the machine's OOM killer, or a person, took the driver
-
-    TrainingJob job = awaitReleased("lost");
-
-    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("DriverLost");
-    assertThat(tmp.resolve("outputs/default/lost/model.txt")).hasContent("epoch 1");
-    assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
-    assertThat(dir).as("and then the host is left clean, the orphaned script stopped").doesNotExist();
-  }
-
-  @Test
-  void aScriptSomeoneInterruptsHasItsOutputsCollected() throws Exception {
-    TrainingJob created = hostJob("ctrl-c", box.server.hostKey(), "box-key", SAVES_THEN_TRAINS, null);
     awaitLogLine("ctrl-c", "saved epoch 1");
     // a person attached to the session presses Ctrl-C
-    Process ctrlC = new ProcessBuilder("screen", "-S", JobRef.of(created).sessionName(), "-p", "0", "-X", "stuff", "\u0003")
+    Process ctrlC = new ProcessBuilder("screen", "-S", JobRef.of(interrupted).sessionName(), "-p", "0", "-X", "stuff", "\u0003")
         .redirectErrorStream(true).start();
     assertThat(ctrlC.waitFor()).isZero();
 
-    TrainingJob job = awaitReleased("ctrl-c");
+    TrainingJob fails = awaitReleased("fails");
+    assertThat(Conditions.find(fails.getStatus(), ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(tmp.resolve("outputs/default/fails/model.txt")).hasContent("epoch 1");
+    assertThat(fails.getStatus().outputs.collected).containsExactly("model.txt");
+    assertThat(box.home().resolve(JobRef.of(fails).directory())).doesNotExist();
 
-    assertThat(job.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.Interrupted);
+    TrainingJob tooLong = awaitReleased("too-long");
+    assertThat(Conditions.find(tooLong.getStatus(), ConditionType.FAILED).reason).isEqualTo("MaxRuntimeExceeded");
+    assertThat(tmp.resolve("outputs/default/too-long/model.txt")).hasContent("epoch 1");
+    assertThat(tooLong.getStatus().message).contains("outputs collected to " + tmp.resolve("outputs/default/too-long") + " (1 of 1)");
+    assertThat(box.home().resolve(JobRef.of(tooLong).directory())).doesNotExist();
+
+    TrainingJob driverLost = awaitReleased("lost");
+    assertThat(Conditions.find(driverLost.getStatus(), ConditionType.FAILED).reason).isEqualTo("DriverLost");
+    assertThat(tmp.resolve("outputs/default/lost/model.txt")).hasContent("epoch 1");
+    assertThat(driverLost.getStatus().outputs.collected).containsExactly("model.txt");
+    assertThat(lostDir).as("and then the host is left clean, the orphaned script stopped").doesNotExist();
+
+    TrainingJob ctrlCed = awaitReleased("ctrl-c");
+    assertThat(ctrlCed.getStatus().failure.category).isEqualTo(dev.trainingjob.operator.api.FailureStatus.Category.Interrupted);
     assertThat(tmp.resolve("outputs/default/ctrl-c/model.txt")).hasContent("epoch 1");
-    assertThat(job.getStatus().outputs.collected).containsExactly("model.txt");
+    assertThat(ctrlCed.getStatus().outputs.collected).containsExactly("model.txt");
   }
 
   private void awaitLogLine(String name, String line) {
