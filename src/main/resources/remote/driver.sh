@@ -11,13 +11,19 @@
 #                (probe.sh adds absent and starting for before the driver wrote one)
 #   reason_code  one word, why the driver finished:
 #                  exited                 the script ran and exited by itself
-#                  interrupted            the script ran and was interrupted (Ctrl-C from stop.sh, a signal)
+#                  interrupted            the script ran and was interrupted (the notice from stop.sh, a person's
+#                                         Ctrl-C, a signal)
+#                  spot-interrupted       the script ran and was stopped by a spot interruption notice
 #                  bootstrap-failed:STEP  the script never ran; STEP says where the driver stopped:
-#                                         setup, guard, git, python, mode, venv, pip, miniforge, conda, launch
+#                                         setup, guard, git, python, mode, venv, pip, miniforge, conda, checkpoint,
+#                                         launch
 #                  sync-failed            the script exited, but copying its outputs to object storage failed
 #   detail       text for people that goes with the code; the operator shows it, never parses it
 #                (for bootstrap-failed what the driver was doing, for sync-failed what failed and where to)
 #   exit_code    the script's exit status, or the driver's own when the script never ran
+#   attempt      (start.sh) which attempt this is; a new attempt moves the last one's record to attempts/N/
+#   script.pid   the script's process, which notice.sh gives SIGTERM and, after the grace, SIGKILL
+#   interrupt    TRAININGJOB_INTERRUPT_FILE: appears with the notice, holding why (spot, stop)
 # reason_code, detail and exit_code are written once, exit_code last: a probe that sees exit_code
 # sees the other two, and a rerun of the driver never overwrites a result.
 # A new code or step word needs ProbeResult to know it; an operator that does not reads it as unknown.
@@ -257,7 +263,71 @@ if [ ! -e "$DIR/.bootstrapped" ]; then
   log "python is ready"
 fi
 
-# --- the script, once
+# --- the checkpoint directory: kept on this machine across attempts; on a new machine restored from where it was copied
+ATTEMPT=$(tr -cd '0-9' < "$DIR/attempt" 2>/dev/null || true)
+ATTEMPT=${ATTEMPT:-1}
+CKPT="$DIR/job/$(conf checkpoint_path)"
+CKPT_URI=$(conf checkpoint_uri)
+CKPT_URI=${CKPT_URI%/}
+GRACE=$(conf stop_grace | tr -cd '0-9')
+GRACE=${GRACE:-10}
+mkdir -p "$CKPT"
+if [ -n "$CKPT_URI" ] && [ -z "$(ls -A "$CKPT" 2>/dev/null)" ]; then
+  doing checkpoint "restoring the checkpoint directory from $CKPT_URI"
+  log "$step"
+  aws s3 sync --only-show-errors "$CKPT_URI" "$CKPT"
+fi
+RESUMED=0
+[ -z "$(ls -A "$CKPT" 2>/dev/null)" ] || RESUMED=1
+
+# --- the watcher, beside the script: a spot interruption notice from the instance metadata service (every 5 s), and the
+# periodic copy of the checkpoint directory, so a machine lost without a notice loses at most one interval
+METADATA=${TRAININGJOB_IMDS_URL:-$(conf metadata_url)}
+METADATA=${METADATA%/}
+spot_notice() {
+  local token
+  command -v curl >/dev/null 2>&1 || return 1
+  # IMDSv2: a session token first; it goes to curl in a header file, never on a command line
+  token=$(curl -sf -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$METADATA/latest/api/token" 2>/dev/null) || return 1
+  printf 'X-aws-ec2-metadata-token: %s\n' "$token" > "$DIR/.imds-header"
+  curl -sf -m 2 -H @"$DIR/.imds-header" -o /dev/null "$METADATA/latest/meta-data/spot/instance-action" 2>/dev/null
+}
+sync_checkpoint() {
+  [ -n "$CKPT_URI" ] || return 0
+  aws s3 sync --only-show-errors "$CKPT" "$CKPT_URI"
+}
+watch_script() {
+  local now last_look=0 last_sync
+  last_sync=$(date +%s)
+  trap - TERM HUP EXIT
+  while :; do
+    now=$(date +%s)
+    if [ -n "$METADATA" ] && [ $((now - last_look)) -ge 5 ]; then
+      last_look=$now
+      if spot_notice; then
+        note "spot interruption notice"
+        # within AWS's two minutes: the grace, then the copies
+        bash "$DIR/notice.sh" spot "$(( GRACE < 90 ? GRACE : 90 ))"
+        return 0
+      fi
+    fi
+    if [ -n "$CKPT_URI" ] && [ $((now - last_sync)) -ge "$(conf checkpoint_interval | tr -cd '0-9')" ]; then
+      last_sync=$now
+      if ! { exec 7>"$DIR/.checkpoint.lock" && flock -n 7; }; then
+        :
+      elif sync_checkpoint; then
+        note "checkpoint directory copied to $CKPT_URI"
+      else
+        note "copying the checkpoint directory to $CKPT_URI failed; trying again at the next interval"
+      fi
+      exec 7>&-
+    fi
+    sleep 1
+  done
+}
+
+# --- the script, once per attempt, in the background so the driver can watch beside it; its own process gets the
+# notice (SIGTERM), so a person's Ctrl-C on the screen session reaches the driver, which gives the script the notice
 doing launch "starting the script"
 ENTRY=$(conf entrypoint)
 args=()
@@ -268,31 +338,70 @@ if has_conf args; then mapfile -d '' -t args < "$CFG/args"; fi
 # interpreter, file, directory or arguments run, and a PATH without bash cannot break the driver. The
 # values are exported, never put on a command line (a Secret's value would show in the process list).
 set_state running
-log "running $ENTRY"
+log "running $ENTRY (attempt $ATTEMPT$( [ "$RESUMED" = 1 ] && printf ', resuming from %s' "$(conf checkpoint_path)"))"
 set +e
 (
   cd "$DIR/job" || exit 126
   set -- "$PY" "$ENTRY" ${args[@]+"${args[@]}"}
   # the operator's names before the user's, while DIR is still the driver's (the validator refuses TRAININGJOB_ names
   # in spec.env; they are skipped here too)
-  export TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1
+  export TRAININGJOB_PROGRESS_FILE="$DIR/progress.jsonl" TRAININGJOB_OUTPUT_DIR="$DIR/job/output" PYTHONUNBUFFERED=1 \
+    TRAININGJOB_CHECKPOINT_DIR="$CKPT" TRAININGJOB_ATTEMPT="$ATTEMPT" TRAININGJOB_RESUMED="$RESUMED" \
+    TRAININGJOB_INTERRUPT_FILE="$DIR/interrupt"
   if has_conf env; then
     while IFS= read -r -d '' kv; do
       case $kv in TRAININGJOB_*) ;; *) export -- "$kv" 2>/dev/null ;; esac
     done < "$CFG/env"
   fi
+  # the driver's traps are not the script's: it starts with the default handlers (SIGINT stays ignored, as for any
+  # background process of a shell; the notice is SIGTERM)
+  trap - TERM HUP EXIT
   exec "$@"
-)
-code=$?
+) &
+script_pid=$!
+write_atomic "$DIR/script.pid" "$script_pid"
+watch_script &
+watcher_pid=$!
+trap 'interrupted=1; note "interrupted"; bash "$DIR/notice.sh" stop "$GRACE" &' INT TERM HUP
+# a wait cut short by a trapped signal returns above 128 while the script still runs: wait again for its own status
+while :; do
+  interrupted_before=$interrupted
+  wait "$script_pid"
+  code=$?
+  if [ "$code" -gt 128 ] && [ "$interrupted" != "$interrupted_before" ] && kill -0 "$script_pid" 2>/dev/null; then
+    continue
+  fi
+  break
+done
+kill "$watcher_pid" 2>/dev/null
+wait "$watcher_pid" 2>/dev/null
+trap 'interrupted=1; note "interrupted"' INT TERM HUP
 set -e
 
 reason_code=exited
 detail="the script exited with code $code"
-if [ -n "$interrupted" ]; then
+why=$(head -c 32 "$DIR/interrupt" 2>/dev/null | tr -cd 'a-z-' || true)
+if [ "$why" = spot ]; then
+  reason_code=spot-interrupted
+  detail="the machine is being reclaimed (a spot interruption notice); the script exited with code $code"
+elif [ -n "$interrupted" ] || [ -n "$why" ]; then
   reason_code=interrupted
   detail="the script was interrupted and exited with code $code"
 fi
 note "script exited with code $code"
+
+# --- the checkpoint directory, at the end of every attempt (an interrupted one's most of all)
+if [ -n "$CKPT_URI" ]; then
+  exec 7>"$DIR/.checkpoint.lock"
+  flock 7
+  if sync_checkpoint; then
+    note "checkpoint directory copied to $CKPT_URI"
+  else
+    note "copying the checkpoint directory to $CKPT_URI failed"
+    detail="$detail; copying the checkpoint directory to $CKPT_URI failed"
+  fi
+  exec 7>&-
+fi
 
 # --- outputs to object storage, with the instance's own role, before the job counts as finished
 sync_outputs() {

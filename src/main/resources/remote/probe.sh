@@ -35,6 +35,9 @@ if [ -f "$DIR/exit_code" ]; then
   [ -n "$v" ] && exit_code=$v && state=exited
 fi
 
+attempt=$(head -c 16 "$DIR/attempt" 2>/dev/null | digits)
+[ -n "$attempt" ] || attempt=null
+
 reason_code=""
 [ -f "$DIR/reason_code" ] && reason_code=$(head -c 128 "$DIR/reason_code" | LC_ALL=C tr -cd 'a-z0-9:-')
 detail=""
@@ -63,5 +66,5 @@ uptime=null
 [ -r /proc/uptime ] && uptime=$(cut -d' ' -f1 /proc/uptime | tr -cd '0-9.')
 [ -n "$uptime" ] || uptime=null
 
-printf '{"state":"%s","exitCode":%s,"sessionAlive":%s,"reasonCode":"%s","detail":"%s","log":"%s","progress":"%s","disk":%s,"gpu":"%s","uptimeSeconds":%s}\n' \
-  "$state" "$exit_code" "$alive" "$reason_code" "$detail" "$log" "$progress" "$disk" "$gpu" "$uptime"
+printf '{"state":"%s","exitCode":%s,"sessionAlive":%s,"reasonCode":"%s","detail":"%s","log":"%s","progress":"%s","disk":%s,"gpu":"%s","uptimeSeconds":%s,"attempt":%s}\n' \
+  "$state" "$exit_code" "$alive" "$reason_code" "$detail" "$log" "$progress" "$disk" "$gpu" "$uptime" "$attempt"

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Starts driver.sh in a detached screen session, exactly once.
-# Exit status: 0 started now; 3 it had been started before; 10 GNU screen is missing and cannot be installed.
+# Starts driver.sh in a detached screen session, exactly once per attempt. Usage: start.sh [ATTEMPT] (default 1).
+# A higher attempt than the one the directory holds is a new run of the script on this machine (a retry, an interruption
+# on purpose): the last attempt's record (state, exit record, interrupt file) moves to attempts/N/ first, and everything
+# else stays (Python, the job's files, the checkpoint directory, the log, which screen appends to).
+# Exit status: 0 started now; 3 this attempt had been started before; 4 the last attempt still runs; 5 a later attempt
+# ran here already; 10 GNU screen is missing and cannot be installed.
 set -euo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +38,33 @@ if ! command -v screen >/dev/null 2>&1; then
     exit 10
   fi
 fi
+
+ATTEMPT=$(printf '%s' "${1:-1}" | tr -cd '0-9')
+ATTEMPT=${ATTEMPT:-1}
+alive() {
+  screen -ls 2>/dev/null | awk -v s="$SESSION" '{ n = $1; sub(/^[0-9]+\./, "", n); if (n == s) found = 1 } END { exit !found }'
+}
+exec 8>"$DIR/.start.lock"
+flock 8
+# a directory started before attempts were counted holds attempt 1
+current=$(tr -cd '0-9' < "$DIR/attempt" 2>/dev/null || true)
+if [ -z "$current" ] && [ -d "$DIR/started" ]; then current=1; fi
+if [ -n "$current" ] && [ "$ATTEMPT" -lt "$current" ]; then
+  echo "attempt $current ran here already; not starting attempt $ATTEMPT" >&2
+  exit 5
+fi
+if [ -n "$current" ] && [ "$ATTEMPT" -gt "$current" ]; then
+  if alive; then
+    echo "attempt $current is still running in screen session $SESSION" >&2
+    exit 4
+  fi
+  mkdir -p "$DIR/attempts/$current"
+  for f in state exit_code reason_code detail interrupt script.pid; do
+    [ ! -e "$DIR/$f" ] || mv -f "$DIR/$f" "$DIR/attempts/$current/$f"
+  done
+  rm -rf "$DIR/started"
+fi
+printf '%s\n' "$ATTEMPT" > "$DIR/attempt.tmp" && mv -f "$DIR/attempt.tmp" "$DIR/attempt"
 
 # mkdir is atomic: of two starts, only one gets here
 if ! mkdir "$DIR/started" 2>/dev/null; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the job: Ctrl-C to the script, a kill after the grace period, then no session is left.
+# Stops the job: the notice (notice.sh: the interrupt file, SIGTERM, SIGKILL after the grace period), the driver's own
+# copies (checkpoints, outputs) given as long again, then no session and no process of the job is left.
 set -uo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,7 @@ wait_gone() {
 }
 
 if alive; then
-  screen -S "$SESSION" -p 0 -X stuff $'\003' >/dev/null 2>&1 || true
+  bash "$DIR/notice.sh" stop "$GRACE"
   if ! wait_gone "$GRACE"; then
     screen -S "$SESSION" -X quit >/dev/null 2>&1 || true
     wait_gone 5 || true

@@ -49,8 +49,29 @@ public class ComputeSpec {
     @JsonPropertyDescription("Size of the root volume in GiB (at least 8). Encrypted and deleted with the instance.")
     public Integer volumeSizeGiB;
 
-    @JsonPropertyDescription("Launch a spot instance instead of on-demand.")
+    @JsonPropertyDescription("Launch a spot instance instead of on-demand. An interrupted spot instance is replaced by a new one, "
+        + "and the script resumes from its checkpoint (spec.checkpoint).")
     public Boolean spot;
+
+    public static final int DEFAULT_MAX_INTERRUPTIONS = 3;
+
+    @io.fabric8.generator.annotation.Min(0)
+    @io.fabric8.generator.annotation.Max(100)
+    @JsonPropertyDescription("How many spot interruptions the job takes before it launches on-demand instead (or, with "
+        + "onDemandFallback false, fails with SpotInterrupted). Default: 3.")
+    public Integer maxInterruptions;
+
+    @JsonPropertyDescription("After maxInterruptions, or when spot capacity cannot be had within spec.limits.maxPendingSeconds, "
+        + "launch on-demand instead. Default: true.")
+    public Boolean onDemandFallback;
+
+    public static int maxInterruptionsOf(Ec2Spec s) {
+      return s == null || s.maxInterruptions == null ? DEFAULT_MAX_INTERRUPTIONS : s.maxInterruptions;
+    }
+
+    public static boolean onDemandFallbackOf(Ec2Spec s) {
+      return s == null || s.onDemandFallback == null || s.onDemandFallback;
+    }
 
     @JsonPropertyDescription("The subnet to launch into; the default VPC's when empty.")
     public String subnetId;

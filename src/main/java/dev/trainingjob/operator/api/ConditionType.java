@@ -17,5 +17,8 @@ public final class ConditionType {
   /** True while a failed job's machine is kept for debugging (spec.limits.keepAfterFailureSeconds); says until when. */
   public static final String DEBUG_HOLD = "DebugHold";
 
+  /** True once an attempt of the job was interrupted (a spot notice, kubectl trainingjob interrupt); says how many. */
+  public static final String INTERRUPTED = "Interrupted";
+
   private ConditionType() {}
 }

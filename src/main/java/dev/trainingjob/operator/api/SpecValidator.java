@@ -54,6 +54,8 @@ public final class SpecValidator {
     env(spec.env, out);
     output(spec.output, out);
     access(spec.access, out);
+    checkpoint(spec.checkpoint, out);
+    retry(spec.retry, out);
     if (spec.limits != null) {
       seconds("spec.limits.maxRuntimeSeconds", spec.limits.maxRuntimeSeconds, out);
       seconds("spec.limits.maxPendingSeconds", spec.limits.maxPendingSeconds, out);
@@ -64,6 +66,47 @@ public final class SpecValidator {
       }
     }
     return out;
+  }
+
+  private static void checkpoint(CheckpointSpec checkpoint, List<Violation> out) {
+    if (checkpoint == null) {
+      return;
+    }
+    if (checkpoint.path != null) {
+      String problem = relativePathProblem(checkpoint.path);
+      if (problem != null) {
+        out.add(new Violation("spec.checkpoint.path", problem));
+      }
+    }
+    if (checkpoint.s3Uri != null && !checkpoint.s3Uri.matches("s3://[^/\\s]+(/\\S*)?")) {
+      out.add(new Violation("spec.checkpoint.s3Uri", "must look like s3://bucket/prefix, got " + checkpoint.s3Uri));
+    }
+    var interval = checkpoint.syncIntervalSeconds;
+    if (interval != null && (interval < CheckpointSpec.MIN_SYNC_INTERVAL_SECONDS || interval > LimitsSpec.MAX_SECONDS)) {
+      out.add(new Violation("spec.checkpoint.syncIntervalSeconds", "must be between " + CheckpointSpec.MIN_SYNC_INTERVAL_SECONDS
+          + " and " + LimitsSpec.MAX_SECONDS + ", got " + interval));
+    }
+  }
+
+  private static void retry(RetrySpec retry, List<Violation> out) {
+    if (retry == null) {
+      return;
+    }
+    if (retry.maxRetries != null && (retry.maxRetries < 0 || retry.maxRetries > RetrySpec.MAX_RETRIES)) {
+      out.add(new Violation("spec.retry.maxRetries", "must be between 0 and " + RetrySpec.MAX_RETRIES + ", got " + retry.maxRetries));
+    }
+    if (retry.onExitCodes != null) {
+      for (int i = 0; i < retry.onExitCodes.size(); i++) {
+        Integer code = retry.onExitCodes.get(i);
+        if (code == null || code < 1 || code > 255) {
+          out.add(new Violation("spec.retry.onExitCodes[" + i + "]", "must be an exit code between 1 and 255, got " + code));
+        }
+      }
+    }
+    var backoff = retry.backoffSeconds;
+    if (backoff != null && (backoff < 0 || backoff > RetrySpec.MAX_BACKOFF_SECONDS)) {
+      out.add(new Violation("spec.retry.backoffSeconds", "must be between 0 and " + RetrySpec.MAX_BACKOFF_SECONDS + ", got " + backoff));
+    }
   }
 
   /** A duration limit: at least a second, at most 28 days (beyond that, deadlines overflow and nothing ends). */
@@ -189,6 +232,9 @@ public final class SpecValidator {
       }
       if (ec2.sshUser != null && !ec2.sshUser.matches("[a-z_][a-z0-9_-]{0,31}")) {
         out.add(new Violation("spec.compute.ec2.sshUser", "must be a Linux user name (lower case letters, digits, _ and -), got " + ec2.sshUser));
+      }
+      if (ec2.maxInterruptions != null && (ec2.maxInterruptions < 0 || ec2.maxInterruptions > 100)) {
+        out.add(new Violation("spec.compute.ec2.maxInterruptions", "must be between 0 and 100, got " + ec2.maxInterruptions));
       }
       if (ec2.volumeSizeGiB != null && ec2.volumeSizeGiB < 8) {
         out.add(new Violation("spec.compute.ec2.volumeSizeGiB", "must be at least 8, got " + ec2.volumeSizeGiB));

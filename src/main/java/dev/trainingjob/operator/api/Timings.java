@@ -15,6 +15,9 @@ public class Timings {
   @JsonPropertyDescription("When Python was ready and the script started.")
   public String bootstrapped;
 
+  @JsonPropertyDescription("When the current attempt began (after the first): the pending deadline counts from here.")
+  public String attemptStarted;
+
   @JsonPropertyDescription("When the first progress was seen.")
   public String firstProgress;
 

@@ -32,6 +32,12 @@ public class TrainingJobSpec {
   @JsonPropertyDescription("Limits that stop a job that runs too long.")
   public LimitsSpec limits;
 
+  @JsonPropertyDescription("Where the script keeps its checkpoints, so it can resume after an interruption or a retry.")
+  public CheckpointSpec checkpoint;
+
+  @JsonPropertyDescription("When a script that exited with an error is run again.")
+  public RetrySpec retry;
+
   /**
    * Set instead of the fields when the stored spec could not be read (see {@link TolerantReaders}):
    * which field, and why. Never stored; the job ends InvalidSpec with it.

@@ -64,8 +64,26 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("When the job passed each milestone.")
   public Timings timings;
 
-  @JsonPropertyDescription("Launch attempt number; part of the idempotency token of cloud launches.")
+  @JsonPropertyDescription("The current attempt: 1 for the script's first run, 2 for the next (a retry, or a relaunch after an "
+      + "interruption), and so on.")
   public Integer attempt;
+
+  @JsonPropertyDescription("One entry per finished attempt, oldest first: its machine, how it ended, and what it cost.")
+  public List<AttemptStatus> attempts;
+
+  @JsonPropertyDescription("How many spot interruptions the job has had.")
+  public Integer interruptions;
+
+  @JsonPropertyDescription("Launch number; part of the idempotency token of cloud launches (a new launch after a spot interruption, "
+      + "or after the token's instance went away before it ran, takes the next).")
+  public Integer launch;
+
+  @JsonPropertyDescription("True once the job gave spot up (more interruptions than spec.compute.ec2.maxInterruptions, or no spot "
+      + "capacity within the pending deadline): its launches from then on are on-demand.")
+  public Boolean onDemandFallback;
+
+  @JsonPropertyDescription("The last value of the annotation trainingjob.dev/interrupt the operator acted on.")
+  public String interruptRequest;
 
   @JsonPropertyDescription("Why the job failed, when the script (or its bootstrap, or its time limit) was the cause: the kind of "
       + "failure, the line of the log that shows it, and a hint.")

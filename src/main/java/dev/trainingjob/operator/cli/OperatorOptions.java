@@ -140,6 +140,11 @@ public final class OperatorOptions {
           + "Env: TRAININGJOB_EC2_SHUTDOWN_GRACE. Default: ${DEFAULT-VALUE}.")
   Duration ec2ShutdownGrace = DEFAULTS.ec2().shutdownGrace();
 
+  @Option(names = "--ec2-metadata-url", defaultValue = "${env:TRAININGJOB_EC2_METADATA_URL}",
+      description = "The instance metadata service as an instance reaches it, where the job's driver looks every 5 s for a spot "
+          + "interruption notice. Env: TRAININGJOB_EC2_METADATA_URL. Default: " + Ec2Settings.DEFAULT_METADATA_URL + ".")
+  String ec2MetadataUrl;
+
   // the constant rather than ${DEFAULT-VALUE}: a blank variable still means this command (see toConfig), not ""
   @Option(names = "--ec2-shutdown-command", defaultValue = "${env:TRAININGJOB_EC2_SHUTDOWN_COMMAND}",
       description = "The command that powers an instance off now, run as root by its guard when the heartbeat or the ceiling "
@@ -213,6 +218,9 @@ public final class OperatorOptions {
     c.ec2.orphanGrace = ec2OrphanGrace;
     c.ec2.heartbeatTimeout = ec2HeartbeatTimeout;
     c.ec2.shutdownGrace = ec2ShutdownGrace;
+    if (blankToNull(ec2MetadataUrl) != null) {
+      c.ec2.metadataUrl = ec2MetadataUrl.strip();
+    }
     // a blank variable (one a manifest sets to "") must not leave the guard an empty command; the builder keeps the default
     if (blankToNull(ec2ShutdownCommand) != null) {
       c.ec2.shutdownCommand = ec2ShutdownCommand;

@@ -41,6 +41,11 @@ public enum Reason {
   QuotaExceeded("an account quota (vCPUs of an instance bucket, spot requests) leaves no allowed instance type; the message names the quota and how to raise it"),
   Unauthorized("the operator's AWS role may not do what the job needs; the message says how to decode AWS's explanation"),
   SpotRoleMissing("spot instances need the EC2 Spot service-linked role, and the operator may not create it; the message has the command"),
+  SpotInterrupted("the spot instance was interrupted more often than spec.compute.ec2.maxInterruptions allows, and onDemandFallback is off"),
+  Interrupted("an attempt ended with an interruption: a spot notice, or kubectl trainingjob interrupt; the job goes on as its next attempt"),
+  Relaunching("the attempt's machine went away (a spot interruption); a new one is launched and the script resumes from its checkpoint"),
+  OnDemandFallback("spot was given up for this job (too many interruptions, or no spot capacity within the pending deadline): the next launch is on-demand"),
+  Retrying("the script exited with a code spec.retry names; it runs again after the backoff"),
   NewLaunchAttempt("the launch token of the current attempt belongs to an instance that is gone; the next launch uses attempt + 1"),
 
   // --- EC2 notes on the way

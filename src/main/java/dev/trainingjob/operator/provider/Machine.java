@@ -11,9 +11,15 @@ package dev.trainingjob.operator.provider;
  * @param launchedAt RFC 3339 time of launch or first use
  * @param message a sentence for status while the machine is not ready (null when nothing to say)
  * @param spot true for a spot instance (its cost estimate is an upper bound)
+ * @param reclaimed true for a machine the cloud took back (a spot interruption): the job goes on, on a new one
  */
 public record Machine(String id, String type, State state, String address, String sshUser, String launchedAt, String message,
-    boolean spot) {
+    boolean spot, boolean reclaimed) {
+  public Machine(String id, String type, State state, String address, String sshUser, String launchedAt, String message,
+      boolean spot) {
+    this(id, type, state, address, sshUser, launchedAt, message, spot, false);
+  }
+
   public Machine(String id, String type, State state, String address, String sshUser, String launchedAt, String message) {
     this(id, type, state, address, sshUser, launchedAt, message, false);
   }

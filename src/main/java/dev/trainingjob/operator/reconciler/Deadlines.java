@@ -10,8 +10,8 @@ import java.util.Set;
 
 /**
  * Every wait has an end. Before the script runs, everything together (capacity, SSH, a hanging
- * pip) has spec.limits.maxPendingSeconds from the job's creation; the script itself has
- * spec.limits.maxRuntimeSeconds from its start. Each returns the time left, so a reconcile looks
+ * pip) has spec.limits.maxPendingSeconds from the job's creation (a later attempt's from when it began); the
+ * script itself has spec.limits.maxRuntimeSeconds from its first start, all attempts together. Each returns the time left, so a reconcile looks
  * again at the deadline rather than a whole interval after it, and a retried error cannot outlive it.
  */
 final class Deadlines {
@@ -25,10 +25,13 @@ final class Deadlines {
   /** Time left before the script must run; empty outside the pending phases or without a creation time. */
   static Optional<Duration> pendingLeft(JobContext ctx) {
     String created = ctx.job().getMetadata().getCreationTimestamp();
-    if (!PENDING.contains(ctx.status().phase) || created == null) {
+    // a later attempt (a relaunch, a retry after its backoff) has the whole deadline again, from when it began
+    var timings = ctx.status().timings;
+    String since = timings != null && timings.attemptStarted != null ? timings.attemptStarted : created;
+    if (!PENDING.contains(ctx.status().phase) || since == null) {
       return Optional.empty();
     }
-    Instant deadline = Instant.parse(created).plusSeconds(maxPendingSeconds(ctx.job().getSpec().limits));
+    Instant deadline = Instant.parse(since).plusSeconds(maxPendingSeconds(ctx.job().getSpec().limits));
     return Optional.of(Duration.between(ctx.now(), deadline));
   }
 

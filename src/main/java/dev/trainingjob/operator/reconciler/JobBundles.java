@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.CheckpointSpec;
 import dev.trainingjob.operator.api.EnvVarSpec;
 import dev.trainingjob.operator.api.PythonSpec;
 import dev.trainingjob.operator.api.ScriptSpec.GitSource;
@@ -68,7 +69,8 @@ public class JobBundles {
     return new JobBundle(JobRef.of(job), files, spec.script.entrypoint,
         spec.script.args == null ? List.of() : spec.script.args, env, python, git,
         spec.output == null || spec.output.paths == null ? List.of() : spec.output.paths,
-        spec.limits == null ? null : spec.limits.maxRuntimeSeconds, duties);
+        spec.limits == null ? null : spec.limits.maxRuntimeSeconds, duties,
+        new JobBundle.Checkpoint(CheckpointSpec.pathOf(spec.checkpoint), CheckpointSpec.syncIntervalOf(spec.checkpoint)));
   }
 
   /**

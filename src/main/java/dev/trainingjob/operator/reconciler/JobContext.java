@@ -24,6 +24,7 @@ import dev.trainingjob.operator.remote.RemoteHost;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,17 +91,16 @@ public final class JobContext {
   }
 
   /**
-   * When the machine cannot be reached: ends the job if the provider says the machine is gone
-   * (terminated from outside, a spot interruption), so it does not wait for SSH that never comes.
+   * When the machine cannot be reached: if the provider says it is gone, the job does not wait for SSH that never comes. A
+   * spot instance the cloud reclaimed is replaced (the returned step launches the next attempt); any other gone machine ends
+   * the job InstanceLost. Empty while the machine is there.
    */
-  void failIfMachineGone(Exception unreachable) throws Exception {
+  Optional<StepResult> ifMachineGone(Exception unreachable) throws Exception {
     var machine = provider().describe(job);
     if (machine.isPresent() && machine.get().state() == Machine.State.GONE) {
-      String gone = "Machine " + machine.get().id() + " went away while the job was on it"
-          + (machine.get().message() == null ? "" : " (" + machine.get().message() + ")");
-      Outputs.notSaved(this, "the machine went away before they were collected");
-      throw new JobFailure(Reason.InstanceLost, gone + "; last error: " + unreachable.getMessage());
+      return Optional.of(Attempts.afterMachineGone(this, machine.get(), unreachable.getMessage()));
     }
+    return Optional.empty();
   }
 
   /** True when the provider says the machine is gone (terminated from outside, a spot interruption). */
@@ -165,6 +165,9 @@ public final class JobContext {
   /** Moves to a new phase: status (phase, conditions, message), and on a change an Event and a log line. */
   public void moveTo(Phase phase, Reason reason, String message) {
     Phase from = status().phase;
+    if (phase.isFinal() && (from == null || !from.isFinal())) {
+      Attempts.recordLast(this, phase == Phase.Succeeded ? "Succeeded" : reason.name());
+    }
     if (Lifecycle.moveTo(status(), phase, reason, message, job.getMetadata().getGeneration(), now())) {
       LOG.info("{}: {} -> {} ({}): {}", job.ref(), from, phase, reason, message);
       if (phase == Phase.Failed) {

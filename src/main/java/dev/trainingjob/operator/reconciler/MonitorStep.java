@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.Annotations;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.status.FailureDiagnosis;
 
@@ -22,13 +23,24 @@ final class MonitorStep implements JobStep {
     if (ctx.status().ending != null) {
       return StopPath.carryOut(ctx); // a stop was decided (and written) on the last reconcile
     }
+    String interrupt = ctx.job().getMetadata().getAnnotations() == null ? null
+        : ctx.job().getMetadata().getAnnotations().get(Annotations.INTERRUPT);
+    if (interrupt != null && !interrupt.equals(ctx.status().interruptRequest)) {
+      // kubectl trainingjob interrupt: the notice a spot interruption gives, then the next attempt on the same machine
+      ctx.status().interruptRequest = interrupt;
+      return StopPath.decide(ctx, Reason.Interrupted, "interrupted on request (" + Annotations.INTERRUPT + "): the script gets "
+          + "the notice, and the job resumes as attempt " + (Attempts.current(ctx.status()) + 1));
+    }
     ProbeResult probe;
     try {
       probe = ctx.probe(ctx.remote());
     } catch (JobFailure e) {
       throw e;
     } catch (Exception e) {
-      ctx.failIfMachineGone(e);
+      var gone = ctx.ifMachineGone(e);
+      if (gone.isPresent()) {
+        return gone.get();
+      }
       // a machine that stops answering is not a reason to run past the limit: the job ends, and release
       // takes the machine (an ec2 instance that no one can reach also powers itself off on its heartbeat)
       if (Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {

@@ -28,9 +28,11 @@ final class ProvisionStep implements JobStep {
       return waitForCapacity(ctx, shortage);
     } catch (AttemptSpent spent) {
       // persisted before the next launch: a crash in between only repeats this answer
-      int next = (ctx.status().attempt == null ? 1 : ctx.status().attempt) + 1;
-      ctx.status().attempt = next;
-      ctx.status().message = spent.getMessage() + "; launching again as attempt " + next;
+      // a new launch of the same attempt (the script has not run): status.launch, part of the next launch's token
+      var status = ctx.status();
+      int next = (status.launch != null ? status.launch : Attempts.current(status)) + 1;
+      status.launch = next;
+      ctx.status().message = spent.getMessage() + "; launching again (launch " + next + ")";
       ctx.events().warning(ctx.job(), Reason.NewLaunchAttempt, ctx.status().message);
       return StepResult.checkAgainAfter(ctx.config().pollInterval());
     }
@@ -40,7 +42,13 @@ final class ProvisionStep implements JobStep {
     }
     ctx.status().instance = toStatus(machine);
     switch (machine.state()) {
-      case GONE -> throw new JobFailure(Reason.InstanceLost, "machine " + machine.id() + " went away before the job started");
+      case GONE -> {
+        // a spot instance reclaimed before the script ran is replaced; any other machine gone ends the job
+        if (machine.reclaimed()) {
+          return Attempts.afterMachineGone(ctx, machine, null);
+        }
+        throw new JobFailure(Reason.InstanceLost, "machine " + machine.id() + " went away before the job started");
+      }
       case RUNNING -> {
         if (machine.address() != null) {
           ctx.timings().provisioned = ctx.nowText();

@@ -26,6 +26,14 @@ final class ScriptEnded {
     // the detail can name a command or a URL: masked like the log before it reaches status and Events
     String detail = ProbeStatus.redacted(probe.detail(), ctx.bundles().secretValues(ctx.job()));
     String uri = ctx.provider().duties(ctx.job()).outputUri();
+    if (probe.reason().kind() == ProbeResult.ExitReason.Kind.SPOT_INTERRUPTED && uri != null) {
+      // the driver copied what the interrupted attempt had written; the next attempt adds to it
+      Outputs.of(status).uri = uri;
+    }
+    var next = Attempts.afterExit(ctx, probe);
+    if (next.isPresent()) {
+      return next.get();
+    }
     switch (probe.reason().kind()) {
       case BOOTSTRAP_FAILED -> {
         // the script never ran: nothing to collect
@@ -43,7 +51,7 @@ final class ScriptEnded {
         }
       }
       // an unknown code (a newer driver) is judged, like an exit, by the exit code
-      case EXITED, INTERRUPTED, NONE, UNKNOWN -> {
+      case EXITED, INTERRUPTED, SPOT_INTERRUPTED, NONE, UNKNOWN -> {
         if (uri != null && (probe.reason().kind() == ProbeResult.ExitReason.Kind.EXITED
             || probe.reason().kind() == ProbeResult.ExitReason.Kind.INTERRUPTED)) {
           // the driver copied them before it recorded the exit (an interrupted script's too)

@@ -30,7 +30,10 @@ final class StartStep implements JobStep {
     try {
       remote = ctx.remote();
     } catch (HostUnreachableException e) {
-      ctx.failIfMachineGone(e);
+      var gone = ctx.ifMachineGone(e);
+      if (gone.isPresent()) {
+        return gone.get();
+      }
       return waitForSsh(ctx, e);
     } catch (HostKeyMismatchException e) {
       throw new JobFailure(Reason.HostKeyMismatch, e.getMessage());
@@ -40,15 +43,20 @@ final class StartStep implements JobStep {
       timings.sshReady = ctx.nowText();
     }
     ProbeResult probe = ctx.probe(remote);
+    int attempt = Attempts.current(ctx.status());
     if (probe.state() == ProbeResult.State.ABSENT) {
       // the probe reads files the upload writes; once the driver ran, never upload over it again
       remote.upload(ctx.bundles().build(ctx.job(), ctx.provider().duties(ctx.job())));
-      if (startOnce(remote, ctx)) {
-        ctx.events().normal(ctx.job(), Reason.Started, "Driver started in screen session " + ctx.ref().sessionName());
+      start(remote, ctx, attempt);
+      probe = ctx.probe(remote);
+    } else if (heldAttempt(probe) < attempt) {
+      // a retry or an interruption on purpose: the next attempt on this machine, once its backoff passed
+      var startAt = ctx.status().timings == null || ctx.status().timings.attemptStarted == null ? null
+          : Instant.parse(ctx.status().timings.attemptStarted);
+      if (startAt != null && ctx.now().isBefore(startAt)) {
+        return StepResult.checkAgainAfter(Duration.between(ctx.now(), startAt));
       }
-      if (ctx.status().startedAt == null) {
-        ctx.status().startedAt = ctx.nowText();
-      }
+      start(remote, ctx, attempt);
       probe = ctx.probe(remote);
     }
     probes.apply(ctx, probe);
@@ -56,17 +64,36 @@ final class StartStep implements JobStep {
       return ScriptEnded.decide(ctx, probe);
     }
     if (probe.state() == ProbeResult.State.RUNNING) {
-      timings.bootstrapped = ctx.nowText();
-      ctx.moveTo(Phase.Running, Reason.Running, "The script is running in screen session " + ctx.ref().sessionName());
+      // the first attempt's start: spec.limits.maxRuntimeSeconds counts the whole job, all attempts together
+      if (timings.bootstrapped == null) {
+        timings.bootstrapped = ctx.nowText();
+      }
+      ctx.moveTo(Phase.Running, Reason.Running, "The script is running in screen session " + ctx.ref().sessionName()
+          + (attempt > 1 ? " (attempt " + attempt + ")" : ""));
       return StepResult.next();
     }
     ctx.status().message = "Preparing Python (" + probe.state().word() + ")";
     return StepResult.checkAgainAfter(ctx.config().probeInterval());
   }
 
-  private static boolean startOnce(RemoteHost remote, JobContext ctx) throws Exception {
+  /** The attempt the job directory holds: a directory from before attempts were counted holds the first. */
+  private static int heldAttempt(ProbeResult probe) {
+    return probe.attempt() == null ? 1 : probe.attempt();
+  }
+
+  private static void start(RemoteHost remote, JobContext ctx, int attempt) throws Exception {
+    if (startOnce(remote, ctx, attempt)) {
+      ctx.events().normal(ctx.job(), Reason.Started, "Driver started in screen session " + ctx.ref().sessionName()
+          + (attempt > 1 ? " (attempt " + attempt + ")" : ""));
+    }
+    if (ctx.status().startedAt == null) {
+      ctx.status().startedAt = ctx.nowText();
+    }
+  }
+
+  private static boolean startOnce(RemoteHost remote, JobContext ctx, int attempt) throws Exception {
     try {
-      return remote.startOnce(ctx.ref());
+      return remote.start(ctx.ref(), attempt);
     } catch (RemoteCommandException e) {
       if (e.exitStatus() == 10) {
         throw new JobFailure(Reason.ScreenMissing, e.getMessage());

@@ -44,7 +44,10 @@ final class StopPath {
     } catch (JobFailure e) {
       throw e;
     } catch (Exception unreachable) {
-      ctx.failIfMachineGone(unreachable);
+      var gone = ctx.ifMachineGone(unreachable);
+      if (gone.isPresent()) {
+        return gone.get();
+      }
       if (ctx.now().isBefore(giveUpAt)) {
         throw unreachable;
       }

@@ -154,6 +154,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     if (Deadlines.pendingLeft(ctx).filter(Duration::isNegative).isEmpty()) {
       return false;
     }
+    if (phase == Phase.Provisioning && Attempts.giveUpSpot(ctx)) {
+      return false; // spot capacity could not be had in time: on-demand, with a new pending deadline
+    }
     ctx.fail(Reason.PendingTimeout, "The script was not running within spec.limits.maxPendingSeconds ("
         + Deadlines.maxPendingSeconds(ctx.job().getSpec().limits) + "s) of the job's creation; it was " + phase
         + (ctx.status().message == null ? "" : ": " + ctx.status().message));

@@ -19,7 +19,21 @@ public record JobBundle(
     Git git,
     List<String> outputPaths,
     Long maxRuntimeSeconds,
-    MachineDuties duties) {
+    MachineDuties duties,
+    Checkpoint checkpoint) {
+
+  public JobBundle(JobRef job, Map<String, byte[]> files, String entrypoint, List<String> args, Map<String, String> env, Python python,
+      Git git, List<String> outputPaths, Long maxRuntimeSeconds, MachineDuties duties) {
+    this(job, files, entrypoint, args, env, python, git, outputPaths, maxRuntimeSeconds, duties, Checkpoint.DEFAULT);
+  }
+
+  /**
+   * @param path the checkpoint directory, relative to the job's files (TRAININGJOB_CHECKPOINT_DIR)
+   * @param syncIntervalSeconds how often it is copied to the duties' checkpoint URI while the script runs
+   */
+  public record Checkpoint(String path, long syncIntervalSeconds) {
+    public static final Checkpoint DEFAULT = new Checkpoint("checkpoints", 600);
+  }
 
   public record Python(String bootstrap, String version, List<String> requirements, List<String> condaPackages) {}
 

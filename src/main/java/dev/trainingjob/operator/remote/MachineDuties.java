@@ -11,7 +11,14 @@ package dev.trainingjob.operator.remote;
  * @param ceilingSeconds when the guard powers the machine off whatever happens, counted from the driver's start
  *     (null: no ceiling; the heartbeat alone bounds the machine)
  * @param outputUri where the driver copies the output paths before the job counts as finished (null: nowhere)
+ * @param checkpointUri where the driver copies the checkpoint directory while the script runs, at a notice and at the end, and
+ *     restores it from before an attempt on a new machine (null: the checkpoint directory stays on the machine)
+ * @param metadataUrl the instance metadata service the driver asks for a spot interruption notice (null: none is asked)
  */
-public record MachineDuties(String guardDirectory, Long ceilingSeconds, String outputUri) {
-  public static final MachineDuties NONE = new MachineDuties(null, null, null);
+public record MachineDuties(String guardDirectory, Long ceilingSeconds, String outputUri, String checkpointUri, String metadataUrl) {
+  public static final MachineDuties NONE = new MachineDuties(null, null, null, null, null);
+
+  public MachineDuties(String guardDirectory, Long ceilingSeconds, String outputUri) {
+    this(guardDirectory, ceilingSeconds, outputUri, null, null);
+  }
 }

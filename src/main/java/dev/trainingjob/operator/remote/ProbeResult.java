@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  *   <li>{@code state}: one word, {@link State}: bootstrapping, running, syncing, exited; probe.sh reports
  *       absent before the job was uploaded and started, and starting before the driver wrote one.
  *   <li>{@code reason_code}: one word, {@link ExitReason}, why the driver finished: {@code exited},
- *       {@code interrupted}, {@code bootstrap-failed:STEP} (the script never ran; STEP is one of setup,
+ *       {@code interrupted}, {@code spot-interrupted}, {@code bootstrap-failed:STEP} (the script never ran; STEP is one of setup,
  *       guard, git, python, mode, venv, pip, miniforge, conda, launch; shutdown from drivers before the
  *       guard), {@code sync-failed}.
  *   <li>{@code detail}: text for people that goes with the code, shown and never parsed: for
@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
  * @param disk disk usage of the file system holding the job (null when unknown)
  * @param gpus one entry per GPU when nvidia-smi exists
  * @param uptimeSeconds the machine's uptime
+ * @param attempt which attempt the job directory holds (start.sh writes it; null from a directory started before attempts)
  */
 public record ProbeResult(
     State state,
@@ -44,7 +45,13 @@ public record ProbeResult(
     Map<String, Object> progress,
     Disk disk,
     List<Gpu> gpus,
-    Double uptimeSeconds) {
+    Double uptimeSeconds,
+    Integer attempt) {
+
+  public ProbeResult(State state, Integer exitCode, boolean sessionAlive, ExitReason reason, String detail, List<String> logTail,
+      Map<String, Object> progress, Disk disk, List<Gpu> gpus, Double uptimeSeconds) {
+    this(state, exitCode, sessionAlive, reason, detail, logTail, progress, disk, gpus, uptimeSeconds, null);
+  }
 
   public ProbeResult {
     state = state == null ? State.ABSENT : state;
@@ -101,6 +108,7 @@ public record ProbeResult(
     public static final ExitReason EXITED = new ExitReason(Kind.EXITED, null);
     public static final ExitReason INTERRUPTED = new ExitReason(Kind.INTERRUPTED, null);
     public static final ExitReason SYNC_FAILED = new ExitReason(Kind.SYNC_FAILED, null);
+    public static final ExitReason SPOT_INTERRUPTED = new ExitReason(Kind.SPOT_INTERRUPTED, null);
     public static final ExitReason UNKNOWN = new ExitReason(Kind.UNKNOWN, null);
 
     private static final String BOOTSTRAP_FAILED_PREFIX = "bootstrap-failed:";
@@ -110,8 +118,10 @@ public record ProbeResult(
       NONE,
       /** The script ran and exited by itself; its exit code says how it went. */
       EXITED,
-      /** The script ran and was interrupted (Ctrl-C from stop.sh, a signal). */
+      /** The script ran and was interrupted (the notice from stop.sh, a person's Ctrl-C, a signal). */
       INTERRUPTED,
+      /** The script ran and was stopped by a spot interruption notice: the machine is about to go away. */
+      SPOT_INTERRUPTED,
       /** The script never ran: preparing its files or Python failed. */
       BOOTSTRAP_FAILED,
       /** The script exited, but copying its outputs to object storage failed. */
@@ -148,6 +158,8 @@ public record ProbeResult(
           return INTERRUPTED;
         case "sync-failed":
           return SYNC_FAILED;
+        case "spot-interrupted":
+          return SPOT_INTERRUPTED;
         default:
           break;
       }
@@ -168,6 +180,7 @@ public record ProbeResult(
         case INTERRUPTED -> "interrupted";
         case BOOTSTRAP_FAILED -> BOOTSTRAP_FAILED_PREFIX + step;
         case SYNC_FAILED -> "sync-failed";
+        case SPOT_INTERRUPTED -> "spot-interrupted";
         case UNKNOWN -> "unknown";
       };
     }

@@ -16,8 +16,17 @@ public interface RemoteHost extends AutoCloseable {
   /** Writes the driver, the probe, the job's files and its environment into the job directory. */
   void upload(JobBundle bundle) throws Exception;
 
-  /** Starts the driver in screen unless it was started before; true when this call started it. */
-  boolean startOnce(JobRef job) throws Exception;
+  /** Starts the first attempt of the driver in screen unless it was started before; true when this call started it. */
+  default boolean startOnce(JobRef job) throws Exception {
+    return start(job, 1);
+  }
+
+  /**
+   * Starts attempt {@code attempt} of the driver in screen unless that attempt was started before; true when this call started
+   * it. A later attempt than the one the job directory holds runs the script again there (the last attempt's exit record is
+   * kept aside; Python, the files and the checkpoint directory stay); one whose last attempt still runs is an IOException.
+   */
+  boolean start(JobRef job, int attempt) throws Exception;
 
   /** One snapshot of the job: state, exit code, log tail, progress, disk, GPU. */
   ProbeResult probe(JobRef job) throws Exception;

@@ -53,7 +53,7 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
-      public boolean startOnce(JobRef job) throws Exception {
+      public boolean start(JobRef job, int attempt) throws Exception {
         calls.add(new Call("startOnce", job.toString()));
         if (screenMissing) {
           throw new dev.trainingjob.operator.remote.RemoteCommandException(screenMissingMessage, 10);

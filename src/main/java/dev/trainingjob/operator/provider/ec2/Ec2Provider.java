@@ -2,6 +2,7 @@ package dev.trainingjob.operator.provider.ec2;
 
 import dev.trainingjob.operator.job.Reason;
 
+import dev.trainingjob.operator.api.CheckpointSpec;
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
@@ -24,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,8 @@ public final class Ec2Provider implements ComputeProvider {
   static final Duration VISIBILITY_GRACE = Duration.ofMinutes(2);
   /** TerminateInstances is idempotent; repeating it for the same instance sooner only adds calls. */
   private static final Duration TERMINATE_AGAIN_AFTER = Duration.ofSeconds(30);
+  /** The state reason of an instance EC2 took back: a spot interruption. */
+  static final String SPOT_RECLAIMED = "Server.SpotInstanceTermination";
 
   private final Ec2Settings settings;
   private final String operatorId;
@@ -114,13 +118,21 @@ public final class Ec2Provider implements ComputeProvider {
   public Optional<Machine> describe(TrainingJob job) {
     String uid = job.getMetadata().getUid();
     List<InstanceView.Instance> mine = view.current().forUid(uid);
+    // an earlier attempt's instance (a spot interruption in its last two minutes) is never the job's machine again
+    Set<String> retired = retired(job);
+    List<InstanceView.Instance> stale = mine.stream().filter(i -> retired.contains(i.id()) && i.exists()
+        && !"shutting-down".equals(i.state())).toList();
+    if (!stale.isEmpty()) {
+      terminate(stale.stream().map(InstanceView.Instance::id).toList());
+    }
+    mine = mine.stream().filter(i -> !retired.contains(i.id())).toList();
     List<InstanceView.Instance> usable = mine.stream().filter(InstanceView.Instance::usable).toList();
     if (!usable.isEmpty()) {
       launched.remove(uid);
       return Optional.of(machine(keepOne(job, usable), null));
     }
     InstanceView.Instance recent = launched.get(uid);
-    if (recent != null && withinGrace(recent.launchTime())) {
+    if (recent != null && !retired.contains(recent.id()) && withinGrace(recent.launchTime())) {
       return Optional.of(machine(recent, "Instance " + recent.id() + " was launched; waiting for EC2 to list it"));
     }
     InstanceStatus known = job.getStatus() == null ? null : job.getStatus().instance;
@@ -134,11 +146,24 @@ public final class Ec2Provider implements ComputeProvider {
       if (gone == null || !gone.usable()) {
         return Optional.of(new Machine(known.id, known.type, Machine.State.GONE, null, known.sshUser, known.launchedAt,
             "Instance " + known.id + " is " + (gone == null ? "gone" : gone.state()
-                + (gone.stateReason() == null ? "" : " (" + gone.stateReason() + ")"))));
+                + (gone.stateReason() == null ? "" : " (" + gone.stateReason() + ")")),
+            Boolean.TRUE.equals(known.spot), gone != null && gone.stateReason() != null
+                && gone.stateReason().startsWith(SPOT_RECLAIMED)));
       }
       return Optional.of(machine(gone, null));
     }
     return Optional.empty();
+  }
+
+  /** The instances of earlier attempts: those status.attempts names, but the machine the job holds now. */
+  private static Set<String> retired(TrainingJob job) {
+    var status = job.getStatus();
+    if (status == null || status.attempts == null) {
+      return Set.of();
+    }
+    String current = status.instance == null ? null : status.instance.id;
+    return status.attempts.stream().map(a -> a.instanceId).filter(id -> id != null && !id.equals(current))
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   /** More than one live instance for a job can only come from a race; keep one, terminate the rest. */
@@ -177,7 +202,7 @@ public final class Ec2Provider implements ComputeProvider {
     Ec2Admission.checkConfigured(job, settings);
     // again at every launch: the allowances may have changed since admission (an operator restarted with new ones)
     Ec2Admission.checkAllowance(job, spec, settings);
-    JobKeys.Keys jobKeys = keys.ensure(job);
+    JobKeys.Keys jobKeys = keys.forLaunch(job, LaunchRequest.launchNumber(job));
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     String user = sshUser(spec, image);
     var subnet = spec.subnetId == null ? null
@@ -190,7 +215,7 @@ public final class Ec2Provider implements ComputeProvider {
     String userData = CloudInit.encoded(CloudInit.userData(jobKeys, user, image.defaultUser() == null ? user : image.defaultUser(),
         MachineGuard.of(settings)));
     List<String> types = Ec2Admission.allTypes(spec);
-    boolean spot = Boolean.TRUE.equals(spec.spot);
+    boolean spot = LaunchRequest.spot(job);
     List<String> noCapacity = new ArrayList<>();
     List<String> unusable = new ArrayList<>();
     java.util.Map<String, String> quotaHit = new java.util.LinkedHashMap<>(); // bucket -> what EC2 said
@@ -326,8 +351,22 @@ public final class Ec2Provider implements ComputeProvider {
     // the spec may have changed since admission, and s3Uri is read from it here: a prefix edited to another
     // namespace's while the instance booted is refused before anything is uploaded
     Ec2Admission.checkAllowance(job, job.admittedCompute().ec2, settings);
-    return new MachineDuties(MachineGuard.FEED_DIRECTORY, MachineGuard.ceilingSeconds(job.getSpec().limits, settings.shutdownGrace()),
-        outputUri(job));
+    return new MachineDuties(MachineGuard.FEED_DIRECTORY, ceilingSeconds(job), outputUri(job),
+        CheckpointSpec.s3UriOf(job.getSpec().checkpoint, job.getSpec().output), settings.metadataUrl());
+  }
+
+  /**
+   * The power-off ceiling of this instance, from its driver's start: the runtime left to the job (spec.limits.maxRuntimeSeconds
+   * counts every attempt together, from the first one's start), plus the shutdown grace.
+   */
+  private Long ceilingSeconds(TrainingJob job) {
+    Long full = MachineGuard.ceilingSeconds(job.getSpec().limits, settings.shutdownGrace());
+    var timings = job.getStatus() == null ? null : job.getStatus().timings;
+    if (full == null || timings == null || timings.bootstrapped == null) {
+      return full;
+    }
+    long used = Duration.between(Instant.parse(timings.bootstrapped), clock.instant()).toSeconds();
+    return Math.max(settings.shutdownGrace().toSeconds(), full - Math.max(0, used));
   }
 
   private static String outputUri(TrainingJob job) {

@@ -23,6 +23,8 @@ import java.util.Map;
  * @param shutdownGrace added to spec.limits.maxRuntimeSeconds for the instance's power-off ceiling, counted from
  *     the driver's start
  * @param shutdownCommand the command that powers the instance off now, run as root by its guard with $1 = why
+ * @param metadataUrl the instance metadata service as the instance reaches it, where the driver looks for a spot interruption
+ *     notice (AWS's link-local address; a fake's in tests)
  * @param namespaces what each namespace's jobs may use (instance profile, subnets, S3 prefix); empty: no limits per namespace
  */
 public record Ec2Settings(
@@ -38,6 +40,7 @@ public record Ec2Settings(
     Duration heartbeatTimeout,
     Duration shutdownGrace,
     String shutdownCommand,
+    String metadataUrl,
     Map<String, NamespaceAllowance> namespaces) {
 
   /**
@@ -45,6 +48,8 @@ public record Ec2Settings(
    * launched with shutdown behaviour terminate is then terminated.
    */
   public static final String DEFAULT_SHUTDOWN_COMMAND = "shutdown -h now";
+  /** The instance metadata service, at the link-local address every EC2 instance reaches it on. */
+  public static final String DEFAULT_METADATA_URL = "http://169.254.169.254";
 
   public Ec2Settings {
     if (heartbeatTimeout.toSeconds() < 1) {
@@ -94,6 +99,7 @@ public record Ec2Settings(
     b.heartbeatTimeout = heartbeatTimeout;
     b.shutdownGrace = shutdownGrace;
     b.shutdownCommand = shutdownCommand;
+    b.metadataUrl = metadataUrl;
     b.namespaces = namespaces;
     return b;
   }
@@ -112,6 +118,7 @@ public record Ec2Settings(
     public Duration heartbeatTimeout = Duration.ofMinutes(30);
     public Duration shutdownGrace = Duration.ofMinutes(15);
     public String shutdownCommand = DEFAULT_SHUTDOWN_COMMAND;
+    public String metadataUrl = DEFAULT_METADATA_URL;
     public Map<String, NamespaceAllowance> namespaces = Map.of();
 
     private Builder() {
@@ -119,7 +126,7 @@ public record Ec2Settings(
 
     public Ec2Settings build() {
       return new Ec2Settings(enabled, region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
-          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand, Map.copyOf(namespaces));
+          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand, metadataUrl, Map.copyOf(namespaces));
     }
   }
 }

@@ -43,6 +43,8 @@ public final class JobKeys {
    * presented it. Its private half never leaves the instance.
    */
   public static final String PENDING_HOST_PUBLIC = "host-publickey-pending";
+  /** The launch number the boot host key was made for (absent: the first). */
+  public static final String LAUNCH = "launch";
 
   /**
    * What the Secret holds; toString never shows a private key.
@@ -93,6 +95,29 @@ public final class JobKeys {
   /** The job's keys, generating and storing them the first time. */
   Keys ensure(TrainingJob job) throws Exception {
     return keys(job, true);
+  }
+
+  /**
+   * The keys for launch number {@code launch} of the job: the first launch's as generated; a later launch (a new instance after a
+   * spot interruption) gets a new boot host key, expected until that instance replaces it in turn. The key the earlier instance
+   * was given (readable there from its user data) and the key it made are never trusted again. Recorded before the launch, so a
+   * repeated launch carries the same user data.
+   */
+  Keys forLaunch(TrainingJob job, int launch) throws Exception {
+    Keys keys = ensure(job);
+    Secret secret = existingSecret(job);
+    String recorded = secret.getData().get(LAUNCH) == null ? "1"
+        : new String(Base64.getDecoder().decode(secret.getData().get(LAUNCH)), StandardCharsets.UTF_8).strip();
+    if (recorded.equals(Integer.toString(launch))) {
+      return keys;
+    }
+    KeyPair host = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+    secret.getData().put(HOST_PRIVATE, b64(SshKeys.privateText(host, "host")));
+    secret.getData().put(HOST_PUBLIC, b64(SshKeys.publicLine(host.getPublic()) + "\n"));
+    secret.getData().remove(PENDING_HOST_PUBLIC);
+    secret.getData().put(LAUNCH, b64(Integer.toString(launch)));
+    secret = client.secrets().inNamespace(job.getMetadata().getNamespace()).resource(secret).update();
+    return remember(job, secret);
   }
 
   /** The stored keys, or an error saying why there are none (the instance cannot be reached without them). */

@@ -28,8 +28,25 @@ final class LaunchRequest {
 
   /** Same job, same attempt, same instance type: the same token, so EC2 launches at most one instance for it. */
   static String clientToken(TrainingJob job, int typeIndex) {
-    Integer attempt = job.getStatus() == null || job.getStatus().attempt == null ? 1 : job.getStatus().attempt;
-    return job.getMetadata().getUid() + "-a" + attempt + "-t" + typeIndex;
+    return job.getMetadata().getUid() + "-a" + launchNumber(job) + "-t" + typeIndex;
+  }
+
+  /**
+   * Which launch of the job this is: status.launch, counted up for each new instance after the first (a spot interruption, a
+   * token whose instance went away); before there was one, status.attempt (what the first release counted launches in).
+   */
+  static int launchNumber(TrainingJob job) {
+    var status = job.getStatus();
+    if (status == null) {
+      return 1;
+    }
+    return status.launch != null ? status.launch : status.attempt == null ? 1 : status.attempt;
+  }
+
+  /** Spot when the spec asks for it and the job has not given spot up (status.onDemandFallback). */
+  static boolean spot(TrainingJob job) {
+    var spec = job.admittedCompute().ec2;
+    return Boolean.TRUE.equals(spec.spot) && !(job.getStatus() != null && Boolean.TRUE.equals(job.getStatus().onDemandFallback));
   }
 
   static RunInstancesRequest build(TrainingJob job, Ec2Settings settings, String operatorId, ImageCatalog.ResolvedImage image,
@@ -66,7 +83,7 @@ final class LaunchRequest {
     if (profile != null) {
       b.iamInstanceProfile(p -> p.name(profile));
     }
-    if (Boolean.TRUE.equals(spec.spot)) {
+    if (spot(job)) {
       b.instanceMarketOptions(m -> m.marketType(MarketType.SPOT).spotOptions(s -> s
           .spotInstanceType(SpotInstanceType.ONE_TIME).instanceInterruptionBehavior(InstanceInterruptionBehavior.TERMINATE)));
     }

@@ -34,7 +34,8 @@ public final class ProbeParser {
     return new ProbeResult(ProbeResult.State.of(n.path("state").asText("")), exit, n.path("sessionAlive").asBoolean(false),
         reason, detail.isBlank() ? null : detail.strip(),
         lines(text(n.path("log").asText(""))), progress(text(n.path("progress").asText(""))),
-        disk, gpus(text(n.path("gpu").asText(""))), n.path("uptimeSeconds").isNumber() ? n.path("uptimeSeconds").asDouble() : null);
+        disk, gpus(text(n.path("gpu").asText(""))), n.path("uptimeSeconds").isNumber() ? n.path("uptimeSeconds").asDouble() : null,
+        n.path("attempt").canConvertToInt() && n.path("attempt").isIntegralNumber() ? n.path("attempt").asInt() : null);
   }
 
   /**

@@ -41,7 +41,7 @@ import org.apache.sshd.sftp.common.SftpException;
  * relative to the login user's home. User input travels only as file contents.
  */
 final class SshRemoteHost implements RemoteHost {
-  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "hold.sh", "screenrc", "git-credential.sh"};
+  static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "notice.sh", "hold.sh", "screenrc", "git-credential.sh"};
   /** Run as root to replace sshd's host key; not one of the job's scripts (it belongs to no job directory). */
   static final String REPLACE_HOST_KEY = "replace-host-key.sh";
   private static final int PROBE_LOG_BYTES = 32 * 1024;
@@ -109,7 +109,12 @@ final class SshRemoteHost implements RemoteHost {
     files.put("guard_ceiling_seconds", utf8(duties.ceilingSeconds() == null ? "" : duties.ceilingSeconds().toString()));
     files.put("output_uri", utf8(duties.outputUri() == null ? "" : duties.outputUri()));
     files.put("output_paths", nulSeparated("output path", b.outputPaths().stream().map(p -> safeRelative(p.replaceAll("/+$", ""))).toList()));
+    files.put("checkpoint_path", utf8(safeRelative(b.checkpoint().path())));
+    files.put("checkpoint_uri", utf8(duties.checkpointUri() == null ? "" : duties.checkpointUri()));
+    files.put("checkpoint_interval", utf8(Long.toString(b.checkpoint().syncIntervalSeconds())));
+    files.put("metadata_url", utf8(duties.metadataUrl() == null ? "" : duties.metadataUrl()));
     var settings = pool.settings();
+    files.put("stop_grace", utf8(Long.toString(settings.stopGrace().toSeconds())));
     files.put("miniforge_url", utf8(settings.miniforgeUrl() == null ? "" : settings.miniforgeUrl()));
     files.put("miniforge_sha256", utf8(settings.miniforgeSha256() == null ? "" : settings.miniforgeSha256().toLowerCase()));
     return files;
@@ -118,11 +123,13 @@ final class SshRemoteHost implements RemoteHost {
   // ---- start, probe, stop, clean up
 
   @Override
-  public boolean startOnce(JobRef job) throws Exception {
-    ExecResult r = exec("cd && bash " + job.directory() + "/start.sh", pool.settings().commandTimeout());
+  public boolean start(JobRef job, int attempt) throws Exception {
+    ExecResult r = exec("cd && bash " + job.directory() + "/start.sh " + attempt, pool.settings().commandTimeout());
     return switch (r.status()) {
       case 0 -> true;
-      case 3 -> false;
+      // 5: a later attempt ran already (a status written before this one was lost): the probe tells which
+      case 3, 5 -> false;
+      case 4 -> throw new IOException(r.stderr().strip());
       default -> throw new RemoteCommandException(r.stderr().isBlank() ? "start.sh exited with " + r.status() : r.stderr().strip(),
           r.status());
     };
@@ -143,8 +150,9 @@ final class SshRemoteHost implements RemoteHost {
   public void stop(JobRef job) throws Exception {
     Duration grace = pool.settings().stopGrace();
     String stop = job.directory() + "/stop.sh";
+    // the grace for the script, as long again for the driver's copies, then a few seconds to end what is left
     ExecResult r = exec("cd && if [ -f " + stop + " ]; then bash " + stop + " " + grace.toSeconds() + "; fi",
-        grace.plus(pool.settings().commandTimeout()));
+        grace.multipliedBy(2).plus(pool.settings().commandTimeout()));
     if (r.status() != 0) {
       throw new IOException("stop.sh exited with " + r.status() + ": " + r.stderr().strip());
     }

@@ -227,7 +227,8 @@ class Ec2ErrorTableTest {
     h.fake.dropTagsOfTerminatedAfter(Duration.ZERO); // the tag-filtered view cannot find it: only the token can
     h.fake.terminateOnLaunch("c5.xlarge");
     TrainingJob job = launched("token-terminated", s -> s.instanceType = "c5.xlarge");
-    assertThat(job.getStatus().attempt).isEqualTo(2);
+    assertThat(job.getStatus().launch).isEqualTo(2);
+    assertThat(job.getStatus().attempt).as("the script has not run yet: still its first attempt").isEqualTo(1);
     assertThat(h.fake.requests("RunInstances")).anyMatch(r -> "IdempotentInstanceTerminated".equals(r.errorCode()));
     assertThat(h.fake.requests("DescribeInstances")).anyMatch(r -> "client-token".equals(r.params().get("Filter.1.Name")));
     assertThat(h.events("token-terminated")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("NewLaunchAttempt"));
@@ -239,7 +240,7 @@ class Ec2ErrorTableTest {
   void aTokenUsedEarlierWithOtherParametersAndGoneLaunchesAsTheNextAttempt() {
     h.fake.earlierLaunchWithOtherParameters("m5.large");
     TrainingJob job = launched("token-mismatch", s -> s.instanceType = "m5.large");
-    assertThat(job.getStatus().attempt).isEqualTo(2);
+    assertThat(job.getStatus().launch).isEqualTo(2);
     assertThat(h.fake.requests("RunInstances")).anyMatch(r -> "IdempotentParameterMismatch".equals(r.errorCode()));
   }
 

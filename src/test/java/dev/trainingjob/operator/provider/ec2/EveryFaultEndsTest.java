@@ -140,7 +140,7 @@ class EveryFaultEndsTest {
       // nothing was launched for the job that waited for its Secret
       String waited = h.get("missing-secret").getMetadata().getUid();
       assertThat(h.fake.requests("RunInstances")).noneMatch(r -> r.params().containsValue(waited));
-      assertThat(h.get("token-terminated").getStatus().attempt).isEqualTo(2);
+      assertThat(h.get("token-terminated").getStatus().launch).isEqualTo(2);
       await().atMost(Duration.ofSeconds(30)).until(() -> h.fake.notTerminated().isEmpty());
       assertThat(h.fake.groups()).isEmpty();
     } finally {

@@ -1,0 +1,240 @@
+package dev.trainingjob.operator.reconciler;
+
+import dev.trainingjob.operator.api.AttemptStatus;
+import dev.trainingjob.operator.api.ComputeSpec;
+import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.api.EndingStatus;
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.RetrySpec;
+import dev.trainingjob.operator.job.JobFailure;
+import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.provider.Machine;
+import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.status.Conditions;
+import dev.trainingjob.operator.status.CostEstimate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Optional;
+
+/**
+ * Attempts within a run: when an attempt ends, whether the job goes on as the next one, and where. A retry (spec.retry) and
+ * an interruption on purpose (kubectl trainingjob interrupt) run the script again on the same machine, with its checkpoint
+ * directory intact; a spot interruption (the driver's record of the notice, or EC2's state reason once the instance is gone)
+ * launches a new machine, on-demand once spot was given up. Each ended attempt is recorded in status.attempts, with its cost,
+ * before anything starts the next: the decision is written first, then carried out on the next reconcile.
+ */
+final class Attempts {
+  /** The requeue that carries a decision out once the status that records it is written. */
+  private static final Duration NOW = Duration.ofMillis(10);
+  /** status.attempts keeps the last this many. */
+  static final int KEPT = 100;
+
+  private Attempts() {}
+
+  /** After the driver recorded an exit: the next attempt's step result, or empty when the exit ends the job. */
+  static Optional<StepResult> afterExit(JobContext ctx, ProbeResult probe) {
+    var status = ctx.status();
+    var kind = probe.reason().kind();
+    Integer code = probe.exitCode();
+    if (kind == ProbeResult.ExitReason.Kind.SPOT_INTERRUPTED) {
+      return Optional.of(relaunch(ctx, code, "the spot instance got an interruption notice; the script was stopped (exit code "
+          + code + ") and its checkpoint copied"));
+    }
+    if (status.ending != null && Reason.Interrupted.name().equals(status.ending.reason)) {
+      return Optional.of(sameMachine(ctx, code, Reason.Interrupted, "Interrupted on request; the script exited with code " + code,
+          Duration.ZERO));
+    }
+    var retry = ctx.job().getSpec().retry;
+    boolean scriptExited = kind == ProbeResult.ExitReason.Kind.EXITED || kind == ProbeResult.ExitReason.Kind.SYNC_FAILED;
+    if (status.ending == null && scriptExited && code != null && RetrySpec.retries(retry, code)) {
+      long used = retriesUsed(status);
+      if (used < RetrySpec.maxRetriesOf(retry)) {
+        return Optional.of(sameMachine(ctx, code, Reason.Retrying, "The script exited with code " + code + "; retry " + (used + 1)
+            + " of " + RetrySpec.maxRetriesOf(retry) + " (spec.retry)", Duration.ofSeconds(RetrySpec.backoffOf(retry))));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The provider says the machine is gone. One the cloud reclaimed (a spot interruption, with or without a notice the driver
+   * saw) is replaced by a new one, the script resuming from the last checkpoint copied; any other ends the job InstanceLost.
+   */
+  static StepResult afterMachineGone(JobContext ctx, Machine machine, String lastError) {
+    var ending = ctx.status().ending;
+    boolean stopping = ending != null && !Reason.Interrupted.name().equals(ending.reason);
+    if (machine.reclaimed() && !stopping) {
+      return relaunch(ctx, null, "EC2 reclaimed the spot instance " + machine.id()
+          + (machine.message() == null ? "" : " (" + machine.message() + ")"));
+    }
+    String gone = "Machine " + machine.id() + " went away while the job was on it"
+        + (machine.message() == null ? "" : " (" + machine.message() + ")");
+    Outputs.notSaved(ctx, "the machine went away before they were collected");
+    throw new JobFailure(Reason.InstanceLost, gone + (lastError == null ? "" : "; last error: " + lastError));
+  }
+
+  /** How many retries (spec.retry) the job has used: attempts that ended with an exit code the policy retried. */
+  static long retriesUsed(dev.trainingjob.operator.api.TrainingJobStatus status) {
+    return status.attempts == null ? 0 : status.attempts.stream().filter(a -> "ExitCode".equals(a.reason)).count();
+  }
+
+  /** The next attempt on the machine the job holds: after the backoff, start.sh starts it there. */
+  private static StepResult sameMachine(JobContext ctx, Integer code, Reason reason, String why, Duration backoff) {
+    var status = ctx.status();
+    finishAttempt(ctx, code, reason == Reason.Retrying ? "ExitCode" : "Interrupted");
+    int next = current(status) + 1;
+    status.attempt = next;
+    Instant startAt = ctx.now().plus(backoff);
+    startNext(ctx).attemptStarted = startAt.toString();
+    String message = why + "; attempt " + next + (backoff.isZero() ? " starts now" : " starts at " + startAt)
+        + " on the same machine";
+    if (reason == Reason.Interrupted) {
+      Conditions.set(status, ConditionType.INTERRUPTED, true, Reason.Interrupted, message, ctx.job().getMetadata().getGeneration(),
+          ctx.nowText());
+    }
+    ctx.moveTo(Phase.Bootstrapping, reason, message);
+    return StepResult.checkAgainAfter(backoff.compareTo(NOW) > 0 ? backoff : NOW);
+  }
+
+  /** A new machine for the next attempt: spot again, on-demand once spot was given up, or the end after too many interruptions. */
+  private static StepResult relaunch(JobContext ctx, Integer code, String why) {
+    var status = ctx.status();
+    int interruptions = (status.interruptions == null ? 0 : status.interruptions) + 1;
+    status.interruptions = interruptions;
+    ComputeSpec.Ec2Spec ec2 = status.compute == null ? null : status.compute.ec2;
+    int allowed = ComputeSpec.Ec2Spec.maxInterruptionsOf(ec2);
+    Long generation = ctx.job().getMetadata().getGeneration();
+    String counted = "interruption " + interruptions + " (spec.compute.ec2.maxInterruptions: " + allowed + ")";
+    Conditions.set(status, ConditionType.INTERRUPTED, true, Reason.Interrupted, why + "; " + counted, generation, ctx.nowText());
+    if (interruptions > allowed && !ComputeSpec.Ec2Spec.onDemandFallbackOf(ec2)) {
+      // the one stop path: whatever the dying machine still answers with is collected, and the job ends with this reason
+      finishAttempt(ctx, code, "SpotInterrupted");
+      status.ending = new EndingStatus(Reason.SpotInterrupted.name(), "The spot instance was interrupted " + interruptions
+          + " times, more than spec.compute.ec2.maxInterruptions (" + allowed + "), and spec.compute.ec2.onDemandFallback is false",
+          ctx.nowText());
+      if (ctx.timings().finished == null) {
+        ctx.timings().finished = ctx.nowText();
+      }
+      ctx.moveTo(Phase.Finishing, Reason.Finishing, status.ending.message + "; collecting what is left");
+      return StepResult.checkAgainAfter(NOW);
+    }
+    finishAttempt(ctx, code, "SpotInterrupted");
+    if (interruptions > allowed && !Boolean.TRUE.equals(status.onDemandFallback)) {
+      status.onDemandFallback = true;
+      ctx.events().warning(ctx.job(), Reason.OnDemandFallback, "The spot instance was interrupted " + interruptions
+          + " times, more than spec.compute.ec2.maxInterruptions (" + allowed + "): the next launches are on-demand");
+    }
+    int launch = status.launch != null ? status.launch : current(status);
+    int next = current(status) + 1;
+    status.attempt = next;
+    status.launch = launch + 1;
+    startNext(ctx).attemptStarted = ctx.nowText();
+    status.instance = null;
+    status.attachCommand = null;
+    ctx.closeConnections();
+    boolean spot = status.compute != null && status.compute.ec2 != null && Boolean.TRUE.equals(status.compute.ec2.spot)
+        && !Boolean.TRUE.equals(status.onDemandFallback);
+    ctx.events().warning(ctx.job(), Reason.Interrupted, why + "; " + counted);
+    ctx.moveTo(Phase.Provisioning, Reason.Relaunching, why + "; launching attempt " + next + " on a new "
+        + (spot ? "spot" : "on-demand") + " instance, to resume from the last checkpoint");
+    return StepResult.checkAgainAfter(NOW);
+  }
+
+  /**
+   * The pending deadline passed while waiting for spot capacity: with spec.compute.ec2.onDemandFallback (the default) the job
+   * launches on-demand from now on, with the pending deadline counted again. True when it did.
+   */
+  static boolean giveUpSpot(JobContext ctx) {
+    var status = ctx.status();
+    ComputeSpec.Ec2Spec ec2 = status.compute == null ? null : status.compute.ec2;
+    if (ec2 == null || !Boolean.TRUE.equals(ec2.spot) || Boolean.TRUE.equals(status.onDemandFallback)
+        || !ComputeSpec.Ec2Spec.onDemandFallbackOf(ec2) || !Conditions.isTrue(status, ConditionType.WAITING_FOR_CAPACITY)
+        || status.instance != null) {
+      return false;
+    }
+    status.onDemandFallback = true;
+    status.launch = (status.launch != null ? status.launch : current(status)) + 1;
+    ctx.timings().attemptStarted = ctx.nowText();
+    String message = "No spot capacity within spec.limits.maxPendingSeconds (" + Deadlines.maxPendingSeconds(ctx.job().getSpec().limits)
+        + "s): launching on-demand instead (spec.compute.ec2.onDemandFallback)";
+    status.message = message;
+    ctx.events().warning(ctx.job(), Reason.OnDemandFallback, message);
+    return true;
+  }
+
+  /** The job ended: its last attempt goes into status.attempts too, once. */
+  static void recordLast(JobContext ctx, String reason) {
+    var status = ctx.status();
+    if (status.attempt == null) {
+      return; // never admitted: no attempt ran
+    }
+    if (status.attempts != null && !status.attempts.isEmpty()
+        && status.attempts.get(status.attempts.size() - 1).number != null
+        && status.attempts.get(status.attempts.size() - 1).number >= current(status)) {
+      return; // recorded already (the spot interruption that ended the job)
+    }
+    finishAttempt(ctx, status.exitCode, reason);
+  }
+
+  /** Clears what belonged to the attempt that ended; returns the timings, for the next attempt's start. */
+  private static dev.trainingjob.operator.api.Timings startNext(JobContext ctx) {
+    var status = ctx.status();
+    status.exitCode = null;
+    status.failure = null;
+    status.ending = null;
+    var timings = ctx.timings();
+    timings.finished = null;
+    return timings;
+  }
+
+  /** Records the attempt that ended in status.attempts, with what its share of the machine cost. */
+  private static void finishAttempt(JobContext ctx, Integer code, String reason) {
+    var status = ctx.status();
+    if (status.attempts == null) {
+      status.attempts = new ArrayList<>();
+    }
+    AttemptStatus a = new AttemptStatus();
+    a.number = current(status);
+    var instance = status.instance;
+    if (instance != null) {
+      a.instanceId = instance.id;
+      a.instanceType = instance.type;
+      a.spot = Boolean.TRUE.equals(instance.spot) ? Boolean.TRUE : null;
+    }
+    a.startedAt = billedFrom(status);
+    a.finishedAt = ctx.nowText();
+    a.reason = reason;
+    a.exitCode = code;
+    if (a.instanceType != null && a.startedAt != null) {
+      a.costUSD = ctx.prices().estimate(a.instanceType, Boolean.TRUE.equals(a.spot), Instant.parse(a.startedAt), ctx.now())
+          .map(c -> c.estimatedUSD).orElse(null);
+    }
+    status.attempts.add(a);
+    while (status.attempts.size() > KEPT) {
+      status.attempts.remove(0);
+    }
+    CostEstimate.apply(status, ctx.prices(), ctx.now());
+  }
+
+  /** Where the ended attempt's share of its machine begins: the end of the attempt before it on the same machine, or the launch. */
+  private static String billedFrom(dev.trainingjob.operator.api.TrainingJobStatus status) {
+    var instance = status.instance;
+    if (instance == null) {
+      return null;
+    }
+    if (status.attempts != null) {
+      for (int i = status.attempts.size() - 1; i >= 0; i--) {
+        var earlier = status.attempts.get(i);
+        if (instance.id != null && instance.id.equals(earlier.instanceId)) {
+          return earlier.finishedAt;
+        }
+      }
+    }
+    return instance.launchedAt;
+  }
+
+  static int current(dev.trainingjob.operator.api.TrainingJobStatus status) {
+    return status.attempt == null ? 1 : status.attempt;
+  }
+}
