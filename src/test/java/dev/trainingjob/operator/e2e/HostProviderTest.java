@@ -174,6 +174,100 @@ class HostProviderTest {
     assertThat(ctrlCed.getStatus().outputs.collected).containsExactly("model.txt");
   }
 
+  /** Exits 3 on its first attempt; the next writes its model from the checkpoint the first left. */
+  private static final String FAILS_ONCE = """
+      import os, sys
+      ckpt = os.environ["TRAININGJOB_CHECKPOINT_DIR"]
+      if os.environ["TRAININGJOB_ATTEMPT"] == "1":
+          open(os.path.join(ckpt, "step"), "w").write("50")
+          print("attempt 1 fails", flush=True)
+          sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+      open("model.txt", "w").write("resumed=%s from step %s" % (os.environ["TRAININGJOB_RESUMED"], open(os.path.join(ckpt, "step")).read()))
+      """;
+
+  /** Counts epochs, saving the count on the notice (SIGTERM); resumed from it, it finishes. */
+  private static final String RESUMABLE = """
+      import os, signal, sys, time
+      state = os.path.join(os.environ["TRAININGJOB_CHECKPOINT_DIR"], "epoch")
+      epoch = int(open(state).read()) if os.path.exists(state) else 0
+      print("attempt %s starts at epoch %d" % (os.environ["TRAININGJOB_ATTEMPT"], epoch), flush=True)
+      def on_notice(sig, frame):
+          open(state, "w").write(str(epoch))
+          sys.exit(143)
+      signal.signal(signal.SIGTERM, on_notice)
+      if epoch >= 3:
+          open("model.txt", "w").write("finished after epoch %d" % epoch)
+          sys.exit(0)
+      while True:
+          epoch += 1
+          print("epoch %d" % epoch, flush=True)
+          time.sleep(0.2 if epoch < 3 else 1)
+      """;
+
+  /**
+   * spec.retry runs a script that exited with a listed code again on the same machine, its checkpoint directory intact; a
+   * code not listed ends the job. kubectl trainingjob interrupt (its annotation) gives a running script the notice, and the
+   * job resumes as its next attempt from the checkpoint the script saved. The three run side by side on one operator.
+   */
+  @Test
+  void retriesByExitCodeAndAnInterruptOnPurposeResumeOnTheSameHost() throws Exception {
+    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+    for (String name : List.of("retried", "not-retried")) {
+      TrainingJob job = Jobs.inline(name, "train.py", Map.of("train.py", FAILS_ONCE));
+      if (name.equals("not-retried")) {
+        job.getSpec().script.args = List.of("4");
+      }
+      job.getSpec().retry = new dev.trainingjob.operator.api.RetrySpec();
+      job.getSpec().retry.maxRetries = 2;
+      job.getSpec().retry.onExitCodes = List.of(3);
+      job.getSpec().retry.backoffSeconds = 1L;
+      onTheBox(job);
+    }
+    onTheBox(Jobs.inline("interrupted", "train.py", Map.of("train.py", RESUMABLE)));
+
+    awaitLogLine("interrupted", "epoch 3");
+    jobs.withName("interrupted").edit(j -> {
+      j.getMetadata().getAnnotations().put(dev.trainingjob.operator.api.Annotations.INTERRUPT, "2026-11-27T09:00:00Z");
+      return j;
+    });
+
+    TrainingJob retried = awaitReleased("retried");
+    assertThat(retried.getStatus().phase).isEqualTo(Phase.Succeeded);
+    assertThat(retried.getStatus().attempt).isEqualTo(2);
+    assertThat(retried.getStatus().attempts).extracting(a -> a.number + ":" + a.reason + ":" + a.exitCode)
+        .containsExactly("1:ExitCode:3", "2:Succeeded:0");
+    assertThat(tmp.resolve("outputs/default/retried/model.txt")).hasContent("resumed=1 from step 50");
+
+    TrainingJob notRetried = awaitReleased("not-retried");
+    assertThat(Conditions.find(notRetried.getStatus(), ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(notRetried.getStatus().attempt).isEqualTo(1);
+    assertThat(notRetried.getStatus().exitCode).isEqualTo(4);
+
+    TrainingJob interrupted = awaitReleased("interrupted");
+    assertThat(interrupted.getStatus().phase).isEqualTo(Phase.Succeeded);
+    assertThat(interrupted.getStatus().attempt).isEqualTo(2);
+    assertThat(interrupted.getStatus().attempts).extracting(a -> a.reason).containsExactly("Interrupted", "Succeeded");
+    assertThat(Conditions.isTrue(interrupted.getStatus(), ConditionType.INTERRUPTED)).isTrue();
+    assertThat(tmp.resolve("outputs/default/interrupted/model.txt")).content().matches("finished after epoch [3-9]");
+    assertThat(interrupted.getStatus().logTail).anySatisfy(l -> assertThat(l).matches("attempt 2 starts at epoch [3-9]"));
+  }
+
+  private void onTheBox(TrainingJob job) {
+    job.getSpec().compute = new ComputeSpec();
+    var h = job.getSpec().compute.host = new ComputeSpec.HostSpec();
+    h.address = box.target().host();
+    h.port = box.target().port();
+    h.user = "trainer";
+    h.privateKeySecret = "box-key";
+    h.hostKey = PublicKeyEntry.toString(box.server.hostKey());
+    job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
+    job.getSpec().output.paths = List.of("model.txt");
+    if (job.getMetadata().getAnnotations() == null) {
+      job.getMetadata().setAnnotations(new java.util.HashMap<>());
+    }
+    api.client().resources(TrainingJob.class).inNamespace("default").resource(job).create();
+  }
+
   private void awaitLogLine(String name, String line) {
     var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
     await().atMost(Duration.ofSeconds(90)).until(() -> {
