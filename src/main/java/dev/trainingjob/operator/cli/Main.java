@@ -4,6 +4,7 @@ import dev.trainingjob.operator.cli.plugin.AttachCommand;
 import dev.trainingjob.operator.cli.plugin.GetCommand;
 import dev.trainingjob.operator.cli.plugin.LogsCommand;
 import dev.trainingjob.operator.cli.plugin.OutputsCommand;
+import dev.trainingjob.operator.cli.plugin.InterruptCommand;
 import dev.trainingjob.operator.cli.plugin.ReleaseCommand;
 import dev.trainingjob.operator.cli.plugin.TunnelCommand;
 import picocli.CommandLine;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Runs Python training scripts on cloud GPU machines from TrainingJob resources.",
     subcommands = {RunCommand.class, DemoCommand.class, GetCommand.class, LogsCommand.class, AttachCommand.class,
-        TunnelCommand.class, OutputsCommand.class, ReleaseCommand.class, CommandLine.HelpCommand.class})
+        TunnelCommand.class, OutputsCommand.class, ReleaseCommand.class, InterruptCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

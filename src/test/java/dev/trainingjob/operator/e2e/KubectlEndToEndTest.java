@@ -105,6 +105,44 @@ class KubectlEndToEndTest {
     assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).containsPattern("AGE\\s+ADDRESS\\s+MESSAGE").contains("exited with code 0");
   }
 
+  /**
+   * The spot-resume example on the demo: interrupted on purpose with the plugin past epoch 3, it gets the notice, saves its
+   * checkpoint, and resumes as attempt 2 from there: the epochs before the interruption are not trained again.
+   */
+  @Test
+  void theSpotResumeExampleInterruptedWithThePluginResumesFromItsCheckpoint() throws Exception {
+    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/spot-resume.yaml");
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+      TrainingJob job = get("spot-resume");
+      return job != null && job.getStatus() != null && job.getStatus().progress != null && job.getStatus().progress.epoch != null
+          && job.getStatus().progress.epoch >= 3;
+    });
+    var interrupt = dev.trainingjob.operator.support.Plugin.run(tmp.resolve("kubeconfig"), "interrupt", "spot-resume");
+    assertThat(interrupt.code()).as(interrupt.err()).isZero();
+    assertThat(interrupt.out()).contains("resumes as attempt 2");
+
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> finished("spot-resume"));
+    TrainingJob job = get("spot-resume");
+    var s = job.getStatus();
+    assertThat(s.phase).isEqualTo(Phase.Succeeded);
+    assertThat(s.attempt).isEqualTo(2);
+    assertThat(s.attempts).extracting(a -> a.reason).containsExactly("Interrupted", "Succeeded");
+    // the log tail (20 lines) holds the whole of this short log, both attempts
+    String log = String.join("\n", s.logTail);
+    var resumed = java.util.regex.Pattern.compile("resumed from epoch (\\d+) \\(attempt 2\\)").matcher(log);
+    assertThat(resumed.find()).as(log).isTrue();
+    int from = Integer.parseInt(resumed.group(1));
+    assertThat(from).isGreaterThanOrEqualTo(3);
+    assertThat(log).contains("interrupted after epoch " + from + "; checkpoint saved");
+    // epochs after the checkpoint run once, after the resume; none before it runs again
+    for (int epoch = 1; epoch <= 10; epoch++) {
+      String line = "Epoch " + epoch + "/";
+      long times = log.lines().filter(l -> l.startsWith(line)).count();
+      assertThat(times).as(line + " in\n" + log).isEqualTo(1);
+    }
+    assertThat(kubectl.ok("describe", "trainingjob", "spot-resume")).contains("Interrupted");
+  }
+
   @Test
   void kubectlGetShowsLiveProgressAndCostWhileAJobTrains() throws Exception {
     apply("live", job("live", """
