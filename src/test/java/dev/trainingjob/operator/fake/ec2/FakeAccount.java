@@ -49,6 +49,8 @@ final class FakeAccount {
   private final AtomicInteger nextAddress = new AtomicInteger(2);
 
   final Map<String, FakeInstance> instances = new LinkedHashMap<>();
+  /** The same instances for readers that must not wait for the account's lock (the fake IMDS). */
+  private final Map<String, FakeInstance> byId = new ConcurrentHashMap<>();
   private final Map<String, FakeInstance> byToken = new HashMap<>();
   final Map<String, FakeEc2.Group> groups = new LinkedHashMap<>();
   final Map<String, String> parameters = new ConcurrentHashMap<>();
@@ -133,7 +135,7 @@ final class FakeAccount {
         new LinkedHashMap<>(tags), Map.of(), "ubuntu", root.resolve("instances").resolve("manual"));
     i.state = "running";
     i.runningAt = launchTime;
-    instances.put(i.id, i);
+    add(i);
     return i;
   }
 
@@ -205,6 +207,16 @@ final class FakeAccount {
         "Server.SpotInstanceTermination: Spot instance termination");
   }
 
+  /** An instance by id, without the account's lock and without advancing anything (for the fake IMDS). */
+  FakeInstance lookup(String id) {
+    return byId.get(id);
+  }
+
+  private void add(FakeInstance i) {
+    instances.put(i.id, i);
+    byId.put(i.id, i);
+  }
+
   private boolean visible(FakeInstance i) {
     return !clock.instant().isBefore(i.launchTime.plus(invisibleAfterLaunch));
   }
@@ -240,7 +252,7 @@ final class FakeAccount {
       earlier.terminatedAt = clock.instant().minusSeconds(300);
       earlier.stateReasonCode = "Client.UserInitiatedShutdown";
       earlier.stateReasonMessage = "Client.UserInitiatedShutdown: User initiated shutdown";
-      instances.put(earlier.id, earlier);
+      add(earlier);
       byToken.put(token, earlier);
     }
     if (token != null && byToken.containsKey(token)) {
@@ -330,7 +342,7 @@ final class FakeAccount {
     }
     i.subnetId = subnetId;
     i.publicIp = publicIp;
-    instances.put(id, i);
+    add(i);
     if (token != null) {
       byToken.put(token, i);
     }
@@ -394,7 +406,7 @@ final class FakeAccount {
     if (i.stateReasonCode != null) {
       x.open("stateReason").leaf("code", i.stateReasonCode).leaf("message", i.stateReasonMessage).close("stateReason");
     }
-    if ("spot".equals(i.launch.get("InstanceMarketOptions.MarketType"))) {
+    if (i.spot()) {
       x.leaf("instanceLifecycle", "spot");
     }
     x.open("groupSet");

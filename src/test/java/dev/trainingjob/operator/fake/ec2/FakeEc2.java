@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -29,7 +30,8 @@ import java.util.regex.Pattern;
  * the instances (pending → running → shutting-down → terminated, with delays), security groups and
  * images, honours ClientToken and applies the other faults. Each running instance is an SSH server
  * at its own 127.0.0.N with the keys its user data carried, so the operator's production SSH path
- * runs against it.
+ * runs against it. Each instance has its metadata service ({@link FakeImds}, IMDSv2) under its id on one more
+ * loopback server, which its processes find as TRAININGJOB_IMDS_URL.
  */
 public final class FakeEc2 implements AutoCloseable {
   /** One request as the fake saw it: the action, its parameters, the SDK's attempt header, the answer. */
@@ -44,6 +46,7 @@ public final class FakeEc2 implements AutoCloseable {
   public static final String UBUNTU_ARM_AMI = "ami-0ubuntuarm64fake";
 
   private final HttpServer http;
+  private final FakeImds imds;
   private final Path root;
   private final Path bin;
   private final Path s3Root;
@@ -71,8 +74,11 @@ public final class FakeEc2 implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       sshPort = s.getLocalPort(); // free on every loopback address: nothing listens on the wildcard there
     }
+    FakeAccount[] self = new FakeAccount[1];
+    imds = new FakeImds(id -> self[0].lookup(id), Clock.systemUTC());
     account = new FakeAccount(this.root, Map.of("PATH", bin + ":" + System.getenv("PATH"), "FAKE_S3_ROOT", s3Root.toString(),
-        "FAKE_FORBIDDEN_LOG", forbiddenLog.toString()), sshPort);
+        "FAKE_FORBIDDEN_LOG", forbiddenLog.toString(), FakeInstance.IMDS_ROOT, imds.root().toString()), sshPort);
+    self[0] = account;
     var images = account.images;
     var parameters = account.parameters;
     images.put(UBUNTU_AMI, new FakeAccount.Image(UBUNTU_AMI, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
@@ -200,6 +206,14 @@ public final class FakeEc2 implements AutoCloseable {
   /** EC2 takes a spot instance back. */
   public void interruptSpot(String id) {
     account.interruptSpot(id);
+  }
+
+  /**
+   * The instance's metadata service: {@code <url>/latest/api/token}, {@code <url>/latest/meta-data/...}. Processes
+   * on the instance find it in their environment as TRAININGJOB_IMDS_URL.
+   */
+  public URI imdsUrl(String instanceId) {
+    return URI.create(imds.root() + "/" + instanceId);
   }
 
   /** For this long after a launch, DescribeInstances does not show the instance (and InvalidInstanceID.NotFound by id). */
@@ -353,6 +367,7 @@ public final class FakeEc2 implements AutoCloseable {
   @Override
   public void close() {
     http.stop(0);
+    imds.close();
     account.powerOffAll();
   }
 }
