@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -172,6 +173,7 @@ final class FakeAccount {
         i.state = "running";
         i.runningAt = now;
       }
+      interruptIfDue(i, now);
       if ("running".equals(i.state) && i.powerOffRequested()) {
         // its guard powered it off: launched with shutdown behaviour terminate, EC2 terminates it
         startTerminating(i, "Client.InstanceInitiatedShutdown", "Client.InstanceInitiatedShutdown: Instance initiated shutdown");
@@ -202,9 +204,61 @@ final class FakeAccount {
     startTerminating(i, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
   }
 
+  /** EC2 takes a spot instance back at once, without a notice first. */
   synchronized void interruptSpot(String id) {
-    startTerminating(instances.get(id), "Server.SpotInstanceTermination",
-        "Server.SpotInstanceTermination: Spot instance termination");
+    startTerminating(instances.get(id), SPOT_TERMINATION, SPOT_TERMINATION_MESSAGE);
+  }
+
+  static final String SPOT_TERMINATION = "Server.SpotInstanceTermination";
+  static final String SPOT_TERMINATION_MESSAGE = "Server.SpotInstanceTermination: Spot instance termination";
+
+  /**
+   * EC2 decides to take a running spot instance back: the notice shows in its IMDS from now on, announcing the time
+   * it is terminated (to the second, as instance-action has it), and EC2 starts terminating it once that long passed.
+   *
+   * @return when it is to start terminating
+   */
+  synchronized Instant noticeSpotInterruption(String id, Duration noticeToTermination) {
+    advance();
+    FakeInstance i = instances.get(id);
+    if (i == null || !"running".equals(i.state) || !i.spot()) {
+      throw new IllegalStateException("only a running spot instance is interrupted: " + id + " is "
+          + (i == null ? "unknown" : i.state + (i.spot() ? " (spot)" : " (on-demand)")));
+    }
+    if (i.spotTerminateAt != null) {
+      throw new IllegalStateException(id + " was already told of its interruption at " + i.spotNoticeAt);
+    }
+    Instant now = clock.instant();
+    i.spotNoticeAt = now;
+    i.spotActionTime = now.plus(noticeToTermination).truncatedTo(ChronoUnit.SECONDS);
+    i.spotTerminateAt = now.plus(noticeToTermination);
+    interruptIfDue(i, now);
+    return i.spotTerminateAt;
+  }
+
+  /**
+   * Starts terminating the spot instances whose interruption is due, without the rest of {@link #advance()}: what EC2
+   * does on its own, whether or not anyone calls it.
+   *
+   * @return how long until the next interruption still to come; null when none is
+   */
+  synchronized Duration interruptionsDue() {
+    Instant now = clock.instant();
+    Duration next = null;
+    for (FakeInstance i : instances.values()) {
+      interruptIfDue(i, now);
+      if ("running".equals(i.state) && i.spotTerminateAt != null) {
+        Duration left = Duration.between(now, i.spotTerminateAt);
+        next = next == null || left.compareTo(next) < 0 ? left : next;
+      }
+    }
+    return next;
+  }
+
+  private void interruptIfDue(FakeInstance i, Instant now) {
+    if ("running".equals(i.state) && i.spotTerminateAt != null && !now.isBefore(i.spotTerminateAt)) {
+      startTerminating(i, SPOT_TERMINATION, SPOT_TERMINATION_MESSAGE);
+    }
   }
 
   /** An instance by id, without the account's lock and without advancing anything (for the fake IMDS). */

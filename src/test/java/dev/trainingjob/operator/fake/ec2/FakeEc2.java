@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -31,7 +34,8 @@ import java.util.regex.Pattern;
  * images, honours ClientToken and applies the other faults. Each running instance is an SSH server
  * at its own 127.0.0.N with the keys its user data carried, so the operator's production SSH path
  * runs against it. Each instance has its metadata service ({@link FakeImds}, IMDSv2) under its id on one more
- * loopback server, which its processes find as TRAININGJOB_IMDS_URL.
+ * loopback server, which its processes find as TRAININGJOB_IMDS_URL; a spot instance can be interrupted with the notice
+ * there first ({@link #interruptSpot(String, Duration)}).
  */
 public final class FakeEc2 implements AutoCloseable {
   /** One request as the fake saw it: the action, its parameters, the SDK's attempt header, the answer. */
@@ -47,6 +51,12 @@ public final class FakeEc2 implements AutoCloseable {
 
   private final HttpServer http;
   private final FakeImds imds;
+  /** EC2's own doings that come whether or not anyone calls it (a spot instance's interruption). */
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "fake-ec2-timer");
+    t.setDaemon(true);
+    return t;
+  });
   private final Path root;
   private final Path bin;
   private final Path s3Root;
@@ -203,9 +213,42 @@ public final class FakeEc2 implements AutoCloseable {
     account.tagsDroppedAfter = delay;
   }
 
-  /** EC2 takes a spot instance back. */
+  /**
+   * EC2 takes a spot instance back at once, without a notice first (as when the notice, which EC2 gives on a best
+   * effort basis, never came): it starts terminating, state reason Server.SpotInstanceTermination.
+   */
   public void interruptSpot(String id) {
     account.interruptSpot(id);
+  }
+
+  /**
+   * EC2 interrupts a running spot instance, notice first: from now on the instance's IMDS answers
+   * spot/instance-action with {"action": "terminate", "time": ...} (the time it is terminated, to the second), and
+   * once {@code noticeToTermination} passed EC2 starts terminating it, state reason Server.SpotInstanceTermination,
+   * whether or not anyone calls EC2 meanwhile (its processes end, its sshd goes away). EC2's notice comes two minutes
+   * before ({@link #SPOT_NOTICE}); a test may take less.
+   *
+   * @throws IllegalStateException for an instance that is not a running spot instance, or was already told
+   */
+  public void interruptSpot(String instanceId, Duration noticeToTermination) {
+    if (noticeToTermination.isNegative()) {
+      throw new IllegalArgumentException("a notice comes before the termination, not " + noticeToTermination + " after");
+    }
+    Instant due = account.noticeSpotInterruption(instanceId, noticeToTermination);
+    scheduleInterruptions(Duration.between(Instant.now(), due));
+  }
+
+  /** How long before a spot interruption EC2 gives notice. */
+  public static final Duration SPOT_NOTICE = Duration.ofMinutes(2);
+
+  private void scheduleInterruptions(Duration in) {
+    // the timer's clock is not the account's: a task a little early looks again
+    timer.schedule(() -> {
+      Duration next = account.interruptionsDue();
+      if (next != null) {
+        scheduleInterruptions(next);
+      }
+    }, Math.max(0, in.toMillis()) + 1, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -366,6 +409,7 @@ public final class FakeEc2 implements AutoCloseable {
 
   @Override
   public void close() {
+    timer.shutdownNow();
     http.stop(0);
     imds.close();
     account.powerOffAll();

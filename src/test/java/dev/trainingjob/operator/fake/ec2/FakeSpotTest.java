@@ -1,23 +1,35 @@
 package dev.trainingjob.operator.fake.ec2;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.provider.ec2.Ec2Clients;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
+import dev.trainingjob.operator.remote.ssh.SshKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +42,8 @@ import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
 
 /**
  * Spot as the fake has it, through the real SDK where EC2 is called: each instance's IMDSv2 (tokens, refusals, the
- * metadata the operator's driver reads).
+ * metadata the operator's driver reads), an interruption that gives notice first and then terminates the instance
+ * whether or not anyone calls EC2.
  */
 class FakeSpotTest {
   @TempDir
@@ -67,7 +80,7 @@ class FakeSpotTest {
         t=$(curl --noproxy '*' -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$TRAININGJOB_IMDS_URL/latest/api/token")
         curl --noproxy '*' -sf -H "X-aws-ec2-metadata-token: $t" "$TRAININGJOB_IMDS_URL/latest/meta-data/instance-id" > seen-id
         """;
-    String userData = encoded(cloudConfig(bootcmd));
+    String userData = encoded(cloudConfig(null, bootcmd));
     String id = running(launch(r -> r.userData(userData)));
     Path disk = tmp.resolve("instances").resolve(id);
     assertThat(disk.resolve("imds-url")).hasContent(fake.imdsUrl(id).toString());
@@ -126,6 +139,78 @@ class FakeSpotTest {
     assertThat(put(off, Map.of(FakeImds.TTL, "60")).statusCode()).isEqualTo(403);
   }
 
+  // ---- spot interruption
+
+  @Test
+  void anInterruptionGivesNoticeFirstThenTerminatesTheInstanceWithNoEc2CallInBetween() throws Exception {
+    KeyPair host = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+    String bootcmd = "sleep 600 > /dev/null 2>&1 &\necho $! > sleeper.pid\n";
+    String userData = encoded(cloudConfig(host, bootcmd));
+    String id = running(launch(r -> r.instanceMarketOptions(m -> m.marketType("spot")).metadataOptions(m -> m.httpTokens("required"))
+        .userData(userData)));
+    FakeInstance instance = fake.instance(id);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sshdAnswers(instance));
+    long sleeper = Long.parseLong(Files.readString(tmp.resolve("instances").resolve(id).resolve("sleeper.pid")).strip());
+    assertThat(ProcessHandle.of(sleeper)).isPresent();
+    String token = put(id, Map.of(FakeImds.TTL, "300")).body();
+    assertThat(get(id, "/latest/meta-data/spot/instance-action", token).statusCode()).isEqualTo(404);
+
+    Instant before = Instant.now();
+    fake.interruptSpot(id, Duration.ofSeconds(4));
+    Instant after = Instant.now();
+    int calls = fake.requests().size();
+
+    // the notice, at once, naming the second it is terminated
+    HttpResponse<String> notice = get(id, "/latest/meta-data/spot/instance-action", token);
+    assertThat(notice.statusCode()).isEqualTo(200);
+    Matcher m = Pattern.compile("\\{\"action\": \"terminate\", \"time\": \"(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ)\"}")
+        .matcher(notice.body());
+    assertThat(m.matches()).as(notice.body()).isTrue();
+    Instant announced = Instant.parse(m.group(1));
+    assertThat(announced).isBetween(before.plusSeconds(4).truncatedTo(ChronoUnit.SECONDS), after.plusSeconds(4));
+    assertThat(get(id, "/latest/meta-data/spot/termination-time", token).body()).isEqualTo(m.group(1));
+    assertThat(instance.state()).isEqualTo("running");
+    assertThat(instance.spotNoticeAt()).isBetween(before, after);
+
+    // then EC2 takes it back on its own: sshd and every process go
+    await().atMost(Duration.ofSeconds(60)).until(() -> !sshdAnswers(instance));
+    assertThat(Instant.now()).isAfterOrEqualTo(before.plusSeconds(4));
+    await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(sleeper).isEmpty());
+    // its processes end first, then EC2 writes the state down
+    await().atMost(Duration.ofSeconds(30)).until(() -> !"running".equals(instance.state()));
+    assertThat(instance.state()).isEqualTo("shutting-down");
+    assertThat(instance.stateReason()).isEqualTo("Server.SpotInstanceTermination");
+    assertThat(fake.requests()).as("nobody called EC2 meanwhile").hasSize(calls);
+
+    Instance seen = one(id);
+    assertThat(seen.stateReason().code()).isEqualTo("Server.SpotInstanceTermination");
+    assertThat(seen.stateReason().message()).isEqualTo("Server.SpotInstanceTermination: Spot instance termination");
+    await().atMost(Duration.ofSeconds(10)).until(() -> "terminated".equals(one(id).state().nameAsString()));
+    assertThat(get(id, "/latest/meta-data/instance-id", token).statusCode()).isEqualTo(404);
+    assertThatThrownBy(() -> fake.interruptSpot(id, Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("terminated");
+  }
+
+  @Test
+  void onlyARunningSpotInstanceIsInterruptedAndOnlyOnce() throws Exception {
+    String onDemand = running(launch(r -> { }));
+    assertThatThrownBy(() -> fake.interruptSpot(onDemand, Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("on-demand");
+    assertThatThrownBy(() -> fake.interruptSpot("i-0nosuchinstance", Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("unknown");
+    String spot = running(launch(r -> r.instanceMarketOptions(m -> m.marketType("spot"))));
+    fake.interruptSpot(spot, FakeEc2.SPOT_NOTICE);
+    assertThatThrownBy(() -> fake.interruptSpot(spot, Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already");
+    assertThat(one(spot).state().nameAsString()).as("two minutes' notice: still running").isEqualTo("running");
+
+    fake.delays(Duration.ofHours(1), Duration.ofMillis(50));
+    String pending = launch(r -> r.instanceMarketOptions(m -> m.marketType("spot")));
+    assertThatThrownBy(() -> fake.interruptSpot(pending, Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("pending");
+    assertThat(fake.instance(onDemand).spotNoticeAt()).isNull();
+  }
+
   // ---- helpers
 
   private static RunInstancesRequest request(Consumer<RunInstancesRequest.Builder> edit) {
@@ -149,15 +234,33 @@ class FakeSpotTest {
     return ec2.describeInstances(r -> r.instanceIds(id)).reservations().get(0).instances().get(0);
   }
 
-  /** A #cloud-config with just bootcmd. */
-  private static String cloudConfig(String bootcmd) {
-    StringBuilder y = new StringBuilder("#cloud-config\nbootcmd:\n  - |\n");
+  /** A #cloud-config with bootcmd, and with a host key and a login key when {@code host} is given (then it runs sshd). */
+  private static String cloudConfig(KeyPair host, String bootcmd) throws Exception {
+    StringBuilder y = new StringBuilder("#cloud-config\n");
+    if (host != null) {
+      KeyPair login = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
+      y.append("ssh_authorized_keys:\n  - ").append(SshKeys.publicLine(login.getPublic())).append('\n');
+      y.append("ssh_keys:\n  ed25519_private: |\n");
+      for (String line : SshKeys.privateText(host, "fake-spot-test").strip().split("\n")) {
+        y.append("    ").append(line).append('\n');
+      }
+    }
+    y.append("bootcmd:\n  - |\n");
     bootcmd.lines().forEach(l -> y.append("    ").append(l).append('\n'));
     return y.toString();
   }
 
   private static String encoded(String userData) {
     return Base64.getEncoder().encodeToString(userData.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private boolean sshdAnswers(FakeInstance i) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(i.address, fake.sshPort()), 2000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private HttpResponse<String> put(String instanceId, Map<String, String> headers) throws Exception {
