@@ -58,6 +58,8 @@ final class FakeAccount {
   final Map<String, Image> images = new ConcurrentHashMap<>();
   final Map<String, TypeInfo> types = new ConcurrentHashMap<>();
   final Map<String, Subnet> subnets = new ConcurrentHashMap<>();
+  /** Spot prices as DescribeSpotPriceHistory answers them: each series' price changes by time. */
+  final SpotPrices spotPrices = new SpotPrices();
 
   // behaviour and faults
   volatile Duration pendingFor = Duration.ofMillis(300);
@@ -108,6 +110,7 @@ final class FakeAccount {
       case "DescribeSubnets" -> describeSubnets(q);
       case "DescribeInstanceTypes" -> describeInstanceTypes(q);
       case "CreateTags" -> createTags(q);
+      case "DescribeSpotPriceHistory" -> spotPrices.describe(q, types.keySet(), clock.instant());
       default -> throw new Ec2Error(400, "InvalidAction", "The action " + action + " is not valid for this web service.");
     };
   }

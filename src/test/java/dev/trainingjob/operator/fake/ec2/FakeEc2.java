@@ -4,6 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -14,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -35,7 +38,8 @@ import java.util.regex.Pattern;
  * at its own 127.0.0.N with the keys its user data carried, so the operator's production SSH path
  * runs against it. Each instance has its metadata service ({@link FakeImds}, IMDSv2) under its id on one more
  * loopback server, which its processes find as TRAININGJOB_IMDS_URL; a spot instance can be interrupted with the notice
- * there first ({@link #interruptSpot(String, Duration)}).
+ * there first ({@link #interruptSpot(String, Duration)}); DescribeSpotPriceHistory answers from a table of prices
+ * tests may set ({@link #setSpotPrice}, {@link #addSpotPrice}).
  */
 public final class FakeEc2 implements AutoCloseable {
   /** One request as the fake saw it: the action, its parameters, the SDK's attempt header, the answer. */
@@ -109,6 +113,13 @@ public final class FakeEc2 implements AutoCloseable {
         new FakeAccount.TypeInfo("g6e.xlarge", "x86_64", 4))) {
       account.types.put(t.name(), t);
     }
+    Instant pricedAt = Instant.now().minus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+    DEFAULT_SPOT_PRICES.forEach((type, price) -> {
+      // the second zone a little dearer, as zones' prices differ
+      account.spotPrices.put(type, ZONES.get(0), SpotPrices.LINUX, price, pricedAt);
+      account.spotPrices.put(type, ZONES.get(1), SpotPrices.LINUX,
+          new BigDecimal(price).multiply(new BigDecimal("1.05")).setScale(4, RoundingMode.HALF_UP).toPlainString(), pricedAt);
+    });
     parameters.put("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id", UBUNTU_AMI);
     parameters.put("/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.9-ubuntu-24.04/latest/ami-id", DLAMI_AMI);
     parameters.put("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", AL2023_AMI);
@@ -116,6 +127,21 @@ public final class FakeEc2 implements AutoCloseable {
     http.createContext("/", this::handle);
     http.start();
   }
+
+  /** The Availability Zones the fake region has spot prices for by default. */
+  public static final List<String> ZONES = List.of("us-east-1a", "us-east-1b");
+
+  /**
+   * The Linux/UNIX spot price per hour in us-east-1a of each instance type the fake offers (us-east-1b's is 5% more),
+   * about 40% of the on-demand price, as spot prices often are; DescribeSpotPriceHistory shows them as set an hour
+   * before the fake started.
+   */
+  public static final Map<String, String> DEFAULT_SPOT_PRICES = Map.ofEntries(Map.entry("g5.xlarge", "0.3821"),
+      Map.entry("g5.2xlarge", "0.4870"), Map.entry("g6.xlarge", "0.3412"), Map.entry("g4dn.xlarge", "0.2104"),
+      Map.entry("g5g.xlarge", "0.1680"), Map.entry("p4d.24xlarge", "12.5604"), Map.entry("p5.48xlarge", "39.3280"),
+      Map.entry("t3.medium", "0.0139"), Map.entry("c7g.large", "0.0290"), Map.entry("m5.large", "0.0371"),
+      Map.entry("c5.xlarge", "0.0672"), Map.entry("r5.large", "0.0472"), Map.entry("m6i.large", "0.0385"),
+      Map.entry("g6e.xlarge", "0.7444"));
 
   public URI endpoint() {
     return URI.create("http://127.0.0.1:" + http.getAddress().getPort());
@@ -257,6 +283,26 @@ public final class FakeEc2 implements AutoCloseable {
    */
   public URI imdsUrl(String instanceId) {
     return URI.create(imds.root() + "/" + instanceId);
+  }
+
+  /**
+   * The Linux/UNIX spot price of an instance type in a zone changes to this (dollars an hour, e.g. "0.3821"), now.
+   * DescribeSpotPriceHistory writes it with six decimals, as EC2 does.
+   */
+  public FakeEc2 setSpotPrice(String instanceType, String zone, String price) {
+    return addSpotPrice(instanceType, zone, SpotPrices.LINUX, price, Instant.now());
+  }
+
+  /** A change of a spot price at a time, past or not, for a history; one at the same time as another replaces it. */
+  public FakeEc2 addSpotPrice(String instanceType, String zone, String productDescription, String price, Instant timestamp) {
+    if (!account.types.containsKey(instanceType)) {
+      throw new IllegalArgumentException("the fake region offers no " + instanceType + ": " + account.types.keySet());
+    }
+    if (!SpotPrices.PRODUCTS.contains(productDescription)) {
+      throw new IllegalArgumentException("EC2 has no product description '" + productDescription + "': " + SpotPrices.PRODUCTS);
+    }
+    account.spotPrices.put(instanceType, zone, productDescription, price, timestamp);
+    return this;
   }
 
   /** For this long after a launch, DescribeInstances does not show the instance (and InvalidInstanceID.NotFound by id). */

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.junit.jupiter.api.AfterEach;
@@ -36,14 +37,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.DescribeSpotPriceHistoryRequest;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.SpotPrice;
 
 /**
  * Spot as the fake has it, through the real SDK where EC2 is called: each instance's IMDSv2 (tokens, refusals, the
  * metadata the operator's driver reads), an interruption that gives notice first and then terminates the instance
- * whether or not anyone calls EC2.
+ * whether or not anyone calls EC2, and DescribeSpotPriceHistory with its paging and refusals.
  */
 class FakeSpotTest {
   @TempDir
@@ -211,6 +215,85 @@ class FakeSpotTest {
     assertThat(fake.instance(onDemand).spotNoticeAt()).isNull();
   }
 
+  // ---- DescribeSpotPriceHistory
+
+  @Test
+  void currentPricesAreThoseInEffectNowForEachTypeZoneAndProduct() {
+    List<SpotPrice> now = ec2.describeSpotPriceHistory(r -> r.instanceTypesWithStrings("g5.xlarge")
+        .productDescriptions("Linux/UNIX")).spotPriceHistory();
+    assertThat(now).extracting(SpotPrice::availabilityZone, SpotPrice::spotPrice)
+        .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("us-east-1a", "0.382100"),
+            org.assertj.core.groups.Tuple.tuple("us-east-1b", "0.401200"));
+    assertThat(now).allSatisfy(p -> {
+      assertThat(p.instanceTypeAsString()).isEqualTo("g5.xlarge");
+      assertThat(p.productDescriptionAsString()).isEqualTo("Linux/UNIX");
+      assertThat(p.timestamp()).isBefore(Instant.now().minus(Duration.ofMinutes(59)));
+    });
+
+    fake.setSpotPrice("g5.xlarge", "us-east-1a", "0.3999");
+    assertThat(ec2.describeSpotPriceHistory(r -> r.instanceTypesWithStrings("g5.xlarge").availabilityZone("us-east-1a"))
+        .spotPriceHistory()).extracting(SpotPrice::spotPrice).containsExactly("0.399900");
+    assertThat(ec2.describeSpotPriceHistory(r -> r.instanceTypesWithStrings("g5.xlarge").productDescriptions("Windows"))
+        .spotPriceHistory()).isEmpty();
+    // every type the fake offers has a price in both zones
+    assertThat(ec2.describeSpotPriceHistory(r -> r.productDescriptions("Linux/UNIX")).spotPriceHistory())
+        .hasSize(FakeEc2.DEFAULT_SPOT_PRICES.size() * FakeEc2.ZONES.size());
+  }
+
+  @Test
+  void aHistoryIsAnsweredNewestFirstWithThePriceInEffectAtTheStartAndPagedByNextToken() {
+    Instant base = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(Duration.ofMinutes(60));
+    for (int k = 0; k < 12; k++) {
+      fake.addSpotPrice("g6.xlarge", "us-east-1a", "Linux/UNIX", "0.30" + String.format("%02d", k), base.plus(Duration.ofMinutes(5L * k)));
+    }
+    fake.addSpotPrice("g6.xlarge", "us-east-1b", "Linux/UNIX", "0.3500", base.plus(Duration.ofMinutes(30)));
+    Consumer<DescribeSpotPriceHistoryRequest.Builder> window = r -> r.instanceTypesWithStrings("g6.xlarge")
+        .availabilityZone("us-east-1a").startTime(base.plus(Duration.ofMinutes(22))).endTime(base.plus(Duration.ofMinutes(47)));
+
+    List<SpotPrice> whole = ec2.describeSpotPriceHistory(window).spotPriceHistory();
+    // 20 minutes in (in effect at the start) and 25 to 45 minutes in, newest first
+    assertThat(whole).extracting(SpotPrice::spotPrice)
+        .containsExactly("0.300900", "0.300800", "0.300700", "0.300600", "0.300500", "0.300400");
+    assertThat(whole).extracting(SpotPrice::timestamp)
+        .containsExactlyElementsOf(IntStream.of(9, 8, 7, 6, 5, 4).mapToObj(k -> base.plus(Duration.ofMinutes(5L * k))).toList());
+
+    int before = fake.requests("DescribeSpotPriceHistory").size();
+    List<SpotPrice> paged = ec2.describeSpotPriceHistoryPaginator(r -> window.accept(r.maxResults(2))).spotPriceHistory().stream()
+        .limit(100).toList();
+    assertThat(paged).isEqualTo(whole);
+    List<FakeEc2.Request> pages = fake.requests("DescribeSpotPriceHistory");
+    assertThat(pages).hasSize(before + 3);
+    assertThat(pages.get(before).params()).doesNotContainKey("NextToken");
+    assertThat(pages.get(before + 1).params()).containsKey("NextToken");
+    assertThat(ec2.describeSpotPriceHistory(r -> window.accept(r.maxResults(6))).nextToken()).as("the last page's").isEmpty();
+
+    // filters, wildcards included
+    assertThat(ec2.describeSpotPriceHistory(r -> window.accept(r.filters(f -> f.name("spot-price").values("0.30?700", "0.3009*"))))
+        .spotPriceHistory()).extracting(SpotPrice::spotPrice).containsExactly("0.300900", "0.300700");
+    String at = base.plus(Duration.ofMinutes(30)).toString(); // ...T..:..:..Z
+    assertThat(ec2.describeSpotPriceHistory(r -> r.instanceTypesWithStrings("g6.xlarge").startTime(base).endTime(base.plus(Duration.ofHours(1)))
+        .filters(f -> f.name("timestamp").values(at), f -> f.name("availability-zone").values("us-east-1?"))).spotPriceHistory())
+        .extracting(SpotPrice::availabilityZone, SpotPrice::spotPrice)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("us-east-1a", "0.300600"), org.assertj.core.groups.Tuple.tuple("us-east-1b", "0.350000"));
+  }
+
+  @Test
+  void describeSpotPriceHistoryRefusesWhatEc2Refuses() throws Exception {
+    refused(() -> ec2.describeSpotPriceHistory(r -> r.instanceTypesWithStrings("g5.xlarge", "g9.huge")), "InvalidParameterValue", "g9.huge");
+    refused(() -> ec2.describeSpotPriceHistory(r -> r.maxResults(0)), "InvalidParameterValue", "between 1 and 1000");
+    refused(() -> ec2.describeSpotPriceHistory(r -> r.maxResults(1001)), "InvalidParameterValue", "between 1 and 1000");
+    refused(() -> ec2.describeSpotPriceHistory(r -> r.filters(f -> f.name("price").values("1"))), "InvalidParameterValue", "price");
+    refused(() -> ec2.describeSpotPriceHistory(r -> r.nextToken("not-a-token")), "InvalidPaginationToken", "pagination token");
+    assertThat(ec2.describeSpotPriceHistory(r -> r.maxResults(1)).spotPriceHistory()).hasSize(1);
+
+    // a time the SDK would never send, straight to the endpoint
+    HttpResponse<String> malformed = query("Action=DescribeSpotPriceHistory&Version=2016-11-15&StartTime=yesterday");
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(malformed.body()).contains("<Code>InvalidParameterValue</Code>").contains("startTime");
+    assertThat(query("Action=DescribeSpotPriceHistory&Version=2016-11-15&StartTime=2026-01-01T00%3A00%3A00&InstanceType.1=g5.xlarge")
+        .statusCode()).as("a time without a zone is UTC").isEqualTo(200);
+  }
+
   // ---- helpers
 
   private static RunInstancesRequest request(Consumer<RunInstancesRequest.Builder> edit) {
@@ -278,4 +361,17 @@ class FakeSpotTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  private HttpResponse<String> query(String form) throws Exception {
+    return http.send(HttpRequest.newBuilder(fake.endpoint()).header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+        .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void refused(Runnable call, String code, String messagePart) {
+    assertThatThrownBy(call::run).isInstanceOf(AwsServiceException.class).satisfies(e -> {
+      AwsServiceException a = (AwsServiceException) e;
+      assertThat(a.awsErrorDetails().errorCode()).isEqualTo(code);
+      assertThat(a.statusCode()).isBetween(400, 499);
+      assertThat(a.awsErrorDetails().errorMessage()).contains(messagePart);
+    });
+  }
 }
