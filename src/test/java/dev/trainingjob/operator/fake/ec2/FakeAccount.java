@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -49,12 +50,16 @@ final class FakeAccount {
   private final AtomicInteger nextAddress = new AtomicInteger(2);
 
   final Map<String, FakeInstance> instances = new LinkedHashMap<>();
+  /** The same instances for readers that must not wait for the account's lock (the fake IMDS). */
+  private final Map<String, FakeInstance> byId = new ConcurrentHashMap<>();
   private final Map<String, FakeInstance> byToken = new HashMap<>();
   final Map<String, FakeEc2.Group> groups = new LinkedHashMap<>();
   final Map<String, String> parameters = new ConcurrentHashMap<>();
   final Map<String, Image> images = new ConcurrentHashMap<>();
   final Map<String, TypeInfo> types = new ConcurrentHashMap<>();
   final Map<String, Subnet> subnets = new ConcurrentHashMap<>();
+  /** Spot prices as DescribeSpotPriceHistory answers them: each series' price changes by time. */
+  final SpotPrices spotPrices = new SpotPrices();
 
   // behaviour and faults
   volatile Duration pendingFor = Duration.ofMillis(300);
@@ -105,6 +110,7 @@ final class FakeAccount {
       case "DescribeSubnets" -> describeSubnets(q);
       case "DescribeInstanceTypes" -> describeInstanceTypes(q);
       case "CreateTags" -> createTags(q);
+      case "DescribeSpotPriceHistory" -> spotPrices.describe(q, types.keySet(), clock.instant());
       default -> throw new Ec2Error(400, "InvalidAction", "The action " + action + " is not valid for this web service.");
     };
   }
@@ -133,7 +139,7 @@ final class FakeAccount {
         new LinkedHashMap<>(tags), Map.of(), "ubuntu", root.resolve("instances").resolve("manual"));
     i.state = "running";
     i.runningAt = launchTime;
-    instances.put(i.id, i);
+    add(i);
     return i;
   }
 
@@ -170,6 +176,7 @@ final class FakeAccount {
         i.state = "running";
         i.runningAt = now;
       }
+      interruptIfDue(i, now);
       if ("running".equals(i.state) && i.powerOffRequested()) {
         // its guard powered it off: launched with shutdown behaviour terminate, EC2 terminates it
         startTerminating(i, "Client.InstanceInitiatedShutdown", "Client.InstanceInitiatedShutdown: Instance initiated shutdown");
@@ -200,9 +207,71 @@ final class FakeAccount {
     startTerminating(i, "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown");
   }
 
+  /** EC2 takes a spot instance back at once, without a notice first. */
   synchronized void interruptSpot(String id) {
-    startTerminating(instances.get(id), "Server.SpotInstanceTermination",
-        "Server.SpotInstanceTermination: Spot instance termination");
+    startTerminating(instances.get(id), SPOT_TERMINATION, SPOT_TERMINATION_MESSAGE);
+  }
+
+  static final String SPOT_TERMINATION = "Server.SpotInstanceTermination";
+  static final String SPOT_TERMINATION_MESSAGE = "Server.SpotInstanceTermination: Spot instance termination";
+
+  /**
+   * EC2 decides to take a running spot instance back: the notice shows in its IMDS from now on, announcing the time
+   * it is terminated (to the second, as instance-action has it), and EC2 starts terminating it once that long passed.
+   *
+   * @return when it is to start terminating
+   */
+  synchronized Instant noticeSpotInterruption(String id, Duration noticeToTermination) {
+    advance();
+    FakeInstance i = instances.get(id);
+    if (i == null || !"running".equals(i.state) || !i.spot()) {
+      throw new IllegalStateException("only a running spot instance is interrupted: " + id + " is "
+          + (i == null ? "unknown" : i.state + (i.spot() ? " (spot)" : " (on-demand)")));
+    }
+    if (i.spotTerminateAt != null) {
+      throw new IllegalStateException(id + " was already told of its interruption at " + i.spotNoticeAt);
+    }
+    Instant now = clock.instant();
+    i.spotNoticeAt = now;
+    i.spotActionTime = now.plus(noticeToTermination).truncatedTo(ChronoUnit.SECONDS);
+    i.spotTerminateAt = now.plus(noticeToTermination);
+    interruptIfDue(i, now);
+    return i.spotTerminateAt;
+  }
+
+  /**
+   * Starts terminating the spot instances whose interruption is due, without the rest of {@link #advance()}: what EC2
+   * does on its own, whether or not anyone calls it.
+   *
+   * @return how long until the next interruption still to come; null when none is
+   */
+  synchronized Duration interruptionsDue() {
+    Instant now = clock.instant();
+    Duration next = null;
+    for (FakeInstance i : instances.values()) {
+      interruptIfDue(i, now);
+      if ("running".equals(i.state) && i.spotTerminateAt != null) {
+        Duration left = Duration.between(now, i.spotTerminateAt);
+        next = next == null || left.compareTo(next) < 0 ? left : next;
+      }
+    }
+    return next;
+  }
+
+  private void interruptIfDue(FakeInstance i, Instant now) {
+    if ("running".equals(i.state) && i.spotTerminateAt != null && !now.isBefore(i.spotTerminateAt)) {
+      startTerminating(i, SPOT_TERMINATION, SPOT_TERMINATION_MESSAGE);
+    }
+  }
+
+  /** An instance by id, without the account's lock and without advancing anything (for the fake IMDS). */
+  FakeInstance lookup(String id) {
+    return byId.get(id);
+  }
+
+  private void add(FakeInstance i) {
+    instances.put(i.id, i);
+    byId.put(i.id, i);
   }
 
   private boolean visible(FakeInstance i) {
@@ -240,7 +309,7 @@ final class FakeAccount {
       earlier.terminatedAt = clock.instant().minusSeconds(300);
       earlier.stateReasonCode = "Client.UserInitiatedShutdown";
       earlier.stateReasonMessage = "Client.UserInitiatedShutdown: User initiated shutdown";
-      instances.put(earlier.id, earlier);
+      add(earlier);
       byToken.put(token, earlier);
     }
     if (token != null && byToken.containsKey(token)) {
@@ -330,7 +399,7 @@ final class FakeAccount {
     }
     i.subnetId = subnetId;
     i.publicIp = publicIp;
-    instances.put(id, i);
+    add(i);
     if (token != null) {
       byToken.put(token, i);
     }
@@ -394,7 +463,7 @@ final class FakeAccount {
     if (i.stateReasonCode != null) {
       x.open("stateReason").leaf("code", i.stateReasonCode).leaf("message", i.stateReasonMessage).close("stateReason");
     }
-    if ("spot".equals(i.launch.get("InstanceMarketOptions.MarketType"))) {
+    if (i.spot()) {
       x.leaf("instanceLifecycle", "spot");
     }
     x.open("groupSet");

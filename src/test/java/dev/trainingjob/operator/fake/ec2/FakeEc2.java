@@ -4,6 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -11,12 +13,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -29,7 +36,10 @@ import java.util.regex.Pattern;
  * the instances (pending → running → shutting-down → terminated, with delays), security groups and
  * images, honours ClientToken and applies the other faults. Each running instance is an SSH server
  * at its own 127.0.0.N with the keys its user data carried, so the operator's production SSH path
- * runs against it.
+ * runs against it. Each instance has its metadata service ({@link FakeImds}, IMDSv2) under its id on one more
+ * loopback server, which its processes find as TRAININGJOB_IMDS_URL; a spot instance can be interrupted with the notice
+ * there first ({@link #interruptSpot(String, Duration)}); DescribeSpotPriceHistory answers from a table of prices
+ * tests may set ({@link #setSpotPrice}, {@link #addSpotPrice}).
  */
 public final class FakeEc2 implements AutoCloseable {
   /** One request as the fake saw it: the action, its parameters, the SDK's attempt header, the answer. */
@@ -44,6 +54,13 @@ public final class FakeEc2 implements AutoCloseable {
   public static final String UBUNTU_ARM_AMI = "ami-0ubuntuarm64fake";
 
   private final HttpServer http;
+  private final FakeImds imds;
+  /** EC2's own doings that come whether or not anyone calls it (a spot instance's interruption). */
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "fake-ec2-timer");
+    t.setDaemon(true);
+    return t;
+  });
   private final Path root;
   private final Path bin;
   private final Path s3Root;
@@ -71,8 +88,11 @@ public final class FakeEc2 implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       sshPort = s.getLocalPort(); // free on every loopback address: nothing listens on the wildcard there
     }
+    FakeAccount[] self = new FakeAccount[1];
+    imds = new FakeImds(id -> self[0].lookup(id), Clock.systemUTC());
     account = new FakeAccount(this.root, Map.of("PATH", bin + ":" + System.getenv("PATH"), "FAKE_S3_ROOT", s3Root.toString(),
-        "FAKE_FORBIDDEN_LOG", forbiddenLog.toString()), sshPort);
+        "FAKE_FORBIDDEN_LOG", forbiddenLog.toString(), FakeInstance.IMDS_ROOT, imds.root().toString()), sshPort);
+    self[0] = account;
     var images = account.images;
     var parameters = account.parameters;
     images.put(UBUNTU_AMI, new FakeAccount.Image(UBUNTU_AMI, "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
@@ -93,6 +113,13 @@ public final class FakeEc2 implements AutoCloseable {
         new FakeAccount.TypeInfo("g6e.xlarge", "x86_64", 4))) {
       account.types.put(t.name(), t);
     }
+    Instant pricedAt = Instant.now().minus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+    DEFAULT_SPOT_PRICES.forEach((type, price) -> {
+      // the second zone a little dearer, as zones' prices differ
+      account.spotPrices.put(type, ZONES.get(0), SpotPrices.LINUX, price, pricedAt);
+      account.spotPrices.put(type, ZONES.get(1), SpotPrices.LINUX,
+          new BigDecimal(price).multiply(new BigDecimal("1.05")).setScale(4, RoundingMode.HALF_UP).toPlainString(), pricedAt);
+    });
     parameters.put("/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id", UBUNTU_AMI);
     parameters.put("/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.9-ubuntu-24.04/latest/ami-id", DLAMI_AMI);
     parameters.put("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", AL2023_AMI);
@@ -100,6 +127,21 @@ public final class FakeEc2 implements AutoCloseable {
     http.createContext("/", this::handle);
     http.start();
   }
+
+  /** The Availability Zones the fake region has spot prices for by default. */
+  public static final List<String> ZONES = List.of("us-east-1a", "us-east-1b");
+
+  /**
+   * The Linux/UNIX spot price per hour in us-east-1a of each instance type the fake offers (us-east-1b's is 5% more),
+   * about 40% of the on-demand price, as spot prices often are; DescribeSpotPriceHistory shows them as set an hour
+   * before the fake started.
+   */
+  public static final Map<String, String> DEFAULT_SPOT_PRICES = Map.ofEntries(Map.entry("g5.xlarge", "0.3821"),
+      Map.entry("g5.2xlarge", "0.4870"), Map.entry("g6.xlarge", "0.3412"), Map.entry("g4dn.xlarge", "0.2104"),
+      Map.entry("g5g.xlarge", "0.1680"), Map.entry("p4d.24xlarge", "12.5604"), Map.entry("p5.48xlarge", "39.3280"),
+      Map.entry("t3.medium", "0.0139"), Map.entry("c7g.large", "0.0290"), Map.entry("m5.large", "0.0371"),
+      Map.entry("c5.xlarge", "0.0672"), Map.entry("r5.large", "0.0472"), Map.entry("m6i.large", "0.0385"),
+      Map.entry("g6e.xlarge", "0.7444"));
 
   public URI endpoint() {
     return URI.create("http://127.0.0.1:" + http.getAddress().getPort());
@@ -197,9 +239,70 @@ public final class FakeEc2 implements AutoCloseable {
     account.tagsDroppedAfter = delay;
   }
 
-  /** EC2 takes a spot instance back. */
+  /**
+   * EC2 takes a spot instance back at once, without a notice first (as when the notice, which EC2 gives on a best
+   * effort basis, never came): it starts terminating, state reason Server.SpotInstanceTermination.
+   */
   public void interruptSpot(String id) {
     account.interruptSpot(id);
+  }
+
+  /**
+   * EC2 interrupts a running spot instance, notice first: from now on the instance's IMDS answers
+   * spot/instance-action with {"action": "terminate", "time": ...} (the time it is terminated, to the second), and
+   * once {@code noticeToTermination} passed EC2 starts terminating it, state reason Server.SpotInstanceTermination,
+   * whether or not anyone calls EC2 meanwhile (its processes end, its sshd goes away). EC2's notice comes two minutes
+   * before ({@link #SPOT_NOTICE}); a test may take less.
+   *
+   * @throws IllegalStateException for an instance that is not a running spot instance, or was already told
+   */
+  public void interruptSpot(String instanceId, Duration noticeToTermination) {
+    if (noticeToTermination.isNegative()) {
+      throw new IllegalArgumentException("a notice comes before the termination, not " + noticeToTermination + " after");
+    }
+    Instant due = account.noticeSpotInterruption(instanceId, noticeToTermination);
+    scheduleInterruptions(Duration.between(Instant.now(), due));
+  }
+
+  /** How long before a spot interruption EC2 gives notice. */
+  public static final Duration SPOT_NOTICE = Duration.ofMinutes(2);
+
+  private void scheduleInterruptions(Duration in) {
+    // the timer's clock is not the account's: a task a little early looks again
+    timer.schedule(() -> {
+      Duration next = account.interruptionsDue();
+      if (next != null) {
+        scheduleInterruptions(next);
+      }
+    }, Math.max(0, in.toMillis()) + 1, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The instance's metadata service: {@code <url>/latest/api/token}, {@code <url>/latest/meta-data/...}. Processes
+   * on the instance find it in their environment as TRAININGJOB_IMDS_URL.
+   */
+  public URI imdsUrl(String instanceId) {
+    return URI.create(imds.root() + "/" + instanceId);
+  }
+
+  /**
+   * The Linux/UNIX spot price of an instance type in a zone changes to this (dollars an hour, e.g. "0.3821"), now.
+   * DescribeSpotPriceHistory writes it with six decimals, as EC2 does.
+   */
+  public FakeEc2 setSpotPrice(String instanceType, String zone, String price) {
+    return addSpotPrice(instanceType, zone, SpotPrices.LINUX, price, Instant.now());
+  }
+
+  /** A change of a spot price at a time, past or not, for a history; one at the same time as another replaces it. */
+  public FakeEc2 addSpotPrice(String instanceType, String zone, String productDescription, String price, Instant timestamp) {
+    if (!account.types.containsKey(instanceType)) {
+      throw new IllegalArgumentException("the fake region offers no " + instanceType + ": " + account.types.keySet());
+    }
+    if (!SpotPrices.PRODUCTS.contains(productDescription)) {
+      throw new IllegalArgumentException("EC2 has no product description '" + productDescription + "': " + SpotPrices.PRODUCTS);
+    }
+    account.spotPrices.put(instanceType, zone, productDescription, price, timestamp);
+    return this;
   }
 
   /** For this long after a launch, DescribeInstances does not show the instance (and InvalidInstanceID.NotFound by id). */
@@ -352,7 +455,9 @@ public final class FakeEc2 implements AutoCloseable {
 
   @Override
   public void close() {
+    timer.shutdownNow();
     http.stop(0);
+    imds.close();
     account.powerOffAll();
   }
 }

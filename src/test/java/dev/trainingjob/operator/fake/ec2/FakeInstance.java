@@ -39,6 +39,10 @@ public final class FakeInstance {
   private static final String POWER_OFF_LOG = "power-off-requests";
   /** In the environment of every process the instance starts, to end them all at power-off. */
   private static final String INSTANCE_MARKER = "FAKE_EC2_INSTANCE";
+  /** In the boot environment FakeEc2 hands over: the fake IMDS's root URL, which each instance serves under its id. */
+  static final String IMDS_ROOT = "FAKE_IMDS_ROOT";
+  /** What every process on the instance finds its metadata service at (where a real one has http://169.254.169.254). */
+  public static final String IMDS_URL = "TRAININGJOB_IMDS_URL";
   /** Where sshd reads its host key, under the instance's root. */
   private static final String HOST_KEY_FILE = "etc/ssh/ssh_host_ed25519_key";
   public final String id;
@@ -64,6 +68,13 @@ public final class FakeInstance {
   String subnetId;
   boolean publicIp = true;
   LocalSshServer ssh;
+  /**
+   * Set once EC2 decided to interrupt this spot instance: when the notice went out, the time the notice announces
+   * (instance-action), and when EC2 starts terminating it. Volatile: the fake IMDS reads them without the account's lock.
+   */
+  volatile Instant spotNoticeAt;
+  volatile Instant spotActionTime;
+  volatile Instant spotTerminateAt;
   private final Path root;
   /** What the SSH server is started with; kept to start it again with another host key. */
   private String bootAddress;
@@ -106,6 +117,16 @@ public final class FakeInstance {
   /** Why it left pending/running, as DescribeInstances says (Client.UserInitiatedShutdown, Server.SpotInstanceTermination...). */
   public synchronized String stateReason() {
     return stateReasonCode;
+  }
+
+  /** Whether it was launched as a spot instance (InstanceMarketOptions.MarketType=spot). */
+  public boolean spot() {
+    return "spot".equals(launch.get("InstanceMarketOptions.MarketType"));
+  }
+
+  /** When the fake IMDS started showing a spot interruption notice for it; null while there is none. */
+  public Instant spotNoticeAt() {
+    return spotNoticeAt;
   }
 
   /** Whether EC2 gave it a public address (a subnet that maps none, and no AssociatePublicIpAddress: none). */
@@ -163,6 +184,10 @@ public final class FakeInstance {
     machine.put("TRAININGJOB_SSHD_ROOT", root.toString()); // the test hook of replace-host-key.sh
     machine.put("FAKE_POWER_OFF_LOG", root.resolve(POWER_OFF_LOG).toString());
     machine.put(INSTANCE_MARKER, id);
+    String imds = machine.remove(IMDS_ROOT);
+    if (imds != null) {
+      machine.put(IMDS_URL, imds + "/" + id); // its own metadata, as 169.254.169.254 is each instance's own
+    }
     Files.createDirectories(root);
     String bootcmd = cloudInit.bootcmdScript();
     if (runBootcmd && bootcmd != null) {
