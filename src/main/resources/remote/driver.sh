@@ -363,20 +363,25 @@ write_atomic "$DIR/script.pid" "$script_pid"
 watch_script &
 watcher_pid=$!
 trap 'interrupted=1; note "interrupted"; bash "$DIR/notice.sh" stop "$GRACE" &' INT TERM HUP
-# a wait cut short by a trapped signal returns above 128 while the script still runs: wait again for its own status
+# a wait cut short by a trapped signal returns above 128 while the script still runs: wait again, until it is gone
 while :; do
-  interrupted_before=$interrupted
   wait "$script_pid"
   code=$?
-  if [ "$code" -gt 128 ] && [ "$interrupted" != "$interrupted_before" ] && kill -0 "$script_pid" 2>/dev/null; then
+  if kill -0 "$script_pid" 2>/dev/null; then
     continue
+  fi
+  # it ended while a trap ran: its own status, if that wait was not the one that collected it (127: it was)
+  if [ "$code" -gt 128 ]; then
+    wait "$script_pid" 2>/dev/null
+    again=$?
+    [ "$again" -eq 127 ] || code=$again
   fi
   break
 done
 kill "$watcher_pid" 2>/dev/null
 wait "$watcher_pid" 2>/dev/null
 trap 'interrupted=1; note "interrupted"' INT TERM HUP
-set -e
+# set -e stays off from here: a failure now (a full disk) must not read as a bootstrap failure of a script that ran
 
 reason_code=exited
 detail="the script exited with code $code"

@@ -22,10 +22,12 @@ script_pid() {
   [ -n "$pid" ] && grep -qzxF "TRAININGJOB_JOB_DIR=$DIR" "/proc/$pid/environ" 2>/dev/null && printf '%s' "$pid"
 }
 
+# read once: a next attempt's script, started while a notice still waits out its grace, is never this one's to kill
 pid=$(script_pid) || exit 0
+marked() { grep -qzxF "TRAININGJOB_JOB_DIR=$DIR" "/proc/$pid/environ" 2>/dev/null; }
 kill -TERM "$pid" 2>/dev/null || exit 0
 for ((i = 0; i < GRACE * 5; i++)); do
-  pid=$(script_pid) || exit 0
+  marked || exit 0
   sleep 0.2
 done
-kill -KILL "$pid" 2>/dev/null || true
+marked && kill -KILL "$pid" 2>/dev/null || true

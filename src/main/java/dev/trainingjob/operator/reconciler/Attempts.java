@@ -37,11 +37,20 @@ final class Attempts {
     var status = ctx.status();
     var kind = probe.reason().kind();
     Integer code = probe.exitCode();
-    if (kind == ProbeResult.ExitReason.Kind.SPOT_INTERRUPTED) {
+    boolean interruptAsked = status.ending != null && Reason.Interrupted.name().equals(status.ending.reason);
+    if (interruptAsked && kind != ProbeResult.ExitReason.Kind.INTERRUPTED && kind != ProbeResult.ExitReason.Kind.SPOT_INTERRUPTED) {
+      status.ending = null; // the script ended by itself before the notice reached it: that exit decides
+      interruptAsked = false;
+    }
+    if (probe.attempt() == null || Deadlines.runtimeLeft(ctx).filter(java.time.Duration::isNegative).isPresent()) {
+      // a job directory of the previous release cannot hold a second attempt; and no attempt starts past maxRuntimeSeconds
+      return Optional.empty();
+    }
+    if (kind == ProbeResult.ExitReason.Kind.SPOT_INTERRUPTED && (status.ending == null || interruptAsked)) {
       return Optional.of(relaunch(ctx, code, "the spot instance got an interruption notice; the script was stopped (exit code "
           + code + ") and its checkpoint copied"));
     }
-    if (status.ending != null && Reason.Interrupted.name().equals(status.ending.reason)) {
+    if (interruptAsked) {
       return Optional.of(sameMachine(ctx, code, Reason.Interrupted, "Interrupted on request; the script exited with code " + code,
           Duration.ZERO));
     }
@@ -64,7 +73,8 @@ final class Attempts {
   static StepResult afterMachineGone(JobContext ctx, Machine machine, String lastError) {
     var ending = ctx.status().ending;
     boolean stopping = ending != null && !Reason.Interrupted.name().equals(ending.reason);
-    if (machine.reclaimed() && !stopping) {
+    boolean timeLeft = Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isEmpty();
+    if (machine.reclaimed() && !stopping && timeLeft) {
       return relaunch(ctx, null, "EC2 reclaimed the spot instance " + machine.id()
           + (machine.message() == null ? "" : " (" + machine.message() + ")"));
     }
@@ -72,6 +82,14 @@ final class Attempts {
         + (machine.message() == null ? "" : " (" + machine.message() + ")");
     Outputs.notSaved(ctx, "the machine went away before they were collected");
     throw new JobFailure(Reason.InstanceLost, gone + (lastError == null ? "" : "; last error: " + lastError));
+  }
+
+  /**
+   * An interrupt on purpose was carried out, but the driver recorded no exit (it was killed while it copied): the next attempt
+   * starts on the same machine all the same (start.sh sets the last attempt aside, record or not).
+   */
+  static StepResult interruptedWithoutRecord(JobContext ctx) {
+    return sameMachine(ctx, null, Reason.Interrupted, "Interrupted on request; the driver recorded no exit", Duration.ZERO);
   }
 
   /** How many retries (spec.retry) the job has used: attempts that ended with an exit code the policy retried. */

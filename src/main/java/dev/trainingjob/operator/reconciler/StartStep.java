@@ -54,7 +54,9 @@ final class StartStep implements JobStep {
       var startAt = ctx.status().timings == null || ctx.status().timings.attemptStarted == null ? null
           : Instant.parse(ctx.status().timings.attemptStarted);
       if (startAt != null && ctx.now().isBefore(startAt)) {
-        return StepResult.checkAgainAfter(Duration.between(ctx.now(), startAt));
+        // looked at every probe interval meanwhile: each probe feeds the ec2 machine's heartbeat
+        Duration wait = Duration.between(ctx.now(), startAt);
+        return StepResult.checkAgainAfter(wait.compareTo(ctx.config().probeInterval()) < 0 ? wait : ctx.config().probeInterval());
       }
       start(remote, ctx, attempt);
       probe = ctx.probe(remote);

@@ -75,6 +75,9 @@ final class StopPath {
       // the driver recorded the interrupted script's exit (and whether its copy to S3 worked)
       return ScriptEnded.decide(ctx, after);
     }
+    if (Reason.Interrupted.name().equals(ending.reason) && after != null && after.attempt() != null) {
+      return Attempts.interruptedWithoutRecord(ctx); // an interrupt on purpose goes on, record or not
+    }
     if (ctx.timings().finished == null) {
       ctx.timings().finished = ctx.nowText();
     }
