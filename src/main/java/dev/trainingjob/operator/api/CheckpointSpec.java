@@ -11,7 +11,7 @@ import io.fabric8.generator.annotation.Pattern;
 public class CheckpointSpec {
   public static final String DEFAULT_PATH = "checkpoints";
   public static final long DEFAULT_SYNC_INTERVAL_SECONDS = 600;
-  public static final long MIN_SYNC_INTERVAL_SECONDS = 30;
+  public static final long MIN_SYNC_INTERVAL_SECONDS = 5;
 
   @JsonPropertyDescription("A directory relative to the job's files, given to the script as TRAININGJOB_CHECKPOINT_DIR. It survives "
       + "retries on the same machine, and on ec2 it is copied to s3Uri and restored before the script starts on a new instance. "

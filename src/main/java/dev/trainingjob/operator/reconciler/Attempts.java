@@ -100,7 +100,7 @@ final class Attempts {
   /** The next attempt on the machine the job holds: after the backoff, start.sh starts it there. */
   private static StepResult sameMachine(JobContext ctx, Integer code, Reason reason, String why, Duration backoff) {
     var status = ctx.status();
-    finishAttempt(ctx, code, reason == Reason.Retrying ? "ExitCode" : "Interrupted");
+    finishAttempt(ctx, code, reason == Reason.Retrying ? "ExitCode" : Reason.Interrupted.name());
     int next = current(status) + 1;
     status.attempt = next;
     Instant startAt = ctx.now().plus(backoff);
@@ -127,7 +127,7 @@ final class Attempts {
     Conditions.set(status, ConditionType.INTERRUPTED, true, Reason.Interrupted, why + "; " + counted, generation, ctx.nowText());
     if (interruptions > allowed && !ComputeSpec.Ec2Spec.onDemandFallbackOf(ec2)) {
       // the one stop path: whatever the dying machine still answers with is collected, and the job ends with this reason
-      finishAttempt(ctx, code, "SpotInterrupted");
+      finishAttempt(ctx, code, Reason.SpotInterrupted.name());
       status.ending = new EndingStatus(Reason.SpotInterrupted.name(), "The spot instance was interrupted " + interruptions
           + " times, more than spec.compute.ec2.maxInterruptions (" + allowed + "), and spec.compute.ec2.onDemandFallback is false",
           ctx.nowText());
@@ -137,7 +137,7 @@ final class Attempts {
       ctx.moveTo(Phase.Finishing, Reason.Finishing, status.ending.message + "; collecting what is left");
       return StepResult.checkAgainAfter(NOW);
     }
-    finishAttempt(ctx, code, "SpotInterrupted");
+    finishAttempt(ctx, code, Reason.SpotInterrupted.name());
     if (interruptions > allowed && !Boolean.TRUE.equals(status.onDemandFallback)) {
       status.onDemandFallback = true;
       ctx.events().warning(ctx.job(), Reason.OnDemandFallback, "The spot instance was interrupted " + interruptions

@@ -166,7 +166,7 @@ public final class JobContext {
   public void moveTo(Phase phase, Reason reason, String message) {
     Phase from = status().phase;
     if (phase.isFinal() && (from == null || !from.isFinal())) {
-      Attempts.recordLast(this, phase == Phase.Succeeded ? "Succeeded" : reason.name());
+      Attempts.recordLast(this, phase == Phase.Succeeded ? Reason.Succeeded.name() : reason.name());
     }
     if (Lifecycle.moveTo(status(), phase, reason, message, job.getMetadata().getGeneration(), now())) {
       LOG.info("{}: {} -> {} ({}): {}", job.ref(), from, phase, reason, message);

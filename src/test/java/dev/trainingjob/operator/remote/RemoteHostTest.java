@@ -404,25 +404,26 @@ class RemoteHostTest {
     JobRef ref = newJob(peer);
     RemoteHost remote = hosts.connect(peer.target());
     remote.upload(bundle(ref, """
-        import time
-        try:
-            print("ready for Ctrl-C", flush=True)
-            while True: time.sleep(0.1)
-        except KeyboardInterrupt:
-            print("interrupted, saving a checkpoint", flush=True)
-            raise
+        import os, signal, sys, time
+        def on_notice(sig, frame):
+            notice = os.path.exists(os.environ["TRAININGJOB_INTERRUPT_FILE"])
+            print("notice (interrupt file: %s), saving a checkpoint" % notice, flush=True)
+            sys.exit(143)
+        signal.signal(signal.SIGTERM, on_notice)
+        print("ready for the notice", flush=True)
+        while True: time.sleep(0.1)
         """));
     remote.startOnce(ref);
-    // the state file says running before Python is up; a Ctrl-C then ends the job some other way
-    await().atMost(WAIT).until(() -> remote.probe(ref).logTail().contains("ready for Ctrl-C"));
+    // the state file says running before Python is up; a notice then ends the job some other way
+    await().atMost(WAIT).until(() -> remote.probe(ref).logTail().contains("ready for the notice"));
 
     remote.stop(ref);
 
     ProbeResult end = remote.probe(ref);
     assertThat(end.sessionAlive()).isFalse();
-    assertThat(end.exitCode()).isEqualTo(130);
+    assertThat(end.exitCode()).isEqualTo(143);
     assertThat(end.reason()).isEqualTo(ProbeResult.ExitReason.INTERRUPTED);
-    assertThat(end.logTail()).anyMatch(l -> l.endsWith("interrupted, saving a checkpoint")); // the terminal echoes ^C first
+    assertThat(end.logTail()).contains("notice (interrupt file: True), saving a checkpoint");
     remote.cleanup(ref);
     assertThat(jobDir(peer, ref)).doesNotExist();
     assertThat(remote.probe(ref).state()).isEqualTo(ProbeResult.State.ABSENT);
