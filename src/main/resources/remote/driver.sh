@@ -272,13 +272,20 @@ CKPT_URI=${CKPT_URI%/}
 GRACE=$(conf stop_grace | tr -cd '0-9')
 GRACE=${GRACE:-10}
 mkdir -p "$CKPT"
-if [ -n "$CKPT_URI" ] && [ -z "$(ls -A "$CKPT" 2>/dev/null)" ]; then
+# restored once per machine (a later attempt here keeps its own, newer files), merged into what the job's files hold
+restored=0
+if [ -n "$CKPT_URI" ] && [ ! -e "$DIR/.checkpoint-restored" ]; then
   doing checkpoint "restoring the checkpoint directory from $CKPT_URI"
   log "$step"
-  aws s3 sync --only-show-errors "$CKPT_URI" "$CKPT"
+  aws s3 sync --no-progress "$CKPT_URI" "$CKPT" > "$DIR/.checkpoint-restore.log"
+  restored=$(grep -c '^download:' "$DIR/.checkpoint-restore.log" || true)
+  touch "$DIR/.checkpoint-restored"
 fi
+# resumed: a checkpoint came from S3, or a later attempt on this machine finds the last one's
 RESUMED=0
-[ -z "$(ls -A "$CKPT" 2>/dev/null)" ] || RESUMED=1
+if [ "${restored:-0}" -gt 0 ] || { [ "$ATTEMPT" -gt 1 ] && [ -n "$(ls -A "$CKPT" 2>/dev/null)" ]; }; then
+  RESUMED=1
+fi
 
 # --- the watcher, beside the script: a spot interruption notice from the instance metadata service (every 5 s), and the
 # periodic copy of the checkpoint directory, so a machine lost without a notice loses at most one interval

@@ -74,6 +74,9 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("How many spot interruptions the job has had.")
   public Integer interruptions;
 
+  @JsonPropertyDescription("How many times the script was run again after an exit code spec.retry names.")
+  public Integer retries;
+
   @JsonPropertyDescription("Launch number; part of the idempotency token of cloud launches (a new launch after a spot interruption, "
       + "or after the token's instance went away before it ran, takes the next).")
   public Integer launch;

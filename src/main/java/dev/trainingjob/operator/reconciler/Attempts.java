@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.api.AttemptStatus;
+import dev.trainingjob.operator.api.CheckpointSpec;
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.ConditionType;
 import dev.trainingjob.operator.api.EndingStatus;
@@ -94,13 +95,16 @@ final class Attempts {
 
   /** How many retries (spec.retry) the job has used: attempts that ended with an exit code the policy retried. */
   static long retriesUsed(dev.trainingjob.operator.api.TrainingJobStatus status) {
-    return status.attempts == null ? 0 : status.attempts.stream().filter(a -> "ExitCode".equals(a.reason)).count();
+    return status.retries == null ? 0 : status.retries;
   }
 
   /** The next attempt on the machine the job holds: after the backoff, start.sh starts it there. */
   private static StepResult sameMachine(JobContext ctx, Integer code, Reason reason, String why, Duration backoff) {
     var status = ctx.status();
     finishAttempt(ctx, code, reason == Reason.Retrying ? "ExitCode" : Reason.Interrupted.name());
+    if (reason == Reason.Retrying) {
+      status.retries = (int) retriesUsed(status) + 1; // counted apart: status.attempts keeps only the last ones
+    }
     int next = current(status) + 1;
     status.attempt = next;
     Instant startAt = ctx.now().plus(backoff);
@@ -154,8 +158,11 @@ final class Attempts {
     boolean spot = status.compute != null && status.compute.ec2 != null && Boolean.TRUE.equals(status.compute.ec2.spot)
         && !Boolean.TRUE.equals(status.onDemandFallback);
     ctx.events().warning(ctx.job(), Reason.Interrupted, why + "; " + counted);
+    boolean checkpointed = CheckpointSpec.s3UriOf(ctx.job().getSpec().checkpoint, ctx.job().getSpec().output) != null;
     ctx.moveTo(Phase.Provisioning, Reason.Relaunching, why + "; launching attempt " + next + " on a new "
-        + (spot ? "spot" : "on-demand") + " instance, to resume from the last checkpoint");
+        + (spot ? "spot" : "on-demand") + " instance, " + (checkpointed ? "to resume from the last checkpoint copied"
+        : "where the script starts from the beginning (no spec.checkpoint.s3Uri or spec.output.s3Uri: checkpoints cannot "
+        + "leave an instance)"));
     return StepResult.checkAgainAfter(NOW);
   }
 

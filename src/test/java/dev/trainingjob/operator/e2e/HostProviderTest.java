@@ -248,8 +248,9 @@ class HostProviderTest {
     assertThat(interrupted.getStatus().attempt).isEqualTo(2);
     assertThat(interrupted.getStatus().attempts).extracting(a -> a.reason).containsExactly("Interrupted", "Succeeded");
     assertThat(Conditions.isTrue(interrupted.getStatus(), ConditionType.INTERRUPTED)).isTrue();
-    assertThat(tmp.resolve("outputs/default/interrupted/model.txt")).content().matches("finished after epoch [3-9]");
-    assertThat(interrupted.getStatus().logTail).anySatisfy(l -> assertThat(l).matches("attempt 2 starts at epoch [3-9]"));
+    // from the epoch the notice found it at (3 or later, as late as the machine is slow)
+    assertThat(tmp.resolve("outputs/default/interrupted/model.txt")).content().matches("finished after epoch ([3-9]|\\d{2,})");
+    assertThat(interrupted.getStatus().logTail).anySatisfy(l -> assertThat(l).matches("attempt 2 starts at epoch ([3-9]|\\d{2,})"));
   }
 
   private void onTheBox(TrainingJob job) {

@@ -65,6 +65,15 @@ class RemoteHostTest {
     return Stream.of(mina, openssh);
   }
 
+  /**
+   * For what the driver does on the machine (bootstrap, environment, the hold's shell), the same bash and screen whichever
+   * server let the operator in: one peer, the in-process one. What goes over the wire (start, probe, stop, collect, host
+   * keys, dropped connections) runs against both.
+   */
+  static Stream<SshPeer> onePeer() {
+    return Stream.of(mina);
+  }
+
   // ---- helpers
 
   private JobRef newJob(SshPeer peer) {
@@ -164,7 +173,7 @@ class RemoteHostTest {
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("peers")
+  @MethodSource("onePeer")
   void aFailingScriptEndsWithItsExitCodeAndTheExceptionInTheLog(SshPeer peer) throws Exception {
     JobRef ref = newJob(peer);
     RemoteHost remote = hosts.connect(peer.target());
@@ -176,7 +185,7 @@ class RemoteHostTest {
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("peers")
+  @MethodSource("onePeer")
   void aFailingBootstrapEndsWithAnExitCodeAndItsOwnReason(SshPeer peer) throws Exception {
     JobRef ref = newJob(peer);
     RemoteHost remote = hosts.connect(peer.target());
@@ -191,7 +200,7 @@ class RemoteHostTest {
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("peers")
+  @MethodSource("onePeer")
   void venvInstallsARequirementFromALocalWheelOnceAndSkipsItOnTheNextRun(SshPeer peer) throws Exception {
     Path wheel = Wheels.build(tmp.resolve("wheels-" + UUID.randomUUID()), "tjdemo", "1.0", "VALUE = 42\n");
     JobRef ref = newJob(peer);
@@ -224,7 +233,7 @@ class RemoteHostTest {
    * own shell, and PY=/bin/echo made a job "succeed" without running its script.
    */
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("peers")
+  @MethodSource("onePeer")
   void namesTheDriverUsesInTheEnvReachOnlyTheScript(SshPeer peer) throws Exception {
     JobRef ref = newJob(peer);
     Map<String, String> env = new java.util.LinkedHashMap<>();
@@ -487,7 +496,7 @@ class RemoteHostTest {
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("peers")
+  @MethodSource("onePeer")
   void theDebugHoldLeavesAShellInTheJobsDirectoryInItsScreenSessionUntilStop(SshPeer peer) throws Exception {
     JobRef ref = newJob(peer);
     RemoteHost remote = hosts.connect(peer.target());

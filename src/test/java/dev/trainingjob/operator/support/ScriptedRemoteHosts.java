@@ -22,6 +22,10 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
 
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final Map<String, AtomicInteger> probesSinceStart = new ConcurrentHashMap<>();
+  /** The attempt each job's directory holds, as start.sh records it. */
+  private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
+  /** When set, the exit code of each attempt (by number, from 1); otherwise {@link #exitCode} for all. */
+  public volatile java.util.function.IntUnaryOperator exitCodeOf;
   private final Map<String, JobBundle> uploads = new ConcurrentHashMap<>();
   public volatile int runningProbes = 3;
   public volatile int exitCode = 0;
@@ -58,6 +62,14 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         if (screenMissing) {
           throw new dev.trainingjob.operator.remote.RemoteCommandException(screenMissingMessage, 10);
         }
+        Integer held = attempts.get(job.uid());
+        if (held != null && attempt > held) {
+          // a new attempt in the same directory: the script runs again from the start
+          attempts.put(job.uid(), attempt);
+          probesSinceStart.put(job.uid(), new AtomicInteger(1));
+          return true;
+        }
+        attempts.putIfAbsent(job.uid(), attempt);
         return probesSinceStart.putIfAbsent(job.uid(), new AtomicInteger()) == null;
       }
 
@@ -69,27 +81,28 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         }
         AtomicInteger n = probesSinceStart.get(job.uid());
         if (n == null) {
-          return new ProbeResult(ProbeResult.State.ABSENT, null, false, null, null, List.of(), null, null, List.of(), 1.0);
+          return new ProbeResult(ProbeResult.State.ABSENT, null, false, null, null, List.of(), null, null, List.of(), 1.0, null);
         }
         int i = n.getAndIncrement();
         if (i == 0) {
-          return new ProbeResult(ProbeResult.State.BOOTSTRAPPING, null, true, null, null, List.of("installing"), null, null, List.of(), 2.0);
+          return new ProbeResult(ProbeResult.State.BOOTSTRAPPING, null, true, null, null, List.of("installing"), null, null, List.of(), 2.0, attempts.get(job.uid()));
         }
         if (sessionDies && i >= 1) {
           return new ProbeResult(ProbeResult.State.RUNNING, null, false, null, null, List.of("Epoch 1/9"),
-              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0);
+              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0, attempts.get(job.uid()));
         }
         if (unchanging && i >= 1) {
           return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch 1/9"),
-              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0);
+              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0, attempts.get(job.uid()));
         }
         if (i <= runningProbes) {
           return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch " + i + "/" + runningProbes),
-              Map.of("epoch", i, "epochs", runningProbes, "loss", 1.0 / i), null, List.of(), 3.0);
+              Map.of("epoch", i, "epochs", runningProbes, "loss", 1.0 / i), null, List.of(), 3.0, attempts.get(job.uid()));
         }
-        List<String> tail = exitCode == 0 ? List.of("Epoch done", "saved model.pt") : List.of("Traceback", "ValueError: boom");
-        return new ProbeResult(ProbeResult.State.EXITED, exitCode, false, exitReason, exitDetail, tail,
-            Map.of("epoch", runningProbes, "epochs", runningProbes, "loss", 0.1), null, List.of(), 4.0);
+        int code = exitCodeOf == null ? exitCode : exitCodeOf.applyAsInt(attempts.getOrDefault(job.uid(), 1));
+        List<String> tail = code == 0 ? List.of("Epoch done", "saved model.pt") : List.of("Traceback", "ValueError: boom");
+        return new ProbeResult(ProbeResult.State.EXITED, code, false, exitReason, exitDetail, tail,
+            Map.of("epoch", runningProbes, "epochs", runningProbes, "loss", 0.1), null, List.of(), 4.0, attempts.get(job.uid()));
       }
 
       @Override

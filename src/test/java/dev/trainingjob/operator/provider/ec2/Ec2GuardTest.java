@@ -81,8 +81,8 @@ class Ec2GuardTest extends WithEc2Operator {
     FakeInstance instance = h.fake.instances().get(0);
     long running = readLong(instance.guardState().resolve("checked-at"));
 
-    // the guard looks every second; three timeouts go by while the operator probes
-    await().atMost(LONG).until(() -> readLong(instance.guardState().resolve("checked-at")) >= running + 3 * timeout.toSeconds());
+    // the guard looks every second; two timeouts go by while the operator probes
+    await().atMost(LONG).until(() -> readLong(instance.guardState().resolve("checked-at")) >= running + 2 * timeout.toSeconds());
     assertThat(instance.powerOffRequests()).isEmpty();
     assertThat(state(instance)).isEqualTo("running");
 

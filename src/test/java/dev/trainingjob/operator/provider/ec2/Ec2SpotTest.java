@@ -121,12 +121,25 @@ class Ec2SpotTest extends WithEc2Operator {
     return h.fake.instances().stream().filter(i -> job.getMetadata().getUid().equals(i.tags.get(Ec2Tags.UID))).toList();
   }
 
+  /**
+   * A notice at epoch 3 (through the instance's metadata service) and a hard termination without one, the two jobs side by
+   * side: each resumes on a second instance from its checkpoint (the one copied at the notice, the last periodic copy), and
+   * the epochs after it run once there.
+   */
   @Test
-  void aSpotJobInterruptedAtEpochThreeResumesFromItsCheckpointOnASecondInstance() throws Exception {
+  void interruptedSpotJobsResumeFromTheirCheckpointsOnASecondInstance() throws Exception {
     TrainingJob job = h.create(spotJob("notice", "2"));
+    TrainingJob hardJob = spotJob("hard", "2");
+    hardJob.getSpec().checkpoint = new CheckpointSpec();
+    hardJob.getSpec().checkpoint.syncIntervalSeconds = CheckpointSpec.MIN_SYNC_INTERVAL_SECONDS;
+    TrainingJob hard = h.create(hardJob);
+
     await().atMost(WAIT).until(() -> instancesOf(job).size() == 1 && log(instancesOf(job).get(0), job).contains("Epoch 3/10"));
     String first = instancesOf(job).get(0).id;
     h.fake.interruptSpot(first, Duration.ofSeconds(30));
+    Path copied = h.fake.s3Root().resolve("models/hard/checkpoints/state.json");
+    await().atMost(WAIT).until(() -> Files.exists(copied) && Files.readString(copied).matches("\\{\"epoch\": [3-9]\\}"));
+    h.fake.interruptSpot(instancesOf(hard).get(0).id); // gone at once: no notice, no copy at the end
 
     await().atMost(WAIT).until(() -> releasedIn("notice", Phase.Succeeded));
     var s = status("notice");
@@ -136,6 +149,7 @@ class Ec2SpotTest extends WithEc2Operator {
     assertThat(s.interruptions).isEqualTo(1);
     assertThat(s.attempts).extracting(a -> a.number + ":" + a.reason).containsExactly("1:SpotInterrupted", "2:Succeeded");
     assertThat(s.attempts.get(0).instanceId).isEqualTo(first);
+    assertThat(s.attempts.get(0).exitCode).as("the script stopped on the notice").isEqualTo(143);
     assertThat(s.attempts.get(1).instanceId).isNotEqualTo(first).isEqualTo(s.instance.id);
     assertThat(s.attempts).allSatisfy(a -> assertThat(a.spot).isTrue());
     assertThat(s.attempts.stream().mapToDouble(a -> a.costUSD).sum()).isCloseTo(s.cost.estimatedUSD, within(0.011));
@@ -148,25 +162,15 @@ class Ec2SpotTest extends WithEc2Operator {
     // the model of the whole run reached S3, and the checkpoint is there
     assertThat(h.fake.s3Root().resolve("models/notice/output/model.json")).hasContent("{\"epoch\": 10}");
     assertThat(h.fake.s3Root().resolve("models/notice/checkpoints/state.json")).exists();
-    assertThat(h.fake.notTerminated()).noneMatch(i -> job.getMetadata().getUid().equals(i.tags.get(Ec2Tags.UID)));
     assertThat(h.events("notice")).extracting(e -> e.getReason()).contains("Interrupted");
-  }
-
-  @Test
-  void aHardTerminationWithoutNoticeResumesFromTheLastPeriodicCopy() throws Exception {
-    TrainingJob job = spotJob("hard", "2");
-    job.getSpec().checkpoint = new CheckpointSpec();
-    job.getSpec().checkpoint.syncIntervalSeconds = CheckpointSpec.MIN_SYNC_INTERVAL_SECONDS;
-    h.create(job);
-    Path copied = h.fake.s3Root().resolve("models/hard/checkpoints/state.json");
-    await().atMost(WAIT).until(() -> Files.exists(copied) && Files.readString(copied).matches("\\{\"epoch\": [3-9]\\}"));
-    h.fake.interruptSpot(status("hard").instance.id); // gone at once: no notice, no copy at the end
 
     await().atMost(WAIT).until(() -> releasedIn("hard", Phase.Succeeded));
-    var s = status("hard");
-    assertThat(resumedFrom(s)).isGreaterThanOrEqualTo(3);
-    assertThat(s.attempts).extracting(a -> a.reason).containsExactly("SpotInterrupted", "Succeeded");
-    assertThat(s.attempts.get(0).exitCode).as("the script never recorded an exit there").isNull();
+    var hs = status("hard");
+    assertThat(resumedFrom(hs)).isGreaterThanOrEqualTo(3);
+    assertThat(hs.attempts).extracting(a -> a.reason).containsExactly("SpotInterrupted", "Succeeded");
+    assertThat(hs.attempts.get(0).exitCode).as("the script never recorded an exit there").isNull();
+    assertThat(h.fake.notTerminated()).noneMatch(i -> i.tags.get(Ec2Tags.UID) != null
+        && (i.tags.get(Ec2Tags.UID).equals(job.getMetadata().getUid()) || i.tags.get(Ec2Tags.UID).equals(hard.getMetadata().getUid())));
   }
 
   /**
