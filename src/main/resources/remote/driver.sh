@@ -27,6 +27,9 @@
 # reason_code, detail and exit_code are written once, exit_code last: a probe that sees exit_code
 # sees the other two, and a rerun of the driver never overwrites a result.
 # A new code or step word needs ProbeResult to know it; an operator that does not reads it as unknown.
+# The whole driver is one braced group: bash reads all of it before running any of it, so a file written over it while it
+# runs (an upload repeated by mistake) can never cut it short.
+{
 set -euo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,10 +92,14 @@ on_exit() {
   if [ ! -e "$DIR/exit_code" ]; then
     [ "$code" -ne 0 ] || code=1
     log "bootstrap failed while ${step} (exit ${code})"
+    # for whoever reads driver.log on the machine: where the driver stopped (no user input is ever on a command line)
+    note "driver stopped with ${code} at: ${last_command:-unknown}"
     record_exit "$code" "bootstrap-failed:${step_code}" "$step"
   fi
 }
 trap on_exit EXIT
+last_command=""
+trap 'last_command=$BASH_COMMAND' DEBUG
 # Ctrl-C from stop.sh reaches the script too; the driver stays to record what happened.
 trap 'interrupted=1; note "interrupted"' INT TERM HUP
 
@@ -450,3 +457,5 @@ if has_conf output_uri; then
   fi
 fi
 record_exit "$code" "$reason_code" "$detail"
+exit 0
+}

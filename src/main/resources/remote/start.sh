@@ -47,7 +47,7 @@ alive() {
 exec 8>"$DIR/.start.lock"
 flock 8
 # a directory started before attempts were counted holds attempt 1
-current=$(tr -cd '0-9' < "$DIR/attempt" 2>/dev/null || true)
+current=$(tr -cd '0-9' 2>/dev/null < "$DIR/attempt" || true)
 if [ -z "$current" ] && [ -d "$DIR/started" ]; then current=1; fi
 if [ -n "$current" ] && [ "$ATTEMPT" -lt "$current" ]; then
   echo "attempt $current ran here already; not starting attempt $ATTEMPT" >&2

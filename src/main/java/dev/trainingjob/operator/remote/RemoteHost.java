@@ -13,7 +13,7 @@ import java.util.function.BooleanSupplier;
  * one driver started once in screen, one probe. Every method is idempotent.
  */
 public interface RemoteHost extends AutoCloseable {
-  /** Writes the driver, the probe, the job's files and its environment into the job directory. */
+  /** Writes the driver, the probe, the job's files and its environment into the job directory; a job directory whose driver was started is left as it is. */
   void upload(JobBundle bundle) throws Exception;
 
   /** Starts the first attempt of the driver in screen unless it was started before; true when this call started it. */

@@ -259,6 +259,23 @@ class KubectlPluginTest {
   }
 
   @Test
+  void interruptAndReleaseAreRefusedForAJobTheyCannotMeanAnythingTo() throws Exception {
+    stopOperator(); // nobody reconciles: the job stays without a status
+    api.client().resource(Jobs.simple("not-yet")).inNamespace("default").create();
+    assertThat(cli("interrupt", "not-yet")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("default/not-yet is not running (phase none); only a running script can be interrupted");
+    });
+    assertThat(cli("release", "not-yet")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("default/not-yet is not in a debug hold");
+    });
+    var annotations = api.client().resources(TrainingJob.class).inNamespace("default").withName("not-yet").get()
+        .getMetadata().getAnnotations();
+    assertThat(annotations == null ? Map.of() : annotations).as("nothing was asked of the operator").isEmpty();
+  }
+
+  @Test
   void kubectlFindsThePluginAndPassesItsArgumentsThrough() throws Exception {
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     Files.copy(Path.of("operator/kubectl-trainingjob"), bin.resolve("kubectl-trainingjob"));

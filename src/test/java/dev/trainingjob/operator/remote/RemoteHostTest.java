@@ -90,6 +90,14 @@ class RemoteHostTest {
     return ref;
   }
 
+  private static String driverLog(SshPeer peer, JobRef ref) {
+    try {
+      return Files.readString(jobDir(peer, ref).resolve("driver.log"));
+    } catch (Exception e) {
+      return "(no driver.log: " + e + ")";
+    }
+  }
+
   private static JobBundle bundle(JobRef ref, String script, List<String> args, Map<String, String> env,
       JobBundle.Python python) {
     Map<String, byte[]> files = new LinkedHashMap<>();
@@ -278,7 +286,8 @@ class RemoteHostTest {
                   open("seen.json", "w"))
         """, args, env, system()));
     remote.startOnce(ref);
-    assertThat(awaitExit(remote, ref).exitCode()).isZero();
+    ProbeResult end = awaitExit(remote, ref);
+    assertThat(end.exitCode()).as(() -> end.reason() + " " + end.detail() + " " + end.logTail() + " " + driverLog(peer, ref)).isZero();
 
     var seen = new com.fasterxml.jackson.databind.ObjectMapper().readTree(jobDir(peer, ref).resolve("job/seen.json").toFile());
     List<String> argv = new ArrayList<>();

@@ -1,18 +1,14 @@
 package dev.trainingjob.operator.cli.plugin;
 
 import dev.trainingjob.operator.api.Annotations;
-import dev.trainingjob.operator.api.TrainingJob;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.time.Instant;
-import java.util.Map;
+import dev.trainingjob.operator.api.Phase;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import dev.trainingjob.operator.api.Phase;
 
 /**
  * Interrupts a running job on purpose, as a spot interruption would: the operator gives the script the notice (the
@@ -35,25 +31,14 @@ public final class InterruptCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return PluginErrors.run(spec, () -> {
-      try (var client = options.client()) {
-        String namespace = options.namespace(client);
-        TrainingJob job = JobAccess.find(client, namespace, name);
-        var status = job.getStatus();
-        if (status == null || status.phase != Phase.Running) {
-          throw new PluginException(namespace + "/" + name + " is not running (phase "
-              + (status == null || status.phase == null ? "none" : status.phase) + "); only a running script can be interrupted");
-        }
-        String patch = io.fabric8.kubernetes.client.utils.Serialization.asJson(
-            Map.of("metadata", Map.of("annotations", Map.of(Annotations.INTERRUPT, Instant.now().toString()))));
-        client.resources(TrainingJob.class).inNamespace(namespace).withName(name)
-            .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-        int next = (status.attempt == null ? 1 : status.attempt) + 1;
-        spec.commandLine().getOut().println(namespace + "/" + name + ": interrupted; the script gets the notice, and the job "
-            + "resumes as attempt " + next);
-        spec.commandLine().getOut().flush();
-        return 0;
+    return JobRequest.send(spec, options, name, Annotations.INTERRUPT, job -> {
+      var status = job.getStatus();
+      if (status == null || status.phase != Phase.Running) {
+        return Optional.of("is not running (phase " + (status == null || status.phase == null ? "none" : status.phase)
+            + "); only a running script can be interrupted");
       }
-    });
+      return Optional.empty();
+    }, job -> "interrupted; the script gets the notice, and the job resumes as attempt "
+        + ((job.getStatus().attempt == null ? 1 : job.getStatus().attempt) + 1));
   }
 }

@@ -61,6 +61,10 @@ final class SshRemoteHost implements RemoteHost {
     String dir = bundle.job().directory();
     Map<String, byte[]> config = config(bundle);
     withSftp(sftp -> {
+      if (exists(sftp, dir + "/started")) {
+        // the driver runs from these files: never written over (bash reads its script as it goes), whatever asked
+        return null;
+      }
       mkdirs(sftp, ".trainingjob", 0700);
       mkdirs(sftp, dir, 0700);
       mkdirs(sftp, dir + "/config", 0700);
@@ -435,7 +439,19 @@ final class SshRemoteHost implements RemoteHost {
     }
   }
 
-  private static void mkdirs(SftpClient sftp, String path, int mode) throws IOException {
+  private static boolean exists(SftpClient sftp, String path) throws IOException {
+    try {
+      sftp.lstat(path);
+      return true;
+    } catch (SftpException e) {
+      if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+    private static void mkdirs(SftpClient sftp, String path, int mode) throws IOException {
     StringBuilder at = new StringBuilder();
     for (String part : path.split("/")) {
       at.append(at.length() == 0 ? "" : "/").append(part);
