@@ -7,6 +7,8 @@ import dev.trainingjob.operator.api.ConditionType;
 import dev.trainingjob.operator.api.EndingStatus;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.RetrySpec;
+import dev.trainingjob.operator.api.Timings;
+import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.provider.Machine;
@@ -43,7 +45,7 @@ final class Attempts {
       status.ending = null; // the script ended by itself before the notice reached it: that exit decides
       interruptAsked = false;
     }
-    if (probe.attempt() == null || Deadlines.runtimeLeft(ctx).filter(java.time.Duration::isNegative).isPresent()) {
+    if (probe.attempt() == null || Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {
       // a job directory of the previous release cannot hold a second attempt; and no attempt starts past maxRuntimeSeconds
       return Optional.empty();
     }
@@ -94,7 +96,7 @@ final class Attempts {
   }
 
   /** How many retries (spec.retry) the job has used: attempts that ended with an exit code the policy retried. */
-  static long retriesUsed(dev.trainingjob.operator.api.TrainingJobStatus status) {
+  static long retriesUsed(TrainingJobStatus status) {
     return status.retries == null ? 0 : status.retries;
   }
 
@@ -203,7 +205,7 @@ final class Attempts {
   }
 
   /** Clears what belonged to the attempt that ended; returns the timings, for the next attempt's start. */
-  private static dev.trainingjob.operator.api.Timings startNext(JobContext ctx) {
+  private static Timings startNext(JobContext ctx) {
     var status = ctx.status();
     status.exitCode = null;
     status.failure = null;
@@ -243,7 +245,7 @@ final class Attempts {
   }
 
   /** Where the ended attempt's share of its machine begins: the end of the attempt before it on the same machine, or the launch. */
-  private static String billedFrom(dev.trainingjob.operator.api.TrainingJobStatus status) {
+  private static String billedFrom(TrainingJobStatus status) {
     var instance = status.instance;
     if (instance == null) {
       return null;
@@ -259,7 +261,7 @@ final class Attempts {
     return instance.launchedAt;
   }
 
-  static int current(dev.trainingjob.operator.api.TrainingJobStatus status) {
+  static int current(TrainingJobStatus status) {
     return status.attempt == null ? 1 : status.attempt;
   }
 }

@@ -1,9 +1,11 @@
 package dev.trainingjob.operator.status;
 
+import dev.trainingjob.operator.api.AttemptStatus;
 import dev.trainingjob.operator.api.CostStatus;
 import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.cost.PriceList;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -51,7 +53,7 @@ public final class CostEstimate {
     // the machines of earlier attempts (a spot instance interrupted), as status.attempts recorded their cost
     String currentId = status.instance == null ? null : status.instance.id;
     current.ifPresent(c -> lastAttemptTakesTheRest(status, currentId, c.estimatedUSD));
-    var earlier = status.attempts == null ? java.util.List.<dev.trainingjob.operator.api.AttemptStatus>of()
+    var earlier = status.attempts == null ? List.<AttemptStatus>of()
         : status.attempts.stream().filter(a -> a.costUSD != null && a.instanceId != null && !a.instanceId.equals(currentId)).toList();
     if (earlier.isEmpty()) {
       current.ifPresent(cost -> status.cost = cost);
