@@ -11,7 +11,9 @@ import dev.trainingjob.operator.reconciler.OperatorFactory;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import dev.trainingjob.operator.cost.JobPrices;
 import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.cost.SpotPrices;
 import dev.trainingjob.operator.metrics.HealthServer;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.outputs.KnownJobs;
@@ -85,7 +87,8 @@ public final class OperatorRuntime implements AutoCloseable {
     }
     var metrics = new OperatorMetrics(meters);
     var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers, off), remoteHosts,
-        new JobBundles(client), new KubernetesEventRecorder(client), Clock.systemUTC(), prices, metrics);
+        new JobBundles(client), new KubernetesEventRecorder(client), Clock.systemUTC(),
+        new JobPrices(prices, spotPrices(providers)), metrics);
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();
@@ -165,5 +168,10 @@ public final class OperatorRuntime implements AutoCloseable {
         LOG.warn("closing {}: {}", c, e.getMessage());
       }
     }
+  }
+
+  /** The provider that can tell spot prices (ec2), if this operator runs one. */
+  private static SpotPrices spotPrices(List<ComputeProvider> providers) {
+    return providers.stream().filter(SpotPrices.class::isInstance).map(SpotPrices.class::cast).findFirst().orElse(SpotPrices.NONE);
   }
 }

@@ -32,4 +32,7 @@ public class AttemptStatus {
 
   @JsonPropertyDescription("What the attempt's machine cost (ec2, or hourlyPriceUSD), counted from launch to termination.")
   public Double costUSD;
+
+  @JsonPropertyDescription("Where the price of costUSD came from: spot-price-history, price-list or spec.")
+  public String priceSource;
 }

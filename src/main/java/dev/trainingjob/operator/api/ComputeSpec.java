@@ -121,10 +121,19 @@ public class ComputeSpec {
     @JsonPropertyDescription("The machine's SSH host public key, as in known_hosts (for example ssh-ed25519 AAAA...). "
         + "The connection is refused when the machine presents another key.")
     public String hostKey;
+
+    @Min(0)
+    @JsonPropertyDescription("What an hour of this machine costs in USD (a rented box, an amortised GPU): status.cost, "
+        + "spec.limits.maxCostUSD and TrainingBudgets count with it. Without it the job's cost is unknown.")
+    public Double hourlyPriceUSD;
   }
 
-  /** The local provider takes no settings; its presence selects it. */
+  /** The local provider's only setting is its price; its presence selects it. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class LocalSpec {
+    @Min(0)
+    @JsonPropertyDescription("What an hour of this machine costs in USD (a rented box, an amortised GPU): status.cost, "
+        + "spec.limits.maxCostUSD and TrainingBudgets count with it. Without it the job's cost is unknown.")
+    public Double hourlyPriceUSD;
   }
 }

@@ -20,5 +20,12 @@ public final class ConditionType {
   /** True once an attempt of the job was interrupted (a spot notice, kubectl trainingjob interrupt); says how many. */
   public static final String INTERRUPTED = "Interrupted";
 
+  /** True while the job waits in Pending because a TrainingBudget of its namespace has no room for its worst case. */
+  public static final String BUDGET_EXHAUSTED = "BudgetExhausted";
+  /** True once the projected total (cost so far + ETA at the price) passes spec.limits.maxCostUSD. */
+  public static final String OVER_BUDGET_PROJECTED = "OverBudgetProjected";
+  /** True once a guard of spec.limits tripped; the reason says which (Stalled, IdleGpu, DiskFull, BudgetExceeded). */
+  public static final String GUARD_TRIPPED = "GuardTripped";
+
   private ConditionType() {}
 }

@@ -14,8 +14,8 @@ import java.util.List;
 public final class PrinterColumns {
   private PrinterColumns() {}
 
-  /** Name order; -o wide adds the priority-1 columns (Address, Message) after these. */
-  public static final List<String> ORDER = List.of("Phase", "Progress", "Type", "Cost", "Age", "Address", "Message");
+  /** Name order; -o wide adds the priority-1 columns (Projected, Address, Message) after these. */
+  public static final List<String> ORDER = List.of("Phase", "Progress", "ETA", "Type", "Cost", "Age", "Projected", "Address", "Message");
 
   /** A copy of a CRD document with every version's printer columns in {@link #ORDER}. */
   public static JsonNode reorder(JsonNode crd) {

@@ -32,6 +32,10 @@ public class ProgressStatus {
   @JsonPropertyDescription("When the script will finish at its current pace (RFC 3339), once percent is known.")
   public String eta;
 
+  @JsonPropertyDescription("The time left until eta as kubectl get shows it (12m, 3h5m), as of updatedAt.")
+  @PrinterColumn(name = "ETA")
+  public String etaSummary;
+
   @JsonPropertyDescription("Where progress came from: progressFile (TRAININGJOB_PROGRESS_FILE) or log (parsed from the output).")
   public String source;
 

@@ -26,4 +26,11 @@ public class Timings {
 
   @JsonPropertyDescription("When everything the job held was released.")
   public String released;
+
+  @JsonPropertyDescription("When the script last showed activity: a new progress record or a new output line (spec.limits."
+      + "stallSeconds counts from here).")
+  public String lastActivity;
+
+  @JsonPropertyDescription("Since when every GPU has been below spec.limits.idleGpu.belowPercent; absent while one is busy.")
+  public String gpuIdleSince;
 }

@@ -55,8 +55,11 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("Disk and GPU use on the machine, from the last probe.")
   public MachineUsage usage;
 
-  @JsonPropertyDescription("Estimated cost of the machine so far (ec2).")
+  @JsonPropertyDescription("What the job has cost so far, all attempts together, at a price with a named source.")
   public CostStatus cost;
+
+  @JsonPropertyDescription("The job's reservation in its namespace's TrainingBudgets, when it has any.")
+  public JobBudgetStatus budget;
 
   @JsonPropertyDescription("Where the outputs were copied (spec.output.s3Uri), once the copy succeeded.")
   public String outputUri;

@@ -1,6 +1,5 @@
 package dev.trainingjob.operator.cost;
 
-import dev.trainingjob.operator.api.CostStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -8,8 +7,6 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -62,18 +59,5 @@ public final class PriceList {
 
   public Optional<Double> hourly(String instanceType) {
     return Optional.ofNullable(instanceType == null ? null : hourly.get(instanceType));
-  }
-
-  /** The estimate for a machine of this type that ran from {@code from} to {@code to}; empty for an unpriced type. */
-  public Optional<CostStatus> estimate(String instanceType, boolean spot, Instant from, Instant to) {
-    return hourly(instanceType).map(price -> {
-      CostStatus c = new CostStatus();
-      c.hourlyUSD = price;
-      double hours = Math.max(0, Duration.between(from, to).toMillis()) / 3_600_000.0;
-      c.estimatedUSD = Math.round(price * hours * 100) / 100.0;
-      c.upperBound = spot ? Boolean.TRUE : null;
-      c.summary = (spot ? "<=" : "") + String.format(java.util.Locale.ROOT, "$%.2f", c.estimatedUSD);
-      return c;
-    });
   }
 }

@@ -46,6 +46,13 @@ public enum Reason {
   Relaunching("the attempt's machine went away (a spot interruption); a new one is launched and the script resumes from its checkpoint"),
   OnDemandFallback("spot was given up for this job (too many interruptions, or no spot capacity within the pending deadline): the next launch is on-demand"),
   Retrying("the script exited with a code spec.retry names; it runs again after the backoff"),
+  BudgetExceeded("one more probe interval would have passed spec.limits.maxCostUSD: the script got the stop notice, its outputs were collected, the machine released"),
+  Stalled("the script wrote no progress record and no output line for spec.limits.stallSeconds; it was stopped (and runs again when spec.retry allows)"),
+  IdleGpu("every GPU stayed below spec.limits.idleGpu.belowPercent for forSeconds; the script was stopped"),
+  DiskFull("the job's file system had less free than spec.limits.minFreeDiskGiB; the script was stopped before the disk filled"),
+  OverBudgetProjected("the projected total (cost so far plus the ETA at the current price) passes spec.limits.maxCostUSD"),
+  BudgetExhausted("a TrainingBudget of the namespace has no room for the job's worst case; nothing is launched until it has"),
+  BudgetAdmitted("the job's worst case was reserved in the namespace's TrainingBudgets"),
   NewLaunchAttempt("the launch token of the current attempt belongs to an instance that is gone; the next launch uses attempt + 1"),
 
   // --- EC2 notes on the way

@@ -233,15 +233,18 @@ final class Attempts {
     a.finishedAt = ctx.nowText();
     a.reason = reason;
     a.exitCode = code;
-    if (a.instanceType != null && a.startedAt != null) {
-      a.costUSD = ctx.prices().estimate(a.instanceType, Boolean.TRUE.equals(a.spot), Instant.parse(a.startedAt), ctx.now())
-          .map(c -> c.estimatedUSD).orElse(null);
+    if (a.startedAt != null) {
+      ctx.prices().current(ctx.job(), instance).ifPresent(price -> {
+        a.costUSD = Math.round(price.forSeconds(Duration.between(Instant.parse(a.startedAt), ctx.now()).toMillis() / 1000.0) * 100)
+            / 100.0;
+        a.priceSource = price.source();
+      });
     }
     status.attempts.add(a);
     while (status.attempts.size() > KEPT) {
       status.attempts.remove(0);
     }
-    CostEstimate.apply(status, ctx.prices(), ctx.now());
+    CostEstimate.apply(ctx.job(), ctx.prices(), ctx.now());
   }
 
   /** Where the ended attempt's share of its machine begins: the end of the attempt before it on the same machine, or the launch. */

@@ -12,7 +12,7 @@ import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.config.OperatorConfig;
-import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.cost.JobPrices;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.Machine;
@@ -36,7 +36,7 @@ public final class JobContext {
 
   /** What every reconcile shares. */
   public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
-      JobBundles bundles, EventRecorder events, Clock clock, PriceList prices, OperatorMetrics metrics) {}
+      JobBundles bundles, EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics) {}
 
   private final TrainingJob job;
   private final Services services;
@@ -158,7 +158,7 @@ public final class JobContext {
     return services.metrics();
   }
 
-  public PriceList prices() {
+  public JobPrices prices() {
     return services.prices();
   }
 

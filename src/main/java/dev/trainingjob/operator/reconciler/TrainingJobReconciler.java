@@ -74,9 +74,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         // validation failed just now: release whatever an earlier, valid spec had started
         result = steps.get(Phase.Failed).run(ctx);
       }
-      CostEstimate.apply(ctx.status(), services.prices(), ctx.now()).ifPresent(billed ->
+      CostEstimate.apply(job, services.prices(), ctx.now()).ifPresent(billed ->
           services.metrics().instanceTime(job.getMetadata().getUid(), billed.instanceType(), billed.from(), billed.until(),
-              services.prices().hourly(billed.instanceType()).orElse(null)));
+              billed.price().usdPerHour()));
       services.metrics().phase(job.getMetadata().getUid(), ctx.status().phase);
       UpdateControl<TrainingJob> control = control(job, before, result);
       outcome = "ok";

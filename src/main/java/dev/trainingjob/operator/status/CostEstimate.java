@@ -2,39 +2,56 @@ package dev.trainingjob.operator.status;
 
 import dev.trainingjob.operator.api.AttemptStatus;
 import dev.trainingjob.operator.api.CostStatus;
+import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
-import dev.trainingjob.operator.cost.PriceList;
+import dev.trainingjob.operator.cost.JobPrices;
+import dev.trainingjob.operator.cost.Price;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The estimated cost of a job's machine: the price per hour of its type times the time from launch
- * until release (or now, while it still runs).
+ * The cost ledger in status.cost: the machine the job holds, priced (with the price's source) from its launch until its
+ * release or now, plus what the machines of its earlier attempts cost, and the projected total once progress gives an ETA.
  */
 public final class CostEstimate {
   private CostEstimate() {}
 
-  /** The time the machine has been paid for: from launch until release, or until now. */
-  public record Billed(String instanceType, Instant from, Instant until, boolean spot) {}
+  /** The time the current machine has been paid for, and at what price: from launch until release, or until now. */
+  public record Billed(String instanceType, Instant from, Instant until, boolean spot, Price price) {
+    public double usd() {
+      return price.forSeconds(Duration.between(from, until).toMillis() / 1000.0);
+    }
+  }
 
-  /** What the job's machine has been billed for so far; empty before a machine with a known type was launched. */
-  public static Optional<Billed> billed(TrainingJobStatus status, Instant now) {
-    var instance = status.instance;
-    if (instance == null || instance.type == null || instance.launchedAt == null) {
+  /** What the job's current machine has been billed for so far; empty before a priced machine was launched. */
+  public static Optional<Billed> billed(TrainingJob job, JobPrices prices, Instant now) {
+    TrainingJobStatus status = job.getStatus();
+    var instance = status == null ? null : status.instance;
+    if (instance == null || instance.launchedAt == null) {
       return Optional.empty();
     }
     Instant until = status.timings != null && status.timings.released != null ? Instant.parse(status.timings.released) : now;
-    return Optional.of(new Billed(instance.type, Instant.parse(instance.launchedAt), until, Boolean.TRUE.equals(instance.spot)));
+    return prices.current(job, instance).map(price ->
+        new Billed(instance.type, Instant.parse(instance.launchedAt), until, Boolean.TRUE.equals(instance.spot), price));
+  }
+
+  static double cents(double usd) {
+    return Math.round(usd * 100) / 100.0;
+  }
+
+  public static String dollars(double usd) {
+    return String.format(Locale.ROOT, "$%.2f", usd);
   }
 
   /**
    * Once the job ended, its last attempt's cost is what is left of its machine's after the attempts before it on the same machine
    * (a retry shares the machine), counted until release: the attempts' costs then add up to status.cost.
    */
-  private static void lastAttemptTakesTheRest(TrainingJobStatus status, String currentId, Double machineUSD) {
-    if (status.phase == null || !status.phase.isFinal() || status.attempts == null || status.attempts.isEmpty() || currentId == null
-        || machineUSD == null) {
+  private static void lastAttemptTakesTheRest(TrainingJobStatus status, String currentId, double machineUSD) {
+    if (status.phase == null || !status.phase.isFinal() || status.attempts == null || status.attempts.isEmpty() || currentId == null) {
       return;
     }
     var last = status.attempts.get(status.attempts.size() - 1);
@@ -43,29 +60,48 @@ public final class CostEstimate {
     }
     double before = status.attempts.stream().filter(a -> a != last && currentId.equals(a.instanceId) && a.costUSD != null)
         .mapToDouble(a -> a.costUSD).sum();
-    last.costUSD = Math.max(0, Math.round((machineUSD - before) * 100) / 100.0);
+    last.costUSD = Math.max(0, cents(machineUSD - before));
   }
 
-  /** Sets status.cost when the price of the machine's type is known; returns what was billed. */
-  public static Optional<Billed> apply(TrainingJobStatus status, PriceList prices, Instant now) {
-    Optional<Billed> billed = billed(status, now);
-    Optional<CostStatus> current = billed.flatMap(b -> prices.estimate(b.instanceType(), b.spot(), b.from(), b.until()));
-    // the machines of earlier attempts (a spot instance interrupted), as status.attempts recorded their cost
+  /** Sets status.cost when the machine can be priced; returns what the current machine was billed. */
+  public static Optional<Billed> apply(TrainingJob job, JobPrices prices, Instant now) {
+    TrainingJobStatus status = job.getStatus();
+    Optional<Billed> billed = billed(job, prices, now);
     String currentId = status.instance == null ? null : status.instance.id;
-    current.ifPresent(c -> lastAttemptTakesTheRest(status, currentId, c.estimatedUSD));
-    var earlier = status.attempts == null ? List.<AttemptStatus>of()
+    billed.ifPresent(b -> lastAttemptTakesTheRest(status, currentId, b.usd()));
+    // the machines of earlier attempts (a spot instance interrupted), as status.attempts recorded their cost
+    List<AttemptStatus> earlier = status.attempts == null ? List.of()
         : status.attempts.stream().filter(a -> a.costUSD != null && a.instanceId != null && !a.instanceId.equals(currentId)).toList();
-    if (earlier.isEmpty()) {
-      current.ifPresent(cost -> status.cost = cost);
+    if (billed.isEmpty() && earlier.isEmpty()) {
       return billed;
     }
-    CostStatus total = current.orElseGet(CostStatus::new);
-    double sum = earlier.stream().mapToDouble(a -> a.costUSD).sum() + (total.estimatedUSD == null ? 0 : total.estimatedUSD);
-    boolean upper = Boolean.TRUE.equals(total.upperBound) || earlier.stream().anyMatch(a -> Boolean.TRUE.equals(a.spot));
-    total.estimatedUSD = Math.round(sum * 100) / 100.0;
-    total.upperBound = upper ? Boolean.TRUE : null;
-    total.summary = (upper ? "<=" : "") + String.format(java.util.Locale.ROOT, "$%.2f", total.estimatedUSD);
-    status.cost = total;
+    CostStatus cost = status.cost == null ? new CostStatus() : status.cost;
+    double total = earlier.stream().mapToDouble(a -> a.costUSD).sum() + billed.map(Billed::usd).orElse(0.0);
+    boolean upper = billed.map(b -> b.price().upperBound()).orElse(false)
+        || earlier.stream().anyMatch(a -> Boolean.TRUE.equals(a.spot) && CostStatus.SOURCE_PRICE_LIST.equals(a.priceSource));
+    billed.ifPresent(b -> {
+      cost.pricePerHourUSD = b.price().usdPerHour();
+      cost.priceSource = b.price().source();
+    });
+    cost.totalUSD = cents(total);
+    cost.upperBound = upper ? Boolean.TRUE : null;
+    cost.summary = (upper ? "<=" : "") + dollars(cost.totalUSD);
+    projected(status, cost, billed, now);
+    status.cost = cost;
     return billed;
+  }
+
+  /** Cost so far plus the time progress says is left at the current price; only while the job runs and has an ETA. */
+  private static void projected(TrainingJobStatus status, CostStatus cost, Optional<Billed> billed, Instant now) {
+    String eta = status.progress == null ? null : status.progress.eta;
+    boolean ended = status.phase != null && status.phase.isFinal();
+    if (ended || eta == null || billed.isEmpty() || billed.get().until().isBefore(now)) {
+      cost.projectedTotalUSD = ended ? cost.totalUSD : null;
+      cost.projected = ended ? cost.summary : null;
+      return;
+    }
+    double left = Math.max(0, Duration.between(now, Instant.parse(eta)).toMillis() / 1000.0);
+    cost.projectedTotalUSD = cents(cost.totalUSD + billed.get().price().forSeconds(left));
+    cost.projected = dollars(cost.projectedTotalUSD);
   }
 }

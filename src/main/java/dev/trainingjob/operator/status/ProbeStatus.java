@@ -48,6 +48,7 @@ public final class ProbeStatus {
       if (status.progress == null || !ProgressRecords.same(status.progress, progress)) {
         progress.updatedAt = now.toString();
         progress.eta = ProgressRecords.eta(progress, status.timings == null ? null : status.timings.bootstrapped, now);
+        progress.etaSummary = progress.eta == null ? null : left(now, Instant.parse(progress.eta));
         status.progress = progress;
         if (status.timings == null || status.timings.firstProgress == null) {
           Lifecycle.timings(status).firstProgress = now.toString();
@@ -111,5 +112,20 @@ public final class ProbeStatus {
 
   private static String gib(long bytes) {
     return String.format(Locale.ROOT, "%.1f GiB", bytes / 1024.0 / 1024 / 1024);
+  }
+
+  /** The time until {@code eta} in a few characters, as kubectl shows ages: 45s, 12m, 3h5m, 2d4h. */
+  static String left(Instant now, Instant eta) {
+    long s = Math.max(0, java.time.Duration.between(now, eta).toSeconds());
+    if (s < 60) {
+      return s + "s";
+    }
+    if (s < 3600) {
+      return (s / 60) + "m";
+    }
+    if (s < 86400) {
+      return (s / 3600) + "h" + (s % 3600 / 60 == 0 ? "" : (s % 3600 / 60) + "m");
+    }
+    return (s / 86400) + "d" + (s % 86400 / 3600 == 0 ? "" : (s % 86400 / 3600) + "h");
   }
 }

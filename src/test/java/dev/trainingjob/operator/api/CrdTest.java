@@ -69,10 +69,11 @@ class CrdTest {
     List<String> columns = new ArrayList<>();
     version.path("additionalPrinterColumns").forEach(c -> columns.add(c.path("name").asText() + "=" + c.path("jsonPath").asText()));
     assertThat(columns).contains("Phase=.status.phase", "Progress=.status.progress.summary",
-        "Type=.status.instance.type", "Cost=.status.cost.summary", "Age=.metadata.creationTimestamp");
+        "Type=.status.instance.type", "Cost=.status.cost.summary", "Age=.metadata.creationTimestamp",
+        "ETA=.status.progress.etaSummary", "Projected=.status.cost.projected");
     // and in crds/, the order kubectl shows
     List<String> committed = new ArrayList<>();
     YAML.readTree(COMMITTED.toFile()).at("/spec/versions/0/additionalPrinterColumns").forEach(c -> committed.add(c.path("name").asText()));
-    assertThat(committed).containsExactly("Phase", "Progress", "Type", "Cost", "Age", "Address", "Message");
+    assertThat(committed).containsExactly("Phase", "Progress", "ETA", "Type", "Cost", "Age", "Projected", "Address", "Message");
   }
 }

@@ -3,6 +3,7 @@ package dev.trainingjob.operator.reconciler;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.cost.JobPrices;
 import dev.trainingjob.operator.cost.PriceList;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.provider.ComputeProvider;
@@ -30,7 +31,7 @@ final class SyncOperator {
   SyncOperator(OperatorConfig config, String defaultProvider, List<ComputeProvider> providers, RemoteHosts hosts) {
     this.config = config;
     var services = new JobContext.Services(config, new ProviderRegistry(defaultProvider, providers), hosts,
-        new JobBundles(null), events, clock, PriceList.bundled(), OperatorMetrics.discarding());
+        new JobBundles(null), events, clock, JobPrices.of(PriceList.bundled()), OperatorMetrics.discarding());
     reconciler = new TrainingJobReconciler(services);
   }
 

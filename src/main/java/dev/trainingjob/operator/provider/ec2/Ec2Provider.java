@@ -6,6 +6,7 @@ import dev.trainingjob.operator.api.CheckpointSpec;
 import dev.trainingjob.operator.api.ComputeSpec;
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.cost.SpotPrices;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ExistingMachines;
 import dev.trainingjob.operator.provider.Machine;
@@ -40,7 +41,7 @@ import software.amazon.awssdk.services.ec2.model.RunInstancesRequest;
  * instance. Release keeps going until EC2 reports the instance terminated, then removes the
  * security group and the key Secret.
  */
-public final class Ec2Provider implements ComputeProvider {
+public final class Ec2Provider implements ComputeProvider, SpotPrices {
   private static final Logger LOG = LoggerFactory.getLogger(Ec2Provider.class);
   /** How long a launched instance may stay invisible to DescribeInstances (EC2 is eventually consistent). */
   static final Duration VISIBILITY_GRACE = Duration.ofMinutes(2);
@@ -60,6 +61,7 @@ public final class Ec2Provider implements ComputeProvider {
   private final HostKeyRotation hostKeys;
   private final Ec2Admission admission;
   private final EventRecorder events;
+  private final SpotPriceBook spotPrices;
   private final Path outputRoot;
   private final Clock clock;
   /** Launches this process made, by uid: what RunInstances answered, until DescribeInstances shows it. */
@@ -81,6 +83,7 @@ public final class Ec2Provider implements ComputeProvider {
     this.hostKeys = new HostKeyRotation(keys, events);
     this.admission = new Ec2Admission(ec2, images, settings, events);
     this.events = events;
+    this.spotPrices = new SpotPriceBook(ec2, clock);
     this.outputRoot = outputRoot.toAbsolutePath();
     this.clock = clock;
   }
@@ -88,6 +91,13 @@ public final class Ec2Provider implements ComputeProvider {
   @Override
   public String name() {
     return "ec2";
+  }
+
+  /** The spot price of one of this install's instances, in its zone (from the shared view; one EC2 call per type and zone an hour). */
+  @Override
+  public Optional<Double> hourly(String instanceId, String instanceType) {
+    return view.current().byId(instanceId).filter(i -> i.zone() != null)
+        .flatMap(i -> spotPrices.hourly(instanceType, i.zone()));
   }
 
   InstanceView view() {

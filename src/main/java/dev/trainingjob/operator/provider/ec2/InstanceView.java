@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 final class InstanceView {
   /** What the provider needs of an instance. */
   record Instance(String id, String type, String state, String publicIp, String privateIp, Instant launchTime,
-      String uid, String namespace, String name, String sshUser, boolean spot, String stateReason, String managedBy) {
+      String uid, String namespace, String name, String sshUser, boolean spot, String stateReason, String managedBy, String zone) {
     /** Pending or running: a machine that costs money and may serve the job. */
     boolean usable() {
       return "pending".equals(state) || "running".equals(state);
@@ -130,6 +130,7 @@ final class InstanceView {
     return new Instance(i.instanceId(), i.instanceTypeAsString(), i.state() == null ? "pending" : i.state().nameAsString(),
         i.publicIpAddress(), i.privateIpAddress(), i.launchTime(), tags.get(Ec2Tags.UID), tags.get(Ec2Tags.NAMESPACE),
         tags.get(Ec2Tags.NAME), tags.get(Ec2Tags.SSH_USER), "spot".equals(i.instanceLifecycleAsString()),
-        i.stateReason() == null ? null : i.stateReason().message(), tags.get(Ec2Tags.MANAGED_BY));
+        i.stateReason() == null ? null : i.stateReason().message(), tags.get(Ec2Tags.MANAGED_BY),
+        i.placement() == null ? null : i.placement().availabilityZone());
   }
 }

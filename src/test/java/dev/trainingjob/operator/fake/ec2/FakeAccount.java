@@ -460,6 +460,7 @@ final class FakeAccount {
     if (i.subnetId != null) {
       x.leaf("subnetId", i.subnetId);
     }
+    x.open("placement").leaf("availabilityZone", i.zone).close("placement");
     if (i.stateReasonCode != null) {
       x.open("stateReason").leaf("code", i.stateReasonCode).leaf("message", i.stateReasonMessage).close("stateReason");
     }

@@ -66,6 +66,8 @@ public final class FakeInstance {
   String stateReasonCode;
   String stateReasonMessage;
   String subnetId;
+  /** Its Availability Zone (the fake's subnets and default subnet are all in the first). */
+  String zone = FakeEc2.ZONES.get(0);
   boolean publicIp = true;
   LocalSshServer ssh;
   /**

@@ -75,7 +75,7 @@ class Ec2LifecycleTest extends WithEc2Operator {
     assertThat(done.getStatus().usage.diskTotalBytes).isPositive();
 
     // an estimated cost from the bundled price of g5.xlarge, frozen at release
-    assertThat(done.getStatus().cost.hourlyUSD).isEqualTo(1.006);
+    assertThat(done.getStatus().cost.pricePerHourUSD).isEqualTo(1.006);
     assertThat(done.getStatus().cost.summary).startsWith("$");
     assertThat(done.getStatus().instance.sshPort).isEqualTo(h.fake.sshPort());
 

@@ -152,7 +152,7 @@ class Ec2SpotTest extends WithEc2Operator {
     assertThat(s.attempts.get(0).exitCode).as("the script stopped on the notice").isEqualTo(143);
     assertThat(s.attempts.get(1).instanceId).isNotEqualTo(first).isEqualTo(s.instance.id);
     assertThat(s.attempts).allSatisfy(a -> assertThat(a.spot).isTrue());
-    assertThat(s.attempts.stream().mapToDouble(a -> a.costUSD).sum()).isCloseTo(s.cost.estimatedUSD, within(0.011));
+    assertThat(s.attempts.stream().mapToDouble(a -> a.costUSD).sum()).isCloseTo(s.cost.totalUSD, within(0.011));
     assertThat(Conditions.isTrue(s, ConditionType.INTERRUPTED)).isTrue();
     // two launches, each with a token of its own
     List<FakeInstance> launched = instancesOf(job);
