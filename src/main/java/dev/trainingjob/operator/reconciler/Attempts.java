@@ -54,15 +54,26 @@ final class Attempts {
           + code + ") and its checkpoint copied"));
     }
     if (interruptAsked) {
-      return Optional.of(sameMachine(ctx, code, Reason.Interrupted, "Interrupted on request; the script exited with code " + code,
+      return Optional.of(sameMachine(ctx, code, Reason.Interrupted, Reason.Interrupted.name(),
+          "Interrupted on request; the script exited with code " + code,
           Duration.ZERO));
     }
     var retry = ctx.job().getSpec().retry;
+    if (status.ending != null && Reason.Stalled.name().equals(status.ending.reason)) {
+      // a stalled script (spec.limits.stallSeconds) is run again while spec.retry has retries left, whatever its exit code
+      long used = retriesUsed(status);
+      if (used < RetrySpec.maxRetriesOf(retry)) {
+        return Optional.of(sameMachine(ctx, code, Reason.Retrying, Reason.Stalled.name(), "The script stalled and was stopped ("
+            + status.ending.message + "); retry " + (used + 1) + " of " + RetrySpec.maxRetriesOf(retry) + " (spec.retry)",
+            Duration.ofSeconds(RetrySpec.backoffOf(retry))));
+      }
+      return Optional.empty();
+    }
     boolean scriptExited = kind == ProbeResult.ExitReason.Kind.EXITED || kind == ProbeResult.ExitReason.Kind.SYNC_FAILED;
     if (status.ending == null && scriptExited && code != null && RetrySpec.retries(retry, code)) {
       long used = retriesUsed(status);
       if (used < RetrySpec.maxRetriesOf(retry)) {
-        return Optional.of(sameMachine(ctx, code, Reason.Retrying, "The script exited with code " + code + "; retry " + (used + 1)
+        return Optional.of(sameMachine(ctx, code, Reason.Retrying, "ExitCode", "The script exited with code " + code + "; retry " + (used + 1)
             + " of " + RetrySpec.maxRetriesOf(retry) + " (spec.retry)", Duration.ofSeconds(RetrySpec.backoffOf(retry))));
       }
     }
@@ -92,7 +103,8 @@ final class Attempts {
    * starts on the same machine all the same (start.sh sets the last attempt aside, record or not).
    */
   static StepResult interruptedWithoutRecord(JobContext ctx) {
-    return sameMachine(ctx, null, Reason.Interrupted, "Interrupted on request; the driver recorded no exit", Duration.ZERO);
+    return sameMachine(ctx, null, Reason.Interrupted, Reason.Interrupted.name(), "Interrupted on request; the driver recorded no exit",
+        Duration.ZERO);
   }
 
   /** How many retries (spec.retry) the job has used: attempts that ended with an exit code the policy retried. */
@@ -101,9 +113,10 @@ final class Attempts {
   }
 
   /** The next attempt on the machine the job holds: after the backoff, start.sh starts it there. */
-  private static StepResult sameMachine(JobContext ctx, Integer code, Reason reason, String why, Duration backoff) {
+  private static StepResult sameMachine(JobContext ctx, Integer code, Reason reason, String attemptEnded, String why,
+      Duration backoff) {
     var status = ctx.status();
-    finishAttempt(ctx, code, reason == Reason.Retrying ? "ExitCode" : Reason.Interrupted.name());
+    finishAttempt(ctx, code, attemptEnded);
     if (reason == Reason.Retrying) {
       status.retries = (int) retriesUsed(status) + 1; // counted apart: status.attempts keeps only the last ones
     }

@@ -21,7 +21,7 @@ final class MonitorStep implements JobStep {
   @Override
   public StepResult run(JobContext ctx) throws Exception {
     if (ctx.status().ending != null) {
-      return StopPath.carryOut(ctx); // a stop was decided (and written) on the last reconcile
+      return StopPath.carryOut(ctx, probes); // a stop was decided (and written) on the last reconcile
     }
     String interrupt = ctx.job().getMetadata().getAnnotations() == null ? null
         : ctx.job().getMetadata().getAnnotations().get(Annotations.INTERRUPT);
@@ -65,6 +65,10 @@ final class MonitorStep implements JobStep {
       // past spec.limits.maxRuntimeSeconds: stop the script (Ctrl-C, then kill after the grace), collect, end the job
       return StopPath.decide(ctx, Reason.MaxRuntimeExceeded, timedOut(ctx, "the script ran longer than "
           + "spec.limits.maxRuntimeSeconds (" + ctx.job().getSpec().limits.maxRuntimeSeconds + "s) and was stopped"));
+    }
+    var guard = Guards.check(ctx, probe); // the dollar cap, stall, idle GPUs, low disk
+    if (guard.isPresent()) {
+      return guard.get();
     }
     return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), left));
   }

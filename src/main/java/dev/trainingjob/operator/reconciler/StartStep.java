@@ -26,6 +26,7 @@ final class StartStep implements JobStep {
 
   @Override
   public StepResult run(JobContext ctx) throws Exception {
+    Guards.checkBeforeStart(ctx); // a machine that boots or prepares Python costs money all the same
     RemoteHost remote;
     try {
       remote = ctx.remote();

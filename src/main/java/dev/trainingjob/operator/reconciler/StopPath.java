@@ -35,7 +35,7 @@ final class StopPath {
   }
 
   /** Stops what runs of the job, then moves it to Finishing; retried (within the collect deadline) while it cannot. */
-  static StepResult carryOut(JobContext ctx) throws Exception {
+  static StepResult carryOut(JobContext ctx, ProbeApplier probes) throws Exception {
     var ending = ctx.status().ending;
     Instant giveUpAt = Instant.parse(ending.at).plus(ctx.config().remote().collectTimeout());
     RemoteHost remote;
@@ -70,6 +70,9 @@ final class StopPath {
       after = ctx.probe(remote);
     } catch (Exception e) {
       after = null;
+    }
+    if (after != null) {
+      probes.apply(ctx, after); // the script's last lines: what it printed on the notice
     }
     if (after != null && after.exited()) {
       // the driver recorded the interrupted script's exit (and whether its copy to S3 worked)

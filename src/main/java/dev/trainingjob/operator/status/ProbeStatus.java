@@ -37,8 +37,11 @@ public final class ProbeStatus {
       Long generation) {
     // masked before anything reads it: progress metrics come from these lines too, and a metric is shown in status
     List<String> lines = probe.logTail() == null ? List.of() : LogRedactor.redact(probe.logTail(), secretValues);
+    boolean active = false;
     if (probe.logTail() != null) {
-      status.logTail = tail(lines);
+      List<String> tail = tail(lines);
+      active = !tail.equals(status.logTail == null ? List.of() : status.logTail);
+      status.logTail = tail;
     }
     boolean fromFile = probe.progress() != null && !probe.progress().isEmpty();
     Map<String, Object> record = fromFile ? probe.progress() : LogProgress.parse(lines);
@@ -47,6 +50,7 @@ public final class ProbeStatus {
       progress.source = fromFile ? "progressFile" : "log";
       if (status.progress == null || !ProgressRecords.same(status.progress, progress)) {
         progress.updatedAt = now.toString();
+        active = true;
         progress.eta = ProgressRecords.eta(progress, status.timings == null ? null : status.timings.bootstrapped, now);
         progress.etaSummary = progress.eta == null ? null : left(now, Instant.parse(progress.eta));
         status.progress = progress;
@@ -54,6 +58,10 @@ public final class ProbeStatus {
           Lifecycle.timings(status).firstProgress = now.toString();
         }
       }
+    }
+    if (active || status.timings == null || status.timings.lastActivity == null) {
+      // a new output line or progress record (spec.limits.stallSeconds counts from here)
+      Lifecycle.timings(status).lastActivity = now.toString();
     }
     usage(status, probe, now, generation);
   }

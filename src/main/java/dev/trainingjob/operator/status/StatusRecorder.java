@@ -62,6 +62,9 @@ public final class StatusRecorder {
       s.logTail = null;
       s.usage = null;
       s.cost = null;
+      if (s.timings != null) {
+        s.timings.lastActivity = null; // moves with every new output line
+      }
     }
     return s;
   }

@@ -32,6 +32,8 @@ public final class RecordingProvider implements ComputeProvider {
   public volatile boolean machinesGone = false;
   /** The SSH port machines answer on (a closed one makes SSH never answer). */
   public volatile int sshPort = 22;
+  /** The clock launch times are read from (a test's clock, so cost is counted in its time). */
+  public volatile java.time.Clock clock = java.time.Clock.systemUTC();
 
   public RecordingProvider(String name) {
     this.name = name;
@@ -52,7 +54,7 @@ public final class RecordingProvider implements ComputeProvider {
     int seen = looks.computeIfAbsent(uid, k -> new AtomicInteger()).incrementAndGet();
     Machine.State state = seen >= looksBeforeRunning ? Machine.State.RUNNING : Machine.State.PENDING;
     Machine m = new Machine("m-" + uid.substring(0, 8), "fake.large", state,
-        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer", Instant.now().toString(),
+        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer", clock.instant().toString(),
         state == Machine.State.PENDING ? "fake machine is booting" : null);
     machines.put(uid, m);
     return m;

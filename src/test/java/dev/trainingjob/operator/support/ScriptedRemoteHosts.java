@@ -34,6 +34,12 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile String exitDetail = "the script exited";
   /** When set, a running job reports the same epoch and log on every probe: nothing new. */
   public volatile boolean unchanging = false;
+  /** What a running job's probe reports of its disk (null: unknown) and its GPUs. */
+  public volatile ProbeResult.Disk disk;
+  public volatile List<ProbeResult.Gpu> gpus = List.of();
+  /** When set, a stop ends the script: the next probe reports it interrupted (exit code 143), as the driver records it. */
+  public volatile boolean stopEndsScript = false;
+  private final java.util.Set<String> stopped = ConcurrentHashMap.newKeySet();
   /** When set, start.sh reports that screen is missing and cannot be installed (its exit status 10). */
   public volatile boolean screenMissing = false;
   /** What the machine says when screen is missing (the start script's stderr). */
@@ -83,7 +89,16 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         if (n == null) {
           return new ProbeResult(ProbeResult.State.ABSENT, null, false, null, null, List.of(), null, null, List.of(), 1.0, null);
         }
+        if (stopped.remove(job.uid())) {
+          n.set(Integer.MAX_VALUE / 2);
+          return new ProbeResult(ProbeResult.State.EXITED, 143, false, ProbeResult.ExitReason.INTERRUPTED, "stopped", List.of("stopped"),
+              null, disk, gpus, 4.0, attempts.get(job.uid()));
+        }
         int i = n.getAndIncrement();
+        if (i >= Integer.MAX_VALUE / 2) {
+          return new ProbeResult(ProbeResult.State.EXITED, 143, false, ProbeResult.ExitReason.INTERRUPTED, "stopped", List.of("stopped"),
+              null, disk, gpus, 4.0, attempts.get(job.uid()));
+        }
         if (i == 0) {
           return new ProbeResult(ProbeResult.State.BOOTSTRAPPING, null, true, null, null, List.of("installing"), null, null, List.of(), 2.0, attempts.get(job.uid()));
         }
@@ -93,11 +108,11 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         }
         if (unchanging && i >= 1) {
           return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch 1/9"),
-              Map.of("epoch", 1, "epochs", 9), null, List.of(), 3.0, attempts.get(job.uid()));
+              Map.of("epoch", 1, "epochs", 9), disk, gpus, 3.0, attempts.get(job.uid()));
         }
         if (i <= runningProbes) {
           return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("Epoch " + i + "/" + runningProbes),
-              Map.of("epoch", i, "epochs", runningProbes, "loss", 1.0 / i), null, List.of(), 3.0, attempts.get(job.uid()));
+              Map.of("epoch", i, "epochs", runningProbes, "loss", 1.0 / i), disk, gpus, 3.0, attempts.get(job.uid()));
         }
         int code = exitCodeOf == null ? exitCode : exitCodeOf.applyAsInt(attempts.getOrDefault(job.uid(), 1));
         List<String> tail = code == 0 ? List.of("Epoch done", "saved model.pt") : List.of("Traceback", "ValueError: boom");
@@ -108,6 +123,9 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       @Override
       public void stop(JobRef job) {
         calls.add(new Call("stop", job.toString()));
+        if (stopEndsScript) {
+          stopped.add(job.uid());
+        }
       }
 
       @Override

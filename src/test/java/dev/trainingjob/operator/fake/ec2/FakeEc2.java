@@ -78,7 +78,7 @@ public final class FakeEc2 implements AutoCloseable {
     this.forbiddenLog = this.root.resolve("forbidden-commands.log");
     Files.createDirectories(bin);
     Files.createDirectories(s3Root);
-    for (String tool : List.of("aws", "sudo", "shutdown", "nvidia-smi", "fake-power-off")) {
+    for (String tool : List.of("aws", "sudo", "shutdown", "nvidia-smi", "df", "fake-power-off")) {
       try (InputStream in = FakeEc2.class.getResourceAsStream("/fake-ec2/bin/" + tool)) {
         Path p = bin.resolve(tool);
         Files.write(p, in.readAllBytes());

@@ -150,6 +150,18 @@ public final class FakeInstance {
     return root.resolve(sshUser);
   }
 
+  /** From now on the instance's GPU reports this utilisation (nvidia-smi; 87% until a test says otherwise). */
+  public void setGpuUtilization(int percent) throws java.io.IOException {
+    Files.createDirectories(root);
+    Files.writeString(root.resolve("fake-gpu-utilization"), percent + "\n");
+  }
+
+  /** From now on df reports the instance's disk as this size with this much used (KiB), as a nearly full volume. */
+  public void setDisk(long totalKib, long usedKib) throws java.io.IOException {
+    Files.createDirectories(root);
+    Files.writeString(root.resolve("fake-disk"), totalKib + " " + usedKib + "\n");
+  }
+
   /** The machine guard's state directory on this instance's disk (armed-at, guard.log, job/heartbeat, job/ceiling...). */
   public Path guardState() {
     return root.resolve("var/lib/trainingjob-guard");
@@ -186,6 +198,7 @@ public final class FakeInstance {
     machine.put("TRAININGJOB_SSHD_ROOT", root.toString()); // the test hook of replace-host-key.sh
     machine.put("FAKE_POWER_OFF_LOG", root.resolve(POWER_OFF_LOG).toString());
     machine.put(INSTANCE_MARKER, id);
+    machine.put("FAKE_INSTANCE_ROOT", root.toString()); // where the fake nvidia-smi and df read what a test made them say
     String imds = machine.remove(IMDS_ROOT);
     if (imds != null) {
       machine.put(IMDS_URL, imds + "/" + id); // its own metadata, as 169.254.169.254 is each instance's own

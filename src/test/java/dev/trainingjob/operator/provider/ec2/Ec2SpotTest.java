@@ -128,6 +128,8 @@ class Ec2SpotTest extends WithEc2Operator {
    */
   @Test
   void interruptedSpotJobsResumeFromTheirCheckpointsOnASecondInstance() throws Exception {
+    h.fake.setSpotPrice("g5.xlarge", FakeEc2.ZONES.get(0), "0.2345");
+    int priceCalls = h.fake.requests("DescribeSpotPriceHistory").size();
     TrainingJob job = h.create(spotJob("notice", "2"));
     TrainingJob hardJob = spotJob("hard", "2");
     hardJob.getSpec().checkpoint = new CheckpointSpec();
@@ -153,6 +155,11 @@ class Ec2SpotTest extends WithEc2Operator {
     assertThat(s.attempts.get(1).instanceId).isNotEqualTo(first).isEqualTo(s.instance.id);
     assertThat(s.attempts).allSatisfy(a -> assertThat(a.spot).isTrue());
     assertThat(s.attempts.stream().mapToDouble(a -> a.costUSD).sum()).isCloseTo(s.cost.totalUSD, within(0.011));
+    // priced from EC2's spot price history for the type in the instance's zone, asked once for every job and attempt
+    assertThat(s.cost.priceSource).isEqualTo("spot-price-history");
+    assertThat(s.cost.pricePerHourUSD).isEqualTo(0.2345);
+    assertThat(s.cost.upperBound).isNull();
+    assertThat(s.attempts).allSatisfy(a -> assertThat(a.priceSource).isEqualTo("spot-price-history"));
     assertThat(Conditions.isTrue(s, ConditionType.INTERRUPTED)).isTrue();
     // two launches, each with a token of its own
     List<FakeInstance> launched = instancesOf(job);
@@ -171,6 +178,9 @@ class Ec2SpotTest extends WithEc2Operator {
     assertThat(hs.attempts.get(0).exitCode).as("the script never recorded an exit there").isNull();
     assertThat(h.fake.notTerminated()).noneMatch(i -> i.tags.get(Ec2Tags.UID) != null
         && (i.tags.get(Ec2Tags.UID).equals(job.getMetadata().getUid()) || i.tags.get(Ec2Tags.UID).equals(hard.getMetadata().getUid())));
+    assertThat(hs.cost.priceSource).isEqualTo("spot-price-history");
+    assertThat(h.fake.requests("DescribeSpotPriceHistory").size() - priceCalls).as("one type in one zone: one call an hour")
+        .isEqualTo(1);
   }
 
   /**
