@@ -167,6 +167,9 @@ public final class JobContext {
     Phase from = status().phase;
     if (phase.isFinal() && (from == null || !from.isFinal())) {
       Attempts.recordLast(this, phase == Phase.Succeeded ? Reason.Succeeded.name() : reason.name());
+      if (status().progress != null) {
+        status().progress.etaSummary = null; // nothing is left to wait for
+      }
     }
     if (Lifecycle.moveTo(status(), phase, reason, message, job.getMetadata().getGeneration(), now())) {
       LOG.info("{}: {} -> {} ({}): {}", job.ref(), from, phase, reason, message);

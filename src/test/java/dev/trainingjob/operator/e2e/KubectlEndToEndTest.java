@@ -100,9 +100,9 @@ class KubectlEndToEndTest {
     assertThat(demo.config().outputDir().resolve("default/demo/output/model.json")).isNotEmptyFile();
     String table = kubectl.ok("get", "trainingjobs");
     // the columns in the order of crds/ (PrinterColumns.ORDER); the operator's own machine costs nothing extra
-    assertThat(table.lines().findFirst().orElseThrow()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+TYPE\\s+COST\\s+AGE");
+    assertThat(table.lines().findFirst().orElseThrow()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+ETA\\s+TYPE\\s+COST\\s+AGE");
     assertThat(table).containsPattern("demo\\s+Succeeded\\s+100%\\s+local\\s+\\$0\\.00\\s+\\S+");
-    assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).containsPattern("AGE\\s+ADDRESS\\s+MESSAGE").contains("exited with code 0");
+    assertThat(kubectl.ok("get", "tj", "demo", "-o", "wide")).containsPattern("AGE\\s+PROJECTED\\s+ADDRESS\\s+MESSAGE").contains("exited with code 0");
   }
 
   /**
@@ -155,7 +155,7 @@ class KubectlEndToEndTest {
     // while it trains: a percentage below 100 that grows, and the cost so far
     List<Integer> seen = new java.util.ArrayList<>();
     await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).until(() -> {
-      var m = java.util.regex.Pattern.compile("live\\s+Running\\s+(\\d+)%\\s+local\\s+\\$\\d+\\.\\d\\d").matcher(kubectl.ok("get", "trainingjobs"));
+      var m = java.util.regex.Pattern.compile("live\\s+Running\\s+(\\d+)%\\s+(\\d+[smhd]\\S*)\\s+local\\s+\\$\\d+\\.\\d\\d").matcher(kubectl.ok("get", "trainingjobs"));
       if (m.find()) {
         int percent = Integer.parseInt(m.group(1));
         if (seen.isEmpty() || seen.get(seen.size() - 1) != percent) {
@@ -166,6 +166,52 @@ class KubectlEndToEndTest {
     });
     assertThat(seen.get(1)).isGreaterThan(seen.get(0)).isLessThan(100);
     await().atMost(WAIT).until(() -> finished("live"));
+  }
+
+  /**
+   * The cost-cap example, its machine at twenty cents a second and a cap of five dollars. The script gets the notice (SIGTERM),
+   * the job ends BudgetExceeded within the cap plus one probe interval's worth, its model collected and the machine released.
+   * (The example's own price, a dollar a second, leaves the script no time to run on a machine where preparing it takes
+   * seconds: here it takes 3 to 6, which the cap then stops before the script starts.)
+   */
+  @Test
+  void theCostCapExampleEndsBudgetExceededWithinTheCapAfterTheScriptGotTheNotice() throws Exception {
+    String example = Files.readString(Path.of("deploy/examples/cost-cap.yaml"));
+    assertThat(example).contains("hourlyPriceUSD: 3600").contains("maxCostUSD: 5");
+    apply("cost-cap", example.replace("hourlyPriceUSD: 3600", "hourlyPriceUSD: 720"));
+
+    await().atMost(WAIT).until(() -> finished("cost-cap"));
+
+    var s = get("cost-cap").getStatus();
+    assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("BudgetExceeded");
+    assertThat(s.cost.priceSource).isEqualTo("spec");
+    assertThat(s.cost.pricePerHourUSD).isEqualTo(720.0);
+    double probeWorth = demo.config().probeInterval().toMillis() / 1000.0 * 0.2; // at twenty cents a second
+    assertThat(s.cost.totalUSD).as("launched %s, timings %s, ending %s", s.instance.launchedAt,
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(s.timings), s.ending == null ? null : s.ending.at)
+        .isPositive().isLessThanOrEqualTo(5 + probeWorth);
+    assertThat(s.exitCode).as("the script was stopped by SIGTERM (its handler, or the signal itself)").isEqualTo(143);
+    assertThat(s.message).contains("spec.limits.maxCostUSD ($5.00)");
+    assertThat(demo.config().outputDir().resolve("default/cost-cap/output/model.txt")).as("saved on the notice").exists();
+    assertThat(kubectl.ok("describe", "trainingjob", "cost-cap")).contains("BudgetExceeded");
+  }
+
+  /** A script that prints nothing new for spec.limits.stallSeconds is stopped as Stalled, what it wrote collected. */
+  @Test
+  void aStalledScriptIsStoppedWithItsOutputsCollected() throws Exception {
+    apply("stalled", job("stalled", """
+        import os, pathlib, time
+        pathlib.Path(os.environ["TRAININGJOB_OUTPUT_DIR"], "model.txt").write_text("weights")
+        print("loading the data set", flush=True)
+        time.sleep(600)
+        """, "  limits: {stallSeconds: 2}\n  output: {paths: [\"output/model.txt\"]}"));
+
+    await().atMost(WAIT).until(() -> finished("stalled"));
+
+    var s = get("stalled").getStatus();
+    assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("Stalled");
+    assertThat(s.message).contains("no progress record and no output line").contains("stallSeconds: 2");
+    assertThat(demo.config().outputDir().resolve("default/stalled/output/model.txt")).hasContent("weights");
   }
 
   @Test

@@ -218,7 +218,7 @@ class KubectlPluginTest {
     running("bar", TICKER);
     Plugin.Result get = cli("get", "-n", "default");
     assertThat(get.code()).isZero();
-    assertThat(get.out()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+TYPE\\s+COST\\s+AGE").containsPattern("bar\\s+Running");
+    assertThat(get.out()).containsPattern("NAME\\s+PHASE\\s+PROGRESS\\s+ETA\\s+TYPE\\s+COST\\s+AGE").containsPattern("bar\\s+Running");
 
     // attach runs OpenSSH with the job's key and the machine's host key pinned; here it runs a command instead of screen
     var machine = JobAccess.machine(api.client(), "default", "bar", tmp.resolve("local"));

@@ -37,12 +37,15 @@ public final class GetCommand implements Callable<Integer> {
   }
 
   static void print(List<TrainingJob> jobs, boolean withNamespace, Instant now, PrintWriter out) {
-    String format = (withNamespace ? "%-16s " : "%s") + "%-24s %-13s %-28s %-12s %-9s %s%n";
-    out.printf(Locale.ROOT, format, withNamespace ? "NAMESPACE" : "", "NAME", "PHASE", "PROGRESS", "TYPE", "COST", "AGE");
+    String format = (withNamespace ? "%-16s " : "%s") + "%-24s %-13s %-28s %-7s %-12s %-9s %s%n";
+    out.printf(Locale.ROOT, format, withNamespace ? "NAMESPACE" : "", "NAME", "PHASE", "PROGRESS", "ETA", "TYPE", "COST", "AGE");
     for (TrainingJob j : jobs) {
       var s = j.getStatus();
       out.printf(Locale.ROOT, format, withNamespace ? j.getMetadata().getNamespace() : "", j.getMetadata().getName(),
-          s == null || s.phase == null ? "" : s.phase, bar(s == null ? null : s.progress), s == null || s.instance == null
+          s == null || s.phase == null ? "" : s.phase, bar(s == null ? null : s.progress),
+          s == null || s.progress == null || s.progress.etaSummary == null || s.phase == null || s.phase.isFinal() ? ""
+              : s.progress.etaSummary,
+          s == null || s.instance == null
               || s.instance.type == null ? "" : s.instance.type,
           s == null || s.cost == null ? "" : s.cost.summary, age(j.getMetadata().getCreationTimestamp(), now));
     }
