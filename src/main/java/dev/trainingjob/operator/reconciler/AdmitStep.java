@@ -27,6 +27,11 @@ final class AdmitStep implements JobStep {
       ctx.moveTo(Phase.Pending, Reason.WaitingForReference, message);
       return StepResult.checkAgainAfter(ctx.config().pollInterval());
     }
+    // the namespace's budgets reserve the job's worst case before anything costs money, or the job waits holding nothing
+    var budget = BudgetAdmission.admit(ctx);
+    if (budget.isPresent()) {
+      return budget.get();
+    }
     // asked once, before anything is held: what can never work fails here, naming the field
     var admitted = provider.admit(ctx.job());
     if (ctx.status().attempt == null) {

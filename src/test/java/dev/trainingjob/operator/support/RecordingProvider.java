@@ -7,7 +7,6 @@ import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.SshTarget;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +29,8 @@ public final class RecordingProvider implements ComputeProvider {
   public volatile RuntimeException ensureFails;
   /** When set, describe says every machine is gone (terminated from outside). */
   public volatile boolean machinesGone = false;
+  /** What a machine's launch time is read from (a test clock makes its cost follow the test's time). */
+  public volatile java.time.Clock clock = java.time.Clock.systemUTC();
   /** The SSH port machines answer on (a closed one makes SSH never answer). */
   public volatile int sshPort = 22;
 
@@ -52,7 +53,7 @@ public final class RecordingProvider implements ComputeProvider {
     int seen = looks.computeIfAbsent(uid, k -> new AtomicInteger()).incrementAndGet();
     Machine.State state = seen >= looksBeforeRunning ? Machine.State.RUNNING : Machine.State.PENDING;
     Machine m = new Machine("m-" + uid.substring(0, 8), "fake.large", state,
-        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer", Instant.now().toString(),
+        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer", clock.instant().toString(),
         state == Machine.State.PENDING ? "fake machine is booting" : null);
     machines.put(uid, m);
     return m;
