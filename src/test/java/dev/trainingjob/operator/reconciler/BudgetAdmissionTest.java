@@ -255,6 +255,26 @@ class BudgetAdmissionTest {
   }
 
   @Test
+  void aJobThatWaitsForTheBudgetStillEndsAtItsPendingDeadline() throws Exception {
+    String ns = "deadline";
+    budget(ns, "team", 3, null);
+    SyncOperator operator = operator();
+    TrainingJob job = job(ns, "too-dear", 4.0);
+    job.getSpec().limits.maxPendingSeconds = 600L;
+
+    var waiting = operator.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Pending);
+    assertThat(waiting.getScheduleDelay().orElseThrow()).isLessThanOrEqualTo(operator.config.pollInterval().toMillis());
+    operator.clock.advance(Duration.ofSeconds(601));
+    operator.reconcile(job);
+    var failed = Conditions.find(job.getStatus(), ConditionType.FAILED);
+    assertThat(failed.reason).isEqualTo(Reason.PendingTimeout.name());
+    assertThat(failed.message).contains("Waiting for TrainingBudget team");
+    assertThat(provider.calls(job.ref())).isEmpty();
+    assertThat(budget(ns, "team").getStatus()).isNull();
+  }
+
+  @Test
   void settlingTwiceCountsTheCostOnce() throws Exception {
     String ns = "settle-twice";
     budget(ns, "team", 10, null);
