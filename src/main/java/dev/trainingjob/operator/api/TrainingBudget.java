@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.api;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crdv2.generator.v1.SchemaCustomizer;
 import io.fabric8.kubernetes.api.model.Namespaced;
@@ -24,6 +25,20 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class TrainingBudget extends CustomResource<TrainingBudgetSpec, TrainingBudgetStatus> implements Namespaced {
   public static final String PLURAL = "trainingbudgets";
+
+  /** Never throws: an unreadable budget would stop the informer, and admission in every namespace. */
+  @Override
+  @JsonDeserialize(using = TolerantReaders.BudgetSpec.class)
+  public void setSpec(TrainingBudgetSpec spec) {
+    super.setSpec(spec);
+  }
+
+  /** Never throws: fields a newer operator wrote are skipped. */
+  @Override
+  @JsonDeserialize(using = TolerantReaders.BudgetStatus.class)
+  public void setStatus(TrainingBudgetStatus status) {
+    super.setStatus(status);
+  }
 
   /** "namespace/name", the way messages name a budget. */
   public String ref() {

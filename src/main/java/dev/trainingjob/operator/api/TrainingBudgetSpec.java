@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -27,6 +28,13 @@ public class TrainingBudgetSpec {
   @JsonPropertyDescription("Monthly (the default): spent counts from the first day of each month, UTC, and starts again from 0; "
       + "Total: spent counts since the budget was created.")
   public Period period;
+
+  /**
+   * Set (never stored) when the stored spec could not be read (an API server that does not enforce the schema): which field,
+   * and why. Such a budget admits nothing until it is fixed.
+   */
+  @JsonIgnore
+  public String unreadable;
 
   /** The period, Monthly when unset. */
   public Period periodOrDefault() {

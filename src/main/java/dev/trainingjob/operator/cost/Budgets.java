@@ -51,9 +51,14 @@ public final class Budgets {
     return cents(limit(budget) - spent(budget) - reserved(budget));
   }
 
-  /** Whether {@code usd} fits in what remains. */
+  /** Whether {@code usd} fits in what remains; never in a budget whose spec cannot be read. */
   public static boolean fits(TrainingBudget budget, double usd) {
-    return cents(usd) <= remaining(budget) + EPSILON;
+    return unreadable(budget).isEmpty() && cents(usd) <= remaining(budget) + EPSILON;
+  }
+
+  /** Why the budget's stored spec cannot be read (a field the schema would refuse); empty when it can. */
+  public static Optional<String> unreadable(TrainingBudget budget) {
+    return Optional.ofNullable(budget.getSpec() == null ? null : budget.getSpec().unreadable);
   }
 
   /** The first instant of the month {@code now} is in (UTC). */

@@ -45,7 +45,10 @@ final class BudgetAdmission {
     var status = ctx.status();
     if (admission instanceof BudgetLedger.Waiting waiting) {
       var b = waiting.budget();
-      String message = "Waiting for TrainingBudget " + b.getMetadata().getName() + ": the job's worst case "
+      String message = Budgets.unreadable(b).isPresent()
+          ? "Waiting for TrainingBudget " + b.getMetadata().getName() + ", whose spec cannot be read (" + Budgets.unreadable(b).get()
+              + "); nothing is launched until it is fixed"
+          : "Waiting for TrainingBudget " + b.getMetadata().getName() + ": the job's worst case "
           + Budgets.dollars(worst.orElseThrow().usd()) + " (" + worst.get().from() + ") does not fit in the "
           + Budgets.dollars(waiting.remaining()) + " that remains (limit " + Budgets.dollars(Budgets.limit(b)) + ", spent "
           + Budgets.dollars(Budgets.spent(b)) + ", reserved " + Budgets.dollars(Budgets.reserved(b))

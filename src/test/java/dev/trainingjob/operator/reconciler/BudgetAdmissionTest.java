@@ -274,6 +274,25 @@ class BudgetAdmissionTest {
     assertThat(budget(ns, "team").getStatus()).isNull();
   }
 
+  /** An API server without the schema lets anything in: such a budget admits nothing, and says why, and breaks nothing else. */
+  @Test
+  void aBudgetWhoseSpecCannotBeReadAdmitsNothingAndSaysWhy() throws Exception {
+    String ns = "unreadable";
+    client.genericKubernetesResources("trainingjob.dev/v1alpha1", "TrainingBudget").inNamespace(ns)
+        .resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("trainingjob.dev/v1alpha1")
+            .withKind("TrainingBudget").withNewMetadata().withName("weekly").withNamespace(ns).endMetadata()
+            .addToAdditionalProperties("spec", java.util.Map.of("limitUSD", 10, "period", "Weekly")).build())
+        .create();
+    SyncOperator operator = operator();
+    TrainingJob job = job(ns, "waits", 1.0);
+
+    operator.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Pending);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.BUDGET_EXHAUSTED).message)
+        .contains("TrainingBudget weekly, whose spec cannot be read (spec.period: cannot be read");
+    assertThat(provider.calls(job.ref())).isEmpty();
+  }
+
   @Test
   void settlingTwiceCountsTheCostOnce() throws Exception {
     String ns = "settle-twice";
