@@ -3,6 +3,7 @@ package dev.trainingjob.operator;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ProviderRegistry;
+import dev.trainingjob.operator.reconciler.BudgetLedger;
 import dev.trainingjob.operator.reconciler.JobBundles;
 import dev.trainingjob.operator.reconciler.JobContext;
 import dev.trainingjob.operator.job.KubernetesEventRecorder;
@@ -86,9 +87,10 @@ public final class OperatorRuntime implements AutoCloseable {
       throw new UncheckedIOException("cannot read the price list " + config.priceList() + ": " + e.getMessage(), e);
     }
     var metrics = new OperatorMetrics(meters);
+    Clock clock = Clock.systemUTC();
     var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers, off), remoteHosts,
-        new JobBundles(client), new KubernetesEventRecorder(client), Clock.systemUTC(),
-        new JobPrices(prices, spotPrices(providers)), metrics);
+        new JobBundles(client), new KubernetesEventRecorder(client), clock,
+        new JobPrices(prices, spotPrices(providers)), metrics, new BudgetLedger(client, clock, metrics));
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();

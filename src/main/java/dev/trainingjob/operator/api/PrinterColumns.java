@@ -17,8 +17,17 @@ public final class PrinterColumns {
   /** Name order; -o wide adds the priority-1 columns (Projected, Address, Message) after these. */
   public static final List<String> ORDER = List.of("Phase", "Progress", "ETA", "Type", "Cost", "Age", "Projected", "Address", "Message");
 
-  /** A copy of a CRD document with every version's printer columns in {@link #ORDER}. */
+  /** kubectl get trainingbudgets: the money first, then the age. */
+  public static final List<String> BUDGET_ORDER = List.of("Limit", "Spent", "Reserved", "Remaining", "Age");
+
+  /** The column order of a CRD's kind: {@link #BUDGET_ORDER} for TrainingBudget, {@link #ORDER} for TrainingJob. */
+  public static List<String> orderOf(JsonNode crd) {
+    return "TrainingBudget".equals(crd.at("/spec/names/kind").asText()) ? BUDGET_ORDER : ORDER;
+  }
+
+  /** A copy of a CRD document with every version's printer columns in the order of its kind ({@link #orderOf}). */
   public static JsonNode reorder(JsonNode crd) {
+    List<String> order = orderOf(crd);
     JsonNode copy = crd.deepCopy();
     for (JsonNode version : copy.at("/spec/versions")) {
       JsonNode columns = version.get("additionalPrinterColumns");
@@ -26,8 +35,8 @@ public final class PrinterColumns {
         List<JsonNode> sorted = new ArrayList<>();
         array.forEach(sorted::add);
         sorted.sort(Comparator.comparingInt(c -> {
-          int i = ORDER.indexOf(c.path("name").asText());
-          return i < 0 ? ORDER.size() : i;
+          int i = order.indexOf(c.path("name").asText());
+          return i < 0 ? order.size() : i;
         }));
         ((ObjectNode) version).set("additionalPrinterColumns", array.removeAll().addAll(sorted));
       }

@@ -31,4 +31,15 @@ public final class SchemaRules {
       return root;
     }
   }
+
+  /** On TrainingBudget: descriptions for spec and status. */
+  public static final class BudgetRootDescriptions implements SchemaCustomizer.Customizer {
+    @Override
+    public JSONSchemaProps apply(JSONSchemaProps root, String input, KubernetesSerialization serialization) {
+      root.getProperties().get("spec").setDescription("What the namespace's TrainingJobs may cost: written by the user.");
+      root.getProperties().get("status").setDescription("The ledger: what was spent this period, what admitted jobs reserved, "
+          + "and what remains. Written by the operator only.");
+      return root;
+    }
+  }
 }

@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.util.stream.Collectors;
 
 /**
- * Reads a stored TrainingJob whatever it holds. The informer deserializes every object of the kind:
+ * Reads a stored TrainingJob (and TrainingBudget) whatever it holds. The informer deserializes every object of the kind:
  * one that throws (an unknown key, a wrong type, a number out of range — version skew, or an API
  * server that does not enforce the schema) would stop the informer and with it the operator for
  * every job. So the spec is read strictly but never throws: what cannot be read is kept as a
@@ -47,6 +47,29 @@ public final class TolerantReaders {
     }
   }
 
+  /** A TrainingBudget's spec, or an empty one whose {@link TrainingBudgetSpec#unreadable} says which field could not be read. */
+  public static final class BudgetSpec extends JsonDeserializer<TrainingBudgetSpec> {
+    @Override
+    public TrainingBudgetSpec deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      JsonNode node = p.readValueAsTree();
+      try {
+        return STRICT.treeToValue(node, TrainingBudgetSpec.class);
+      } catch (IOException | IllegalArgumentException e) {
+        TrainingBudgetSpec unreadable = new TrainingBudgetSpec();
+        unreadable.unreadable = describe("spec", e);
+        return unreadable;
+      }
+    }
+  }
+
+  /** A TrainingBudget's status, without the fields this operator cannot read. */
+  public static final class BudgetStatus extends JsonDeserializer<TrainingBudgetStatus> {
+    @Override
+    public TrainingBudgetStatus deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      return lenient(p.readValueAsTree(), TrainingBudgetStatus.class, TrainingBudgetStatus::new);
+    }
+  }
+
   static TrainingJobSpec readSpec(JsonNode node) {
     try {
       return STRICT.treeToValue(node, TrainingJobSpec.class);
@@ -58,21 +81,25 @@ public final class TolerantReaders {
   }
 
   static TrainingJobStatus readStatus(JsonNode node) {
+    return lenient(node, TrainingJobStatus.class, TrainingJobStatus::new);
+  }
+
+  private static <T> T lenient(JsonNode node, Class<T> type, java.util.function.Supplier<T> empty) {
     JsonNode current = node;
     // each pass drops the top-level field that failed; a status has only so many fields
     for (int i = 0; i < 32; i++) {
       try {
-        return LENIENT.treeToValue(current, TrainingJobStatus.class);
+        return LENIENT.treeToValue(current, type);
       } catch (JsonMappingException e) {
         if (!(current instanceof ObjectNode object) || e.getPath().isEmpty() || e.getPath().get(0).getFieldName() == null) {
-          return new TrainingJobStatus();
+          return empty.get();
         }
         current = object.deepCopy().without(e.getPath().get(0).getFieldName());
       } catch (IOException | IllegalArgumentException e) {
-        return new TrainingJobStatus();
+        return empty.get();
       }
     }
-    return new TrainingJobStatus();
+    return empty.get();
   }
 
   /** "spec.compute.gcp: not a field of ComputeSpec (known: ec2, host, local)" and the like. */

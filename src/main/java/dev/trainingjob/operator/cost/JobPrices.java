@@ -83,9 +83,17 @@ public final class JobPrices {
    * dearest instance type it allows (a spot instance never costs more). Empty when a type it allows has no price.
    */
   public Optional<Price> worstCase(TrainingJob job) {
+    return worstCase(job, null);
+  }
+
+  /**
+   * As {@link #worstCase(TrainingJob)}; a job whose spec names no compute runs on {@code provider} (the operator's default),
+   * priced from the list by that name (host and local are there; ec2 is not: it has no one price).
+   */
+  public Optional<Price> worstCase(TrainingJob job, String provider) {
     ComputeSpec compute = compute(job);
     if (compute == null) {
-      return Optional.empty();
+      return provider == null ? Optional.empty() : list.hourly(provider).map(p -> new Price(p, CostStatus.SOURCE_PRICE_LIST, false));
     }
     if (compute.ec2 == null) {
       return fromSpec(compute);

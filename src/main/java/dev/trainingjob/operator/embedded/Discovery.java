@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.trainingjob.operator.api.TrainingBudget;
 import dev.trainingjob.operator.api.TrainingJob;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -15,27 +16,35 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What the real kubectl needs beyond CRUD: the discovery documents (/version, /api, /apis and the
- * resource lists) and, for TrainingJobs, the server-side Table built from the CRD's printer
+ * resource lists) and, for TrainingJobs and TrainingBudgets, the server-side Table built from the CRD's printer
  * columns, as a real API server builds it.
  */
 final class Discovery {
   static final String CRD_RESOURCE = "/crds/trainingjobs.trainingjob.dev-v1.yml";
+  static final String BUDGET_CRD_RESOURCE = "/crds/trainingbudgets.trainingjob.dev-v1.yml";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String RULES_REVIEW = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
   private static final String GROUP_VERSION = TrainingJob.GROUP + "/" + TrainingJob.VERSION;
-  private final List<CustomResourceColumnDefinition> columns;
+  /** A request for our resources (a list, or one by name), with the plural in group 1. */
+  private static final Pattern OURS = Pattern.compile("^/apis/" + Pattern.quote(GROUP_VERSION)
+      + "/(?:namespaces/[^/]+/)?(" + "trainingjobs" + "|" + TrainingBudget.PLURAL + ")(?:/[^/]+)?$");
+  /** The printer columns of each of our resources, by plural. */
+  private final Map<String, List<CustomResourceColumnDefinition>> columns;
 
   Discovery(KubernetesCrudDispatcher crud) {
-    this.columns = loadColumns();
+    this.columns = Map.of("trainingjobs", loadColumns(CRD_RESOURCE), TrainingBudget.PLURAL, loadColumns(BUDGET_CRD_RESOURCE));
   }
 
-  private static List<CustomResourceColumnDefinition> loadColumns() {
-    try (InputStream in = Discovery.class.getResourceAsStream(CRD_RESOURCE)) {
+  private static List<CustomResourceColumnDefinition> loadColumns(String resource) {
+    try (InputStream in = Discovery.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("the CRD " + CRD_RESOURCE + " is not on the class path");
+        throw new IllegalStateException("the CRD " + resource + " is not on the class path");
       }
       CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
       return crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns();
@@ -81,8 +90,11 @@ final class Discovery {
           .formatted(resource("leases", "Lease", true, null)));
       case "/apis/" + GROUP_VERSION -> json(200, """
           {"kind":"APIResourceList","groupVersion":"%s","resources":[%s,
-            {"name":"trainingjobs/status","singularName":"","namespaced":true,"kind":"TrainingJob","verbs":["get","patch","update"]}]}"""
-          .formatted(GROUP_VERSION, resource("trainingjobs", "TrainingJob", true, "tj")));
+            {"name":"trainingjobs/status","singularName":"","namespaced":true,"kind":"TrainingJob","verbs":["get","patch","update"]},
+            %s,
+            {"name":"trainingbudgets/status","singularName":"","namespaced":true,"kind":"TrainingBudget","verbs":["get","patch","update"]}]}"""
+          .formatted(GROUP_VERSION, resource("trainingjobs", "TrainingJob", true, "tj"),
+              resource(TrainingBudget.PLURAL, "TrainingBudget", true, "tjb")));
       default -> path.startsWith("/openapi/") ? json(404, "{}") : null;
     };
   }
@@ -99,9 +111,11 @@ final class Discovery {
   MockResponse asTableIfAsked(RecordedRequest request, MockResponse response) {
     String accept = request.getHeader("Accept");
     boolean wantsTable = accept != null && accept.contains("as=Table");
-    if (!wantsTable || response.code() != 200 || !request.getPath().contains("/trainingjobs")) {
+    Matcher ours = OURS.matcher(request.getPath().replaceFirst("\\?.*$", ""));
+    if (!wantsTable || response.code() != 200 || !ours.matches()) {
       return response;
     }
+    List<CustomResourceColumnDefinition> columns = this.columns.get(ours.group(1));
     try {
       JsonNode body = JSON.readTree(response.getBody().readUtf8());
       ObjectNode table = JSON.createObjectNode();
@@ -118,9 +132,9 @@ final class Discovery {
       }
       ArrayNode rows = table.putArray("rows");
       if (body.has("items")) {
-        body.get("items").forEach(item -> row(rows, item));
+        body.get("items").forEach(item -> row(rows, item, columns));
       } else {
-        row(rows, body);
+        row(rows, body, columns);
       }
       return json(200, JSON.writeValueAsString(table));
     } catch (java.io.IOException e) {
@@ -128,7 +142,7 @@ final class Discovery {
     }
   }
 
-  private void row(ArrayNode rows, JsonNode item) {
+  private static void row(ArrayNode rows, JsonNode item, List<CustomResourceColumnDefinition> columns) {
     ObjectNode row = rows.addObject();
     ArrayNode cells = row.putArray("cells");
     cells.add(item.path("metadata").path("name").asText());

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.embedded;
 
+import dev.trainingjob.operator.api.TrainingBudget;
 import dev.trainingjob.operator.api.TrainingJob;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -24,7 +25,7 @@ import java.util.function.Predicate;
 
 /**
  * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server in CRUD mode
- * (status as a subresource for TrainingJobs), plus the discovery documents and server-side
+ * (status as a subresource for TrainingJobs and TrainingBudgets), plus the discovery documents and server-side
  * tables the real kubectl asks for, and the service proxy for the Services it is told of. It keeps a log of requests so
  * tests can count writes.
  */
@@ -35,7 +36,9 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   /** The mock server logs every request through java.util.logging; kept quiet (held so it is not collected). */
   private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   private final KubernetesCrudDispatcher crud;
+  private final Object writes = new Object();
   private final KubernetesMockServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final ServiceProxy proxy = new ServiceProxy();
@@ -45,7 +48,10 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     var trainingJobs = new CustomResourceDefinitionContext.Builder()
         .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural("trainingjobs")
         .withKind("TrainingJob").withScope("Namespaced").withStatusSubresource(true).build();
-    crud = new KubernetesCrudDispatcher(List.of(trainingJobs));
+    var trainingBudgets = new CustomResourceDefinitionContext.Builder()
+        .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural(TrainingBudget.PLURAL)
+        .withKind("TrainingBudget").withScope("Namespaced").withStatusSubresource(true).build();
+    crud = new KubernetesCrudDispatcher(List.of(trainingJobs, trainingBudgets));
     Discovery discovery = new Discovery(crud);
     Dispatcher dispatcher = new Dispatcher() {
       @Override
@@ -56,10 +62,50 @@ public final class EmbeddedKubernetes implements AutoCloseable {
           return proxied;
         }
         MockResponse answer = discovery.answer(request);
-        return answer != null ? answer : discovery.asTableIfAsked(request, crud.dispatch(request));
+        if (answer != null) {
+          return answer;
+        }
+        if ("GET".equals(request.getMethod())) {
+          return discovery.asTableIfAsked(request, crud.dispatch(request));
+        }
+        // writes one at a time, so that a status update's resourceVersion is checked against what it replaces
+        synchronized (writes) {
+          MockResponse conflict = staleStatusUpdate(request);
+          return conflict != null ? conflict : crud.dispatch(request);
+        }
       }
     };
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+  }
+
+  /**
+   * A PUT of a status whose resourceVersion is not the stored one: 409 Conflict, as a real API server answers (the mock server
+   * checks the resourceVersion of a whole object's update, but takes any status update). Null when the update may go on.
+   */
+  private MockResponse staleStatusUpdate(RecordedRequest request) {
+    String path = request.getPath().replaceFirst("\\?.*$", "");
+    if (!"PUT".equals(request.getMethod()) || !path.endsWith("/status")) {
+      return null;
+    }
+    try {
+      // getBytes leaves the body for the mock server to read
+      String sent = JSON.readTree(request.getBody().getBytes()).path("metadata").path("resourceVersion").asText("");
+      var stored = crud.findResource(crud.getKey(path));
+      if (sent.isEmpty() || stored == null) {
+        return null; // no version to check (an update that means "whatever is there"), or a 404 the mock server answers
+      }
+      String current = JSON.readTree(stored.getValue()).path("metadata").path("resourceVersion").asText("");
+      if (current.equals(sent)) {
+        return null;
+      }
+      String name = path.replaceFirst("/status$", "").replaceFirst(".*/", "");
+      return new MockResponse().setResponseCode(409).setHeader("Content-Type", "application/json").setBody("""
+          {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"Conflict","code":409,
+           "message":"Operation cannot be fulfilled on %s: the object has been modified; please apply your changes to the latest version and try again"}"""
+          .formatted(name));
+    } catch (java.io.IOException | RuntimeException unreadable) {
+      return null; // the mock server answers what it cannot read
+    }
   }
 
   private static java.util.logging.Logger quiet(String name) {

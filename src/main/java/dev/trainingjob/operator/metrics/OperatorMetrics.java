@@ -8,14 +8,19 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The operator's own metrics (JOSDK adds its reconciliation metrics to the same registry):
  * jobs by phase, reconcile duration, SSH connect failures, probe latency, and instance time and
- * estimated cost by instance type. EC2 API calls are counted by {@code Ec2ApiMetrics}.
+ * estimated cost by instance type, and each TrainingBudget's limit, spend and reservations. EC2 API calls are counted by
+ * {@code Ec2ApiMetrics}.
  */
 public final class OperatorMetrics {
   private final MeterRegistry registry;
@@ -23,6 +28,13 @@ public final class OperatorMetrics {
   /** Up to when each job's instance time is counted (uid → instant), so no second is counted twice. */
   private final Map<String, Instant> accounted = new ConcurrentHashMap<>();
   private final Instant started = Instant.now();
+  /** Each TrainingBudget's figures as last seen, by "namespace/name"; the budget gauges read them. */
+  private final Map<String, BudgetFigures> budgets = new ConcurrentHashMap<>();
+  /** The gauges of each budget, by "namespace/name", removed with the budget. */
+  private final Map<String, List<Gauge>> budgetGauges = new ConcurrentHashMap<>();
+
+  /** One TrainingBudget's figures in USD. */
+  public record BudgetFigures(String name, double limitUSD, double spentUSD, double reservedUSD) {}
 
   public OperatorMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -88,5 +100,39 @@ public final class OperatorMetrics {
       Counter.builder("trainingjob.estimated.cost.usd").description("Estimated machine cost of jobs in USD, by instance type")
           .tag("instance_type", instanceType).register(registry).increment(seconds / 3600 * hourlyUSD);
     }
+  }
+
+  /**
+   * The TrainingBudgets of a namespace as they are now: gauges trainingjob_budget_{limit,spent,reserved}_usd{namespace,budget}
+   * for each, and none any more for a budget no longer listed.
+   */
+  public synchronized void budgets(String namespace, List<BudgetFigures> now) {
+    Set<String> listed = new HashSet<>();
+    for (BudgetFigures f : now) {
+      String key = namespace + "/" + f.name();
+      listed.add(key);
+      budgets.put(key, f);
+      budgetGauges.computeIfAbsent(key, k -> List.of(
+          budgetGauge("trainingjob.budget.limit.usd", "The spec.limitUSD of each TrainingBudget", namespace, f.name(), key,
+              BudgetFigures::limitUSD),
+          budgetGauge("trainingjob.budget.spent.usd", "What the jobs that ended cost in the TrainingBudget's current period", namespace,
+              f.name(), key, BudgetFigures::spentUSD),
+          budgetGauge("trainingjob.budget.reserved.usd", "The worst cases of the admitted jobs that have not ended, per TrainingBudget",
+              namespace, f.name(), key, BudgetFigures::reservedUSD)));
+    }
+    for (String key : new ArrayList<>(budgetGauges.keySet())) {
+      if (key.startsWith(namespace + "/") && !listed.contains(key)) {
+        budgetGauges.remove(key).forEach(registry::remove);
+        budgets.remove(key);
+      }
+    }
+  }
+
+  private Gauge budgetGauge(String name, String description, String namespace, String budget, String key,
+      java.util.function.ToDoubleFunction<BudgetFigures> value) {
+    return Gauge.builder(name, budgets, m -> {
+      BudgetFigures f = m.get(key);
+      return f == null ? Double.NaN : value.applyAsDouble(f);
+    }).tag("namespace", namespace).tag("budget", budget).description(description).register(registry);
   }
 }

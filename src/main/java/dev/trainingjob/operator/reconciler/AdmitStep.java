@@ -27,6 +27,11 @@ final class AdmitStep implements JobStep {
       ctx.moveTo(Phase.Pending, Reason.WaitingForReference, message);
       return StepResult.checkAgainAfter(ctx.config().pollInterval());
     }
+    // the namespace's budgets reserve the job's worst case before anything costs money, or the job waits holding nothing
+    var budget = BudgetAdmission.admit(ctx);
+    if (budget.isPresent()) {
+      return budget.get();
+    }
     // asked once, before anything is held: what can never work fails here, naming the field
     var admitted = provider.admit(ctx.job());
     if (ctx.status().attempt == null) {
@@ -35,6 +40,14 @@ final class AdmitStep implements JobStep {
     // from here on the job is this provider's, whatever spec.compute says later: release goes there
     ctx.status().provider = provider.name();
     ctx.status().compute = admitted;
+    var limits = ctx.job().getSpec().limits;
+    if (limits != null && limits.maxCostUSD != null && ctx.prices().worstCase(ctx.job(), provider.name()).isEmpty()) {
+      // a cap on a cost that cannot be counted would never stop anything: said before anything is launched
+      throw new JobFailure(Reason.InvalidSpec, "spec.limits.maxCostUSD needs a price for the job's machine, and "
+          + (admitted != null && admitted.ec2 != null ? "an instance type the spec allows is not in the operator's price list "
+          + "(add it with --price-list)" : "there is none (set hourlyPriceUSD under spec.compute)")
+          + "; or remove maxCostUSD");
+    }
     ctx.moveTo(Phase.Provisioning, Reason.Provisioning, "Asking provider " + provider.name() + " for a machine");
     return StepResult.next();
   }

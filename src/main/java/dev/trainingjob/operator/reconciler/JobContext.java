@@ -36,7 +36,13 @@ public final class JobContext {
 
   /** What every reconcile shares. */
   public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
-      JobBundles bundles, EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics) {}
+      JobBundles bundles, EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics, BudgetLedger budgets) {
+    /** Without TrainingBudgets: every namespace admits jobs as if it had none. */
+    public Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts, JobBundles bundles,
+        EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics) {
+      this(config, providers, remoteHosts, bundles, events, clock, prices, metrics, BudgetLedger.none());
+    }
+  }
 
   private final TrainingJob job;
   private final Services services;
@@ -160,6 +166,11 @@ public final class JobContext {
 
   public JobPrices prices() {
     return services.prices();
+  }
+
+  /** The namespace's TrainingBudgets. */
+  BudgetLedger budgets() {
+    return services.budgets();
   }
 
   /** Moves to a new phase: status (phase, conditions, message), and on a change an Event and a log line. */

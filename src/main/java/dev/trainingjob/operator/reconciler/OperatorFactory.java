@@ -1,5 +1,7 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.TrainingBudget;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -8,9 +10,14 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.Cloner;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Duration;
+import java.util.stream.Collectors;
 
 /** All JOSDK tuning in one place. */
 public final class OperatorFactory {
@@ -58,6 +65,41 @@ public final class OperatorFactory {
           .setMaxInterval(Duration.ofMinutes(3).toMillis())
           .withoutMaxAttempts());
     });
+    operator.register(new TrainingBudgetReconciler(services.budgets(), services.clock()), c -> {
+      if (!config.namespaces().isEmpty()) {
+        c.settingNamespaces(config.namespaces());
+      }
+      // every change counts (the operator's own status writes too: the gauges follow them), and a deletion is seen
+      // without a finalizer, so a budget can be deleted while no operator runs
+      c.withGenerationAware(false);
+      c.withTriggerReconcilerOnAllEvents(true);
+      c.withRetry(new GenericRetry()
+          .setInitialInterval(Duration.ofSeconds(1).toMillis())
+          .setIntervalMultiplier(2)
+          .setMaxInterval(Duration.ofMinutes(1).toMillis())
+          .withoutMaxAttempts());
+    });
     return operator;
+  }
+
+  /**
+   * The TrainingJob controller's view of TrainingBudgets: a budget that changed (a job settled, the limit raised, a new
+   * period) wakes the jobs of its namespace that wait in Pending, which then look at the budgets again at once instead of
+   * at their next poll. Only Pending jobs: a job past admission has nothing to do with a budget until it ends.
+   */
+  static InformerEventSource<TrainingBudget, TrainingJob> budgetEvents(EventSourceContext<TrainingJob> context) {
+    var configuration = InformerEventSourceConfiguration.from(TrainingBudget.class, TrainingJob.class)
+        .withName("trainingbudgets")
+        .withNamespacesInheritedFromController()
+        .withSecondaryToPrimaryMapper((TrainingBudget budget) -> context.getPrimaryCache()
+            .list(budget.getMetadata().getNamespace(), OperatorFactory::waitsForAdmission)
+            .map(ResourceID::fromResource)
+            .collect(Collectors.toSet()))
+        .build();
+    return new InformerEventSource<>(configuration, context);
+  }
+
+  private static boolean waitsForAdmission(TrainingJob job) {
+    return job.getStatus() == null || job.getStatus().phase == null || job.getStatus().phase == Phase.Pending;
   }
 }

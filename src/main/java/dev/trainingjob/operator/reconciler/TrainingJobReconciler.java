@@ -16,8 +16,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
@@ -77,6 +79,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       CostEstimate.apply(job, services.prices(), ctx.now()).ifPresent(billed ->
           services.metrics().instanceTime(job.getMetadata().getUid(), billed.instanceType(), billed.from(), billed.until(),
               billed.price().usdPerHour()));
+      if (!BudgetAdmission.settleIfEnded(ctx) && result.kind() != StepResult.Kind.REQUEUE) {
+        result = StepResult.checkAgainAfter(services.config().pollInterval()); // the budgets are written on a later look
+      }
       services.metrics().phase(job.getMetadata().getUid(), ctx.status().phase);
       UpdateControl<TrainingJob> control = control(job, before, result);
       outcome = "ok";
@@ -84,6 +89,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     } finally {
       services.metrics().reconcileFinished(timer, outcome);
     }
+  }
+
+  /** A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending (see {@link OperatorFactory}). */
+  @Override
+  public List<EventSource<?, TrainingJob>> prepareEventSources(EventSourceContext<TrainingJob> context) {
+    return List.of(OperatorFactory.budgetEvents(context));
   }
 
   /** An edit of spec.compute after admission moves nothing: say so once, when the edit is first seen. */
@@ -178,6 +189,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     JobContext ctx = new JobContext(job, services);
     // a job no provider was ever asked about is released at once, with nothing to wait for
     if (release.release(ctx)) {
+      // what it cost replaces what it reserved in the namespace's budgets, before the job is gone
+      BudgetAdmission.settleAtDeletion(ctx);
       LOG.info("{}: released; removing the finalizer", job.ref());
       forget(job);
       return DeleteControl.defaultDelete();

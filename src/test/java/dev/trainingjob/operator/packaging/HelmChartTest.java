@@ -130,12 +130,18 @@ class HelmChartTest {
 
   @Test
   void theChartsAndDeploysRbacAndCrdAreTheSameAsCrds() throws Exception {
-    String crd = Files.readString(Path.of("crds/trainingjobs.trainingjob.dev-v1.yml"));
-    assertThat(Files.readString(CHART.resolve("crds/trainingjobs.trainingjob.dev-v1.yml")))
-        .as("helm/trainingjob-operator/crds drifted from crds/: copy crds/trainingjobs.trainingjob.dev-v1.yml there").isEqualTo(crd);
-    assertThat(Files.readString(Path.of("deploy/crd/trainingjobs.trainingjob.dev-v1.yml")))
-        .as("deploy/crd drifted from crds/: copy crds/trainingjobs.trainingjob.dev-v1.yml there").isEqualTo(crd);
+    for (String file : List.of("trainingjobs.trainingjob.dev-v1.yml", "trainingbudgets.trainingjob.dev-v1.yml")) {
+      String crd = Files.readString(Path.of("crds", file));
+      assertThat(Files.readString(CHART.resolve("crds").resolve(file)))
+          .as("helm/trainingjob-operator/crds drifted from crds/: copy crds/" + file + " there").isEqualTo(crd);
+      assertThat(Files.readString(Path.of("deploy/crd", file))).as("deploy/crd drifted from crds/: copy crds/" + file + " there")
+          .isEqualTo(crd);
+      assertThat(YAML.readTree(Path.of("deploy/kustomization.yaml").toFile()).get("resources").toString()).contains("crd/" + file);
+    }
     JsonNode chartRole = render("{}").get("ClusterRole/tj-trainingjob-operator");
+    // budgets are read, and only their status (the ledger) is written
+    assertThat(rules(chartRole)).contains("trainingjob.dev/trainingbudgets get,list,watch",
+        "trainingjob.dev/trainingbudgets/status patch,update").noneMatch(r -> r.matches("trainingjob.dev/trainingbudgets .*(update|patch).*"));
     JsonNode deployRole = objects(Path.of("deploy/clusterrole.yaml")).get("ClusterRole/trainingjob-operator");
     assertThat(rules(deployRole)).isEqualTo(rules(chartRole));
     JsonNode singleNs = objects(Path.of("deploy/single-namespace/role.yaml")).get("Role/ml/trainingjob-operator");

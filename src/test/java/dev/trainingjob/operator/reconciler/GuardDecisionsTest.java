@@ -187,4 +187,20 @@ class GuardDecisionsTest {
     assertStoppedThroughTheStopPath(job, Reason.Stalled);
     assertThat(job.getStatus().attempts).extracting(a -> a.reason).containsExactly("Stalled", "Stalled");
   }
+
+  @Test
+  void aCapOnAMachineWithoutAPriceIsAnInvalidSpecBeforeAnythingIsLaunched() throws Exception {
+    RecordingProvider ec2 = new RecordingProvider("ec2");
+    SyncOperator withEc2 = new SyncOperator(OperatorConfig.defaults(), "ec2", List.of(ec2), remote);
+    TrainingJob job = SyncOperator.job("unpriced");
+    job.getSpec().compute = new ComputeSpec();
+    job.getSpec().compute.ec2 = new ComputeSpec.Ec2Spec();
+    job.getSpec().compute.ec2.instanceType = "x9.unpriced";
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.maxCostUSD = 10.0;
+    withEc2.reconcileUntil(job, Phase.Failed);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("InvalidSpec");
+    assertThat(job.getStatus().message).contains("spec.limits.maxCostUSD").contains("--price-list");
+    assertThat(ec2.count(job.ref(), "ensure")).isZero();
+  }
 }

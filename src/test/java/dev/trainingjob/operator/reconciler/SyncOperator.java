@@ -12,6 +12,7 @@ import dev.trainingjob.operator.remote.RemoteHosts;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.RecordingEvents;
 import dev.trainingjob.operator.support.TestClock;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Instant;
@@ -28,10 +29,19 @@ final class SyncOperator {
   final RecordingEvents events = new RecordingEvents();
   final TrainingJobReconciler reconciler;
 
+  final BudgetLedger budgets;
+
   SyncOperator(OperatorConfig config, String defaultProvider, List<ComputeProvider> providers, RemoteHosts hosts) {
+    this(config, defaultProvider, providers, hosts, null, OperatorMetrics.discarding());
+  }
+
+  /** With the TrainingBudgets of the API {@code client} talks to (null: none anywhere), their gauges in {@code metrics}. */
+  SyncOperator(OperatorConfig config, String defaultProvider, List<ComputeProvider> providers, RemoteHosts hosts,
+      KubernetesClient client, OperatorMetrics metrics) {
     this.config = config;
+    budgets = new BudgetLedger(client, clock, metrics);
     var services = new JobContext.Services(config, new ProviderRegistry(defaultProvider, providers), hosts,
-        new JobBundles(null), events, clock, JobPrices.of(PriceList.bundled()), OperatorMetrics.discarding());
+        new JobBundles(null), events, clock, JobPrices.of(PriceList.bundled()), metrics, budgets);
     reconciler = new TrainingJobReconciler(services);
   }
 

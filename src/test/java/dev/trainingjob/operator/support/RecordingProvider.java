@@ -7,7 +7,6 @@ import dev.trainingjob.operator.provider.Machine;
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.SshTarget;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,10 +29,10 @@ public final class RecordingProvider implements ComputeProvider {
   public volatile RuntimeException ensureFails;
   /** When set, describe says every machine is gone (terminated from outside). */
   public volatile boolean machinesGone = false;
+  /** What a machine's launch time is read from (a test clock makes its cost follow the test's time). */
+  public volatile java.time.Clock clock = java.time.Clock.systemUTC();
   /** The SSH port machines answer on (a closed one makes SSH never answer). */
   public volatile int sshPort = 22;
-  /** The clock launch times are read from (a test's clock, so cost is counted in its time). */
-  public volatile java.time.Clock clock = java.time.Clock.systemUTC();
 
   public RecordingProvider(String name) {
     this.name = name;
