@@ -33,6 +33,10 @@ public class CostStatus {
   @JsonPropertyDescription("True for a spot instance priced from the on-demand list: the cost is then an upper bound.")
   public Boolean upperBound;
 
+  @JsonPropertyDescription("True once the job's last machine was released: from then on the cost no longer changes (a later "
+      + "spot price does not reprice it).")
+  public Boolean complete;
+
   @JsonPropertyDescription("The cost as kubectl get shows it: $1.23, or <=$1.23 when it is an upper bound.")
   @PrinterColumn(name = "Cost")
   public String summary;

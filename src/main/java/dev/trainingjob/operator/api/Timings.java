@@ -27,6 +27,10 @@ public class Timings {
   @JsonPropertyDescription("When everything the job held was released.")
   public String released;
 
+  @JsonPropertyDescription("When the job was admitted after it waited for room in a TrainingBudget: the pending deadline counts "
+      + "from here (the wait itself costs nothing, and has no deadline).")
+  public String admitted;
+
   @JsonPropertyDescription("When the script last showed activity: a new progress record or a new output line (spec.limits."
       + "stallSeconds counts from here).")
   public String lastActivity;

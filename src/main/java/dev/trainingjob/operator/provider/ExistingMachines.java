@@ -29,8 +29,11 @@ public final class ExistingMachines {
     return root.resolve(namespace).resolve(name);
   }
 
-  /** The machine "launched" when the job was created: stable across reconciles and restarts. */
+  /**
+   * When a machine that stays was "launched" for the job: not known to the provider (null), so Provisioning records when the
+   * job first got it, and keeps that (the cost of a local or host machine counts from there).
+   */
   public static String since(TrainingJob job) {
-    return job.getMetadata().getCreationTimestamp();
+    return null;
   }
 }

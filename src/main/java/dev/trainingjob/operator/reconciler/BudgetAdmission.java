@@ -70,6 +70,9 @@ final class BudgetAdmission {
       status.budget = budget;
       String message = "Reserved the worst case " + Budgets.dollars(admitted.usd()) + " in TrainingBudget"
           + (admitted.budgets().size() == 1 ? " " : "s ") + String.join(", ", admitted.budgets());
+      if (Conditions.isTrue(status, ConditionType.BUDGET_EXHAUSTED)) {
+        ctx.timings().admitted = ctx.nowText(); // the pending deadline counts from here, not from the job's creation
+      }
       if (Conditions.find(status, ConditionType.BUDGET_EXHAUSTED) != null) {
         Conditions.set(status, ConditionType.BUDGET_EXHAUSTED, false, Reason.BudgetAdmitted, message,
             ctx.job().getMetadata().getGeneration(), ctx.nowText());
@@ -110,13 +113,21 @@ final class BudgetAdmission {
    */
   static boolean settleIfEnded(JobContext ctx) {
     var status = ctx.status();
-    if (status.phase == null || !status.phase.isFinal() || status.budget == null || Boolean.TRUE.equals(status.budget.settled)
+    if (status.phase == null || !status.phase.isFinal() || status.budget != null && Boolean.TRUE.equals(status.budget.settled)
         || !Conditions.isTrue(status, ConditionType.RELEASED)) {
       return true;
     }
     try {
-      ctx.budgets().settle(ctx.job(), actualCost(ctx));
-      status.budget.settled = true;
+      // a job without status.budget is settled too: an admission cut short (an error between two budgets' writes) may have
+      // left a reservation in some budget before the job ended another way
+      var settled = ctx.budgets().settle(ctx.job(), actualCost(ctx));
+      if (status.budget == null && !settled.isEmpty()) {
+        status.budget = new JobBudgetStatus();
+        status.budget.budgets = settled;
+      }
+      if (status.budget != null) {
+        status.budget.settled = true;
+      }
       return true;
     } catch (RuntimeException e) {
       LOG.warn("{}: cannot settle its TrainingBudgets yet: {}", ctx.job().ref(), e.getMessage());

@@ -117,8 +117,10 @@ public final class BudgetLedger {
           throw new Unbounded(names(budgets));
         }
         double usd = worstCase.getAsDouble();
-        Optional<TrainingBudget> full = budgets.stream().filter(b -> Budgets.reservation(b, uid).isEmpty())
-            .filter(b -> !Budgets.fits(b, usd)).findFirst();
+        Optional<TrainingBudget> full = firstFull(budgets, uid, usd);
+        if (full.isPresent() && dropGoneJobs(namespace, budgets)) {
+          full = firstFull(budgets, uid, usd); // a job deleted without settling (its finalizer removed by hand) held room
+        }
         if (full.isPresent()) {
           releaseAll(holding, uid); // a waiting job holds nothing
           return new Waiting(full.get(), Budgets.remaining(full.get()));
@@ -133,6 +135,46 @@ public final class BudgetLedger {
       } finally {
         metrics.budgets(namespace, figures(budgets));
       }
+    });
+  }
+
+  private static Optional<TrainingBudget> firstFull(List<TrainingBudget> budgets, String uid, double usd) {
+    return budgets.stream().filter(b -> Budgets.reservation(b, uid).isEmpty()).filter(b -> !Budgets.fits(b, usd)).findFirst();
+  }
+
+  /**
+   * Drops the reservations of jobs that no longer exist (deleted while no operator ran, or with their finalizer removed by
+   * hand): a waiting job must not wait for room nobody holds. True when any was dropped (and written).
+   */
+  private boolean dropGoneJobs(String namespace, List<TrainingBudget> budgets) {
+    if (budgets.stream().allMatch(b -> Budgets.status(b).reservations.isEmpty())) {
+      return false;
+    }
+    Set<String> jobs = liveJobs(namespace);
+    boolean dropped = false;
+    for (TrainingBudget b : budgets) {
+      if (removeGone(b, jobs)) {
+        write(b);
+        dropped = true;
+      }
+    }
+    return dropped;
+  }
+
+  private Set<String> liveJobs(String namespace) {
+    return client.resources(TrainingJob.class).inNamespace(namespace).list().getItems().stream()
+        .map(j -> j.getMetadata().getUid()).collect(Collectors.toSet());
+  }
+
+  /** Removes from the budget the reservations of jobs not in {@code live}; true when there were any. */
+  private static boolean removeGone(TrainingBudget budget, Set<String> live) {
+    return Budgets.status(budget).reservations.removeIf(r -> {
+      boolean gone = !live.contains(r.uid);
+      if (gone) {
+        LOG.info("TrainingBudget {}: dropped the reservation of {} ({}), a job that no longer exists", budget.ref(), r.job,
+            Budgets.dollars(r.usd == null ? 0 : r.usd));
+      }
+      return gone;
     });
   }
 
@@ -189,16 +231,7 @@ public final class BudgetLedger {
         String before = client.getKubernetesSerialization().asJson(budget.getStatus());
         Budgets.rollOver(budget, clock.instant());
         if (!Budgets.status(budget).reservations.isEmpty()) {
-          Set<String> jobs = client.resources(TrainingJob.class).inNamespace(namespace).list().getItems().stream()
-              .map(j -> j.getMetadata().getUid()).collect(Collectors.toSet());
-          Budgets.status(budget).reservations.removeIf(r -> {
-            boolean gone = !jobs.contains(r.uid);
-            if (gone) {
-              LOG.info("TrainingBudget {}: dropped the reservation of {} ({}), a job that no longer exists", budget.ref(), r.job,
-                  Budgets.dollars(r.usd == null ? 0 : r.usd));
-            }
-            return gone;
-          });
+          removeGone(budget, liveJobs(namespace));
         }
         Budgets.refresh(budget);
         if (!before.equals(client.getKubernetesSerialization().asJson(budget.getStatus()))) {

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.ConditionType;
 import dev.trainingjob.operator.api.LimitsSpec;
 import dev.trainingjob.operator.api.Phase;
 import java.time.Duration;
@@ -7,6 +8,7 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import dev.trainingjob.operator.status.Conditions;
 
 /**
  * Every wait has an end. Before the script runs, everything together (capacity, SSH, a hanging
@@ -31,7 +33,14 @@ final class Deadlines {
     if (!PENDING.contains(ctx.status().phase) || since == null) {
       return Optional.empty();
     }
-    Instant deadline = Instant.parse(since).plusSeconds(maxPendingSeconds(ctx.job().getSpec().limits));
+    if (ctx.status().phase == Phase.Pending && Conditions.isTrue(ctx.status(), ConditionType.BUDGET_EXHAUSTED)) {
+      return Optional.empty(); // a queue for a budget holds nothing and costs nothing: it has no deadline
+    }
+    Instant start = Instant.parse(since);
+    if (timings != null && timings.admitted != null && Instant.parse(timings.admitted).isAfter(start)) {
+      start = Instant.parse(timings.admitted); // the deadline counts from the end of the wait for a budget
+    }
+    Instant deadline = start.plusSeconds(maxPendingSeconds(ctx.job().getSpec().limits));
     return Optional.of(Duration.between(ctx.now(), deadline));
   }
 

@@ -92,6 +92,9 @@ final class DebugHold {
         || Conditions.isTrue(status, ConditionType.RELEASED)) {
       return Optional.empty();
     }
+    if (endedWith(ctx) == Reason.BudgetExceeded) {
+      return Optional.empty(); // the money is spent: no hold, not even to rescue outputs, keeps paying for the machine
+    }
     var limits = ctx.job().getSpec().limits;
     long keep = status.phase == Phase.Failed && HELD.contains(endedWith(ctx)) && limits != null
         && limits.keepAfterFailureSeconds != null ? limits.keepAfterFailureSeconds : 0;

@@ -26,13 +26,16 @@ final class Guards {
   /** The stop a guard decided on this probe, if one tripped. */
   static Optional<StepResult> check(JobContext ctx, ProbeResult probe) {
     LimitsSpec limits = ctx.job().getSpec().limits;
-    if (limits == null) {
+    if (limits == null && ctx.status().budget == null) {
       return Optional.empty();
     }
     // a script that uses its whole grace after the notice still ends within the cap
     Optional<String> budget = budgetStop(ctx, limits, ctx.config().probeInterval().plus(ctx.config().remote().stopGrace()));
     if (budget.isPresent()) {
       return Optional.of(trip(ctx, Reason.BudgetExceeded, budget.get()));
+    }
+    if (limits == null) {
+      return Optional.empty();
     }
     if (limits.minFreeDiskGiB != null && probe.disk() != null && probe.disk().totalBytes() > 0) {
       double free = (probe.disk().totalBytes() - probe.disk().usedBytes()) / GIB;
@@ -62,15 +65,21 @@ final class Guards {
    * job ends at once, with nothing of the script's to collect.
    */
   static void checkBeforeStart(JobContext ctx) {
+    capPassedWithoutTheScript(ctx).ifPresent(why -> {
+      throw new JobFailure(Reason.BudgetExceeded, "Stopped before the script ran: " + why);
+    });
+  }
+
+  /**
+   * The cap passed by the next probe, where no script can be given the notice (it has not started, or its machine does not
+   * answer): only the next probe interval is looked ahead. Says so in the GuardTripped condition.
+   */
+  static Optional<String> capPassedWithoutTheScript(JobContext ctx) {
     LimitsSpec limits = ctx.job().getSpec().limits;
-    if (limits != null) {
-      // no script to give a grace to: only the next probe interval is looked ahead
-      budgetStop(ctx, limits, ctx.config().probeInterval()).ifPresent(why -> {
-        Conditions.set(ctx.status(), ConditionType.GUARD_TRIPPED, true, Reason.BudgetExceeded, why,
-            ctx.job().getMetadata().getGeneration(), ctx.nowText());
-        throw new JobFailure(Reason.BudgetExceeded, "Stopped before the script ran: " + why);
-      });
-    }
+    Optional<String> why = budgetStop(ctx, limits, ctx.config().probeInterval());
+    why.ifPresent(w -> Conditions.set(ctx.status(), ConditionType.GUARD_TRIPPED, true, Reason.BudgetExceeded, w,
+        ctx.job().getMetadata().getGeneration(), ctx.nowText()));
+    return why;
   }
 
   /**
@@ -79,7 +88,8 @@ final class Guards {
    * total passes the cap.
    */
   private static Optional<String> budgetStop(JobContext ctx, LimitsSpec limits, Duration ahead) {
-    if (limits.maxCostUSD == null) {
+    Optional<Cap> cap = cap(ctx, limits);
+    if (cap.isEmpty()) {
       return Optional.empty();
     }
     var billed = CostEstimate.apply(ctx.job(), ctx.prices(), ctx.now());
@@ -88,25 +98,45 @@ final class Guards {
       return Optional.empty();
     }
     double atStop = cost.totalUSD + billed.get().price().forSeconds(ahead.toMillis() / 1000.0);
-    warnIfProjectedOver(ctx, limits.maxCostUSD);
-    if (atStop <= limits.maxCostUSD) {
+    warnIfProjectedOver(ctx, cap.get());
+    if (atStop <= cap.get().usd()) {
       return Optional.empty();
     }
     return Optional.of(String.format(Locale.ROOT, "the job has cost %s at %s an hour (%s); in %ds more (the next probe, and the "
-        + "grace a stopped script has) it would pass spec.limits.maxCostUSD (%s)", CostEstimate.dollars(cost.totalUSD),
+        + "grace a stopped script has) it would pass %s (%s)", CostEstimate.dollars(cost.totalUSD),
         CostEstimate.dollars(billed.get().price().usdPerHour()), billed.get().price().source(), ahead.toSeconds(),
-        CostEstimate.dollars(limits.maxCostUSD)));
+        cap.get().what(), CostEstimate.dollars(cap.get().usd())));
   }
 
-  private static void warnIfProjectedOver(JobContext ctx, double cap) {
+  /** The most the job may cost, and what says so. */
+  private record Cap(double usd, String what) {}
+
+  /**
+   * spec.limits.maxCostUSD, or what the job reserved in its namespace's TrainingBudgets at admission when that is less (a
+   * reservation of price times maxRuntimeSeconds, or a cap raised after admission): a budget is never spent past what it
+   * reserved for the job.
+   */
+  private static Optional<Cap> cap(JobContext ctx, LimitsSpec limits) {
+    Double spec = limits == null ? null : limits.maxCostUSD;
+    var budget = ctx.status().budget;
+    Double reserved = budget != null && budget.reservedUSD != null && !Boolean.TRUE.equals(budget.settled) ? budget.reservedUSD
+        : null;
+    if (reserved != null && (spec == null || reserved < spec)) {
+      return Optional.of(new Cap(reserved, "the job's reservation in TrainingBudget"
+          + (budget.budgets != null && budget.budgets.size() == 1 ? " " + budget.budgets.get(0) : "s " + budget.budgets)));
+    }
+    return spec == null ? Optional.empty() : Optional.of(new Cap(spec, "spec.limits.maxCostUSD"));
+  }
+
+  private static void warnIfProjectedOver(JobContext ctx, Cap cap) {
     var cost = ctx.status().cost;
-    if (cost.projectedTotalUSD == null || cost.projectedTotalUSD <= cap
+    if (cost.projectedTotalUSD == null || cost.projectedTotalUSD <= cap.usd()
         || Conditions.isTrue(ctx.status(), ConditionType.OVER_BUDGET_PROJECTED)) {
       return;
     }
     String message = "The projected total " + CostEstimate.dollars(cost.projectedTotalUSD) + " (cost so far "
         + CostEstimate.dollars(cost.totalUSD) + " plus the ETA at " + CostEstimate.dollars(cost.pricePerHourUSD) + " an hour) "
-        + "passes spec.limits.maxCostUSD " + CostEstimate.dollars(cap) + ": the job will be stopped before it finishes";
+        + "passes " + cap.what() + " " + CostEstimate.dollars(cap.usd()) + ": the job will be stopped before it finishes";
     Conditions.set(ctx.status(), ConditionType.OVER_BUDGET_PROJECTED, true, Reason.OverBudgetProjected, message,
         ctx.job().getMetadata().getGeneration(), ctx.nowText());
     ctx.events().warning(ctx.job(), Reason.OverBudgetProjected, message);

@@ -43,6 +43,12 @@ final class MonitorStep implements JobStep {
       }
       // a machine that stops answering is not a reason to run past the limit: the job ends, and release
       // takes the machine (an ec2 instance that no one can reach also powers itself off on its heartbeat)
+      var overBudget = Guards.capPassedWithoutTheScript(ctx);
+      if (overBudget.isPresent()) {
+        Outputs.notSaved(ctx, "the machine did not answer, so nothing could be collected from it");
+        throw new JobFailure(Reason.BudgetExceeded, overBudget.get() + "; the machine did not answer (" + e.getMessage()
+            + "), so it is released without stopping the script first");
+      }
       if (Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isPresent()) {
         Outputs.notSaved(ctx, "the machine did not answer, so nothing could be collected from it");
         throw new JobFailure(Reason.MaxRuntimeExceeded, timedOut(ctx, "the script ran longer than spec.limits.maxRuntimeSeconds ("

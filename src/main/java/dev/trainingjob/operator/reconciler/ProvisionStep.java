@@ -40,7 +40,14 @@ final class ProvisionStep implements JobStep {
       Conditions.set(ctx.status(), ConditionType.WAITING_FOR_CAPACITY, false, Reason.Launched, "Launched " + machine.id(),
           ctx.job().getMetadata().getGeneration(), ctx.nowText());
     }
+    InstanceStatus before = ctx.status().instance;
     ctx.status().instance = toStatus(machine);
+    if (ctx.status().instance.launchedAt == null) {
+      // a machine that stays (local, host) is paid for from when the job first got it, not from the job's creation (a job
+      // that waited for a budget did not use it meanwhile); kept across reconciles for the same machine
+      ctx.status().instance.launchedAt = before != null && machine.id().equals(before.id) && before.launchedAt != null
+          ? before.launchedAt : ctx.nowText();
+    }
     switch (machine.state()) {
       case GONE -> {
         // a spot instance reclaimed before the script ran is replaced; any other machine gone ends the job

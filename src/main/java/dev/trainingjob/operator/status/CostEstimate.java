@@ -66,6 +66,9 @@ public final class CostEstimate {
   /** Sets status.cost when the machine can be priced; returns what the current machine was billed. */
   public static Optional<Billed> apply(TrainingJob job, JobPrices prices, Instant now) {
     TrainingJobStatus status = job.getStatus();
+    if (status.cost != null && Boolean.TRUE.equals(status.cost.complete)) {
+      return Optional.empty(); // counted to the release once, at the price then: what budgets settled
+    }
     Optional<Billed> billed = billed(job, prices, now);
     String currentId = status.instance == null ? null : status.instance.id;
     billed.ifPresent(b -> lastAttemptTakesTheRest(status, currentId, b.usd()));
@@ -87,6 +90,8 @@ public final class CostEstimate {
     cost.upperBound = upper ? Boolean.TRUE : null;
     cost.summary = (upper ? "<=" : "") + dollars(cost.totalUSD);
     projected(status, cost, billed, now);
+    boolean released = status.timings != null && status.timings.released != null;
+    cost.complete = released && status.phase != null && status.phase.isFinal() ? Boolean.TRUE : null;
     status.cost = cost;
     return billed;
   }

@@ -88,6 +88,9 @@ class BudgetAdmissionTest {
       job.getSpec().limits = new LimitsSpec();
       job.getSpec().limits.maxCostUSD = maxCostUSD;
     }
+    // in the API too, as the jobs a budget holds room for are (the ledger drops the reservations of jobs that are gone)
+    TrainingJob created = client.resource(job).create();
+    job.getMetadata().setUid(created.getMetadata().getUid());
     return job;
   }
 
@@ -255,7 +258,7 @@ class BudgetAdmissionTest {
   }
 
   @Test
-  void aJobThatWaitsForTheBudgetStillEndsAtItsPendingDeadline() throws Exception {
+  void aJobWaitsForTheBudgetWithoutADeadlineAndHasItsWholePendingDeadlineOnceAdmitted() throws Exception {
     String ns = "deadline";
     budget(ns, "team", 3, null);
     SyncOperator operator = operator();
@@ -265,13 +268,26 @@ class BudgetAdmissionTest {
     var waiting = operator.reconcile(job);
     assertThat(job.getStatus().phase).isEqualTo(Phase.Pending);
     assertThat(waiting.getScheduleDelay().orElseThrow()).isLessThanOrEqualTo(operator.config.pollInterval().toMillis());
-    operator.clock.advance(Duration.ofSeconds(601));
+    operator.clock.advance(Duration.ofSeconds(6 * 3600));
     operator.reconcile(job);
-    var failed = Conditions.find(job.getStatus(), ConditionType.FAILED);
-    assertThat(failed.reason).isEqualTo(Reason.PendingTimeout.name());
-    assertThat(failed.message).contains("Waiting for TrainingBudget team");
+    assertThat(job.getStatus().phase).as("the queue holds nothing and costs nothing: no deadline").isEqualTo(Phase.Pending);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED)).isNull();
     assertThat(provider.calls(job.ref())).isEmpty();
-    assertThat(budget(ns, "team").getStatus()).isNull();
+    var held = budget(ns, "team").getStatus();
+    assertThat(held == null || held.reservations.isEmpty()).as("a waiting job holds nothing").isTrue();
+
+    var team = budget(ns, "team");
+    team.getSpec().limitUSD = 4.0;
+    client.resources(dev.trainingjob.operator.api.TrainingBudget.class).inNamespace(ns).resource(team).update();
+    operator.reconcile(job); // admitted: the pending deadline counts from now
+    assertThat(job.getStatus().timings.admitted).isEqualTo(operator.clock.instant().toString());
+    provider.looksBeforeRunning = 1_000; // a machine that never comes up
+    operator.clock.advance(Duration.ofSeconds(599));
+    operator.reconcile(job);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED)).isNull();
+    operator.clock.advance(Duration.ofSeconds(2));
+    operator.reconcile(job);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo(Reason.PendingTimeout.name());
   }
 
   /** An API server without the schema lets anything in: such a budget admits nothing, and says why, and breaks nothing else. */
@@ -370,7 +386,7 @@ class BudgetAdmissionTest {
   @Test
   void theBudgetReconcilerKeepsTheFiguresCurrentAndDropsReservationsOfJobsThatAreGone() throws Exception {
     String ns = "tidy";
-    TrainingJob alive = client.resource(job(ns, "alive", 3.0)).create();
+    TrainingJob alive = job(ns, "alive", 3.0);
     TrainingBudget b = budget(ns, "team", 10, null);
     b.setStatus(new TrainingBudgetStatus());
     b.getStatus().spentUSD = 5.0;
@@ -404,5 +420,23 @@ class BudgetAdmissionTest {
     client.resource(last).delete();
     reconciler.reconcile(last, null);
     assertThat(meters.find("trainingjob.budget.limit.usd").tag("namespace", ns).gauges()).as("the gauges go with the budget").isEmpty();
+  }
+
+  /** A job removed without settling (its finalizer removed by hand) held room: a waiting job does not wait for it. */
+  @Test
+  void aReservationOfAJobThatIsGoneDoesNotKeepAnotherWaiting() throws Exception {
+    String ns = "gone";
+    TrainingBudget b = budget(ns, "team", 5, null);
+    b.setStatus(new TrainingBudgetStatus());
+    b.getStatus().reservations.add(new dev.trainingjob.operator.api.BudgetReservation("removed-by-hand", "gone-uid", 4,
+        "2025-12-30T00:00:00Z"));
+    client.resource(b).updateStatus();
+    SyncOperator operator = operator();
+    TrainingJob job = job(ns, "next", 4.0);
+
+    operator.reconcile(job);
+
+    assertThat(job.getStatus().phase).isNotEqualTo(Phase.Pending);
+    assertThat(budget(ns, "team").getStatus().reservations).extracting(r -> r.job).containsExactly("next");
   }
 }

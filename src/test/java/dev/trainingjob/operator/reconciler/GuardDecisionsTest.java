@@ -203,4 +203,36 @@ class GuardDecisionsTest {
     assertThat(job.getStatus().message).contains("spec.limits.maxCostUSD").contains("--price-list");
     assertThat(ec2.count(job.ref(), "ensure")).isZero();
   }
+
+  @Test
+  void pastTheCapAMachineThatDoesNotAnswerIsReleasedWithoutWaitingForIt() throws Exception {
+    remote.runningProbes = 100_000;
+    TrainingJob job = priced("silent", 3600);
+    job.getSpec().limits.maxCostUSD = 100.0;
+    operator.reconcileUntil(job, Phase.Running);
+    remote.probeFails = new IllegalStateException("connection reset");
+    operator.clock.advance(Duration.ofSeconds(60));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> operator.reconcile(job)).as("still within the cap: retried")
+        .hasMessageContaining("connection reset");
+    operator.clock.advance(Duration.ofSeconds(40));
+    operator.reconcile(job);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.FAILED).reason).isEqualTo("BudgetExceeded");
+    assertThat(job.getStatus().message).contains("did not answer");
+    for (int i = 0; i < 5; i++) {
+      operator.reconcile(job);
+    }
+    assertThat(provider.count(job.ref(), "release")).isPositive();
+    assertThat(DebugHold.until(new JobContext(job, null))).as("no hold keeps paying past the cap").isEmpty();
+  }
+
+  @Test
+  void aMachineThatStaysIsPaidForFromWhenTheJobGotItNotFromTheJobsCreation() throws Exception {
+    remote.runningProbes = 100_000;
+    TrainingJob job = priced("queued", 3600);
+    operator.clock.advance(Duration.ofMinutes(30)); // created half an hour before the operator first saw it
+    operator.reconcileUntil(job, Phase.Running);
+    operator.clock.advance(Duration.ofSeconds(20)); // past the write interval: the cost so far is written
+    operator.reconcile(job);
+    assertThat(job.getStatus().cost.totalUSD).isEqualTo(20.0);
+  }
 }

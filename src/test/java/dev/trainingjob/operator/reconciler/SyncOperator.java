@@ -4,6 +4,7 @@ import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.cost.JobPrices;
+import dev.trainingjob.operator.status.StatusRecorder;
 import dev.trainingjob.operator.cost.PriceList;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.provider.ComputeProvider;
@@ -56,9 +57,23 @@ final class SyncOperator {
     return job;
   }
 
+  /**
+   * One reconcile, as JOSDK runs it: the status the reconciler did not write (the write economy skipped it) is not there on the
+   * next reconcile, which starts from what was last written, as an informer's cache would hand it over.
+   */
   UpdateControl<TrainingJob> reconcile(TrainingJob job) throws Exception {
-    return reconciler.reconcile(job, null);
+    UpdateControl<TrainingJob> control = reconciler.reconcile(job, null);
+    String uid = job.getMetadata().getUid();
+    if (control.isPatchStatus() || !written.containsKey(uid)) {
+      written.put(uid, StatusRecorder.snapshot(job.getStatus()));
+    } else {
+      job.setStatus(StatusRecorder.snapshot(written.get(uid)));
+    }
+    return control;
   }
+
+  /** The status last written, by uid. */
+  private final java.util.Map<String, dev.trainingjob.operator.api.TrainingJobStatus> written = new java.util.concurrent.ConcurrentHashMap<>();
 
   DeleteControl delete(TrainingJob job) throws Exception {
     return reconciler.cleanup(job, null);

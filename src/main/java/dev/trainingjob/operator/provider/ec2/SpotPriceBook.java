@@ -41,12 +41,13 @@ final class SpotPriceBook {
   Optional<Double> hourly(String type, String zone) {
     Key key = new Key(type, zone);
     Instant now = clock.instant();
-    Entry entry = book.compute(key, (k, old) -> {
-      if (old != null && Duration.between(old.askedAt(), now).compareTo(old.failed() ? AFTER_FAILURE : KEEP) < 0) {
-        return old;
-      }
-      return ask(k, now);
-    });
+    Entry old = book.get(key);
+    if (old != null && Duration.between(old.askedAt(), now).compareTo(old.failed() ? AFTER_FAILURE : KEEP) < 0) {
+      return Optional.ofNullable(old.usdPerHour());
+    }
+    // asked outside any lock (the SDK retries; no other key waits for it); two reconciles at the same moment may both ask
+    Entry entry = ask(key, now);
+    book.put(key, entry);
     return Optional.ofNullable(entry.usdPerHour());
   }
 
@@ -57,7 +58,7 @@ final class SpotPriceBook {
           .productDescriptions(LINUX).startTime(now).endTime(now).maxResults(10)).spotPriceHistory();
       Optional<Double> price = prices.stream().filter(p -> key.zone().equals(p.availabilityZone()))
           .max(Comparator.comparing(SpotPrice::timestamp)).map(p -> Double.parseDouble(p.spotPrice()));
-      return new Entry(price.orElse(null), now, price.isEmpty());
+      return new Entry(price.orElse(null), now, false); // no price for the type there: the list's, until the next hour
     } catch (SdkException | NumberFormatException e) {
       LOG.warn("the spot price of {} in {} could not be read ({}); pricing from the list meanwhile", key.type(), key.zone(),
           e.getMessage());

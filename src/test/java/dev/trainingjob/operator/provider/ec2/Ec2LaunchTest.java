@@ -213,10 +213,11 @@ class Ec2LaunchTest extends WithEc2Operator {
     h.create(job);
     await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("custom-user") == Phase.Succeeded);
     assertThat(h.get("custom-user").getStatus().instance.sshUser).isEqualTo("trainer");
-    // spot: asked for as such, and its cost estimate (at the on-demand price) says it is an upper bound
+    // spot: asked for as such, and priced from EC2's spot price history (not an upper bound)
     assertThat(h.fake.instances().get(0).launchParam("InstanceMarketOptions.MarketType")).isEqualTo("spot");
     assertThat(h.get("custom-user").getStatus().instance.spot).isTrue();
-    assertThat(h.get("custom-user").getStatus().cost.summary).startsWith("<=$");
+    assertThat(h.get("custom-user").getStatus().cost.priceSource).isEqualTo("spot-price-history");
+    assertThat(h.get("custom-user").getStatus().cost.summary).startsWith("$");
     assertThat(h.fake.instances().get(0).userData()).contains("  - name: trainer");
     // no maxRuntimeSeconds: no ceiling; the guard's heartbeat alone bounds the instance
     FakeInstance instance = h.fake.instances().get(0);

@@ -181,6 +181,10 @@ class Ec2SpotTest extends WithEc2Operator {
     assertThat(hs.cost.priceSource).isEqualTo("spot-price-history");
     assertThat(h.fake.requests("DescribeSpotPriceHistory").size() - priceCalls).as("one type in one zone: one call an hour")
         .isEqualTo(1);
+    // the IAM policy in deploy/ allows every call these jobs needed, the spot price history's included
+    var allowed = IamPolicyTest.allowed();
+    assertThat(h.fake.requests()).extracting(r -> (r.action().equals("GetParameter") ? "ssm:" : "ec2:") + r.action())
+        .allMatch(allowed::contains, "allowed by deploy/iam/trainingjob-operator-policy.json " + allowed);
   }
 
   /**
