@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * not saved, and why, is in status.outputs.
  */
 final class FinishStep implements JobStep {
+  /** How long a reconcile waits for a collection it started, before it looks again later (it holds a reconcile thread). */
+  static final Duration SHORT_WAIT = Duration.ofSeconds(2);
+
   private static final Logger LOG = LoggerFactory.getLogger(FinishStep.class);
   private final ExecutorService downloads = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "output-collector");
@@ -81,6 +84,16 @@ final class FinishStep implements JobStep {
       long maxBytes = ctx.config().remote().collectMaxBytes();
       download = downloads.submit(() -> remote.collect(ref, paths, destination, maxBytes));
       collecting.put(uid, download);
+    }
+    if (!download.isDone()) {
+      try {
+        // most collections take a moment: a short wait here, rather than a whole probe interval until the next look
+        download.get(Math.min(SHORT_WAIT.toMillis(), Math.max(0, left.toMillis())), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException stillGoing) {
+        // looked at again below, and on the next reconcile
+      } catch (java.util.concurrent.ExecutionException failed) {
+        // done, with an error: read below
+      }
     }
     if (!download.isDone()) {
       if (left.isNegative()) {

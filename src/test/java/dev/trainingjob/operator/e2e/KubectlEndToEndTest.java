@@ -3,7 +3,6 @@ package dev.trainingjob.operator.e2e;
 import dev.trainingjob.operator.api.ConditionType;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
@@ -42,6 +41,11 @@ class KubectlEndToEndTest {
     demo.api().client().resources(TrainingJob.class).inAnyNamespace().list().getItems()
         .forEach(j -> Screen.quit(JobRef.of(j).sessionName()));
     demo.close();
+  }
+
+  /** Awaits that look every half second: each look is a kubectl process, which costs CPU the operator under test needs. */
+  private static org.awaitility.core.ConditionFactory await() {
+    return org.awaitility.Awaitility.await().pollInterval(Duration.ofMillis(500));
   }
 
   private static TrainingJob get(String name) {

@@ -32,6 +32,7 @@ final class SpotPriceBook {
   private final Ec2Client ec2;
   private final Clock clock;
   private final Map<Key, Entry> book = new ConcurrentHashMap<>();
+  private final Map<Key, Object> asking = new ConcurrentHashMap<>();
 
   SpotPriceBook(Ec2Client ec2, Clock clock) {
     this.ec2 = ec2;
@@ -40,15 +41,17 @@ final class SpotPriceBook {
 
   Optional<Double> hourly(String type, String zone) {
     Key key = new Key(type, zone);
-    Instant now = clock.instant();
-    Entry old = book.get(key);
-    if (old != null && Duration.between(old.askedAt(), now).compareTo(old.failed() ? AFTER_FAILURE : KEEP) < 0) {
-      return Optional.ofNullable(old.usdPerHour());
+    // one question per key at a time (the jobs of a type in a zone share its answer), and no other key waits for it
+    synchronized (asking.computeIfAbsent(key, k -> new Object())) {
+      Instant now = clock.instant();
+      Entry old = book.get(key);
+      if (old != null && Duration.between(old.askedAt(), now).compareTo(old.failed() ? AFTER_FAILURE : KEEP) < 0) {
+        return Optional.ofNullable(old.usdPerHour());
+      }
+      Entry entry = ask(key, now);
+      book.put(key, entry);
+      return Optional.ofNullable(entry.usdPerHour());
     }
-    // asked outside any lock (the SDK retries; no other key waits for it); two reconciles at the same moment may both ask
-    Entry entry = ask(key, now);
-    book.put(key, entry);
-    return Optional.ofNullable(entry.usdPerHour());
   }
 
   private Entry ask(Key key, Instant now) {
