@@ -28,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * not saved, and why, is in status.outputs.
  */
 final class FinishStep implements JobStep {
-  /** How long a reconcile waits for a collection it started, before it looks again later (it holds a reconcile thread). */
+  /**
+   * The longest a reconcile waits for a collection it started (never more than a probe interval), before it looks again
+   * later: it holds a reconcile thread meanwhile.
+   */
   static final Duration SHORT_WAIT = Duration.ofSeconds(2);
 
   private static final Logger LOG = LoggerFactory.getLogger(FinishStep.class);
@@ -88,7 +91,8 @@ final class FinishStep implements JobStep {
     if (!download.isDone()) {
       try {
         // most collections take a moment: a short wait here, rather than a whole probe interval until the next look
-        download.get(Math.min(SHORT_WAIT.toMillis(), Math.max(0, left.toMillis())), java.util.concurrent.TimeUnit.MILLISECONDS);
+        long wait = Math.min(Math.min(SHORT_WAIT.toMillis(), ctx.config().probeInterval().toMillis()), Math.max(0, left.toMillis()));
+        download.get(wait, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.TimeoutException stillGoing) {
         // looked at again below, and on the next reconcile
       } catch (java.util.concurrent.ExecutionException failed) {
