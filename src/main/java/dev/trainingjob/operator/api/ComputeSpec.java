@@ -10,7 +10,7 @@ import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Where a job runs. The schema allows at most one provider (maxProperties 1); the operator checks it too. */
+/** Where a job runs. Exactly one provider (a CEL rule of the CRD, see {@link CelRules}); the operator checks it too. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ComputeSpec {
   @JsonPropertyDescription("An EC2 instance launched for this job and terminated when it ends.")

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class EnvVarSpec {
   @Required
+  @Size(max = CelRules.MAX_ENV_NAME)
   @Pattern("^[A-Za-z_][A-Za-z0-9_]*$")
   @JsonPropertyDescription("The variable's name: letters, digits and underscores, not starting with a digit.")
   public String name;

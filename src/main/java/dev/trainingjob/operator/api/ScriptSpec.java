@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 import java.util.Map;
 
@@ -25,6 +26,11 @@ public class ScriptSpec {
   @JsonPropertyDescription("Name of a ConfigMap in the job's namespace; each of its keys becomes a file of that name.")
   public String configMap;
 
+  @ValidationRule(value = CelRules.GIT_NO_CREDENTIALS_IN_URL, message = CelRules.GIT_NO_CREDENTIALS_IN_URL_MESSAGE, fieldPath = ".url",
+      reason = CelRules.FORBIDDEN)
+  @ValidationRule(value = CelRules.GIT_CREDENTIALS_ENCRYPTED, message = CelRules.GIT_CREDENTIALS_ENCRYPTED_MESSAGE,
+      fieldPath = ".credentialsSecret", reason = CelRules.FORBIDDEN)
+  @ValidationRule(value = CelRules.GIT_REF_NOT_OPTION, message = CelRules.GIT_REF_NOT_OPTION_MESSAGE, fieldPath = ".ref")
   @JsonPropertyDescription("A git repository cloned on the machine as the job's files.")
   public GitSource git;
 
@@ -40,11 +46,12 @@ public class ScriptSpec {
     public static final java.util.regex.Pattern SCP_LIKE = java.util.regex.Pattern.compile("[\\w.-]+@[\\w.-]+:\\S+");
 
     @Required
-    @Size(min = 1)
+    @Size(min = 1, max = CelRules.MAX_GIT_URL)
     @JsonPropertyDescription("The repository URL (https://, ssh:// or git@host:path), without credentials in it: "
         + "those go in credentialsSecret.")
     public String url;
 
+    @Size(max = CelRules.MAX_GIT_REF)
     @JsonPropertyDescription("The branch, tag or commit to check out; the repository's default branch when empty.")
     public String ref;
 

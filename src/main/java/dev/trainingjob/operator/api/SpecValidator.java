@@ -9,8 +9,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Checks a spec before anything acts on it. The CRD schema says the same where it can, but the API
- * server may not enforce it (an old CRD, a mock), and some rules (paths, CIDRs) are beyond a schema.
+ * Checks a spec before anything acts on it. The CRD schema says the same where it can, and its CEL
+ * rules ({@link CelRules}) the cross-field ones, but the API server may not enforce them (an old CRD,
+ * a mock, the demo's embedded API), and some rules (paths, CIDRs) are beyond a schema.
  */
 public final class SpecValidator {
   /** What the driver sets for the script: the script's contract and the job's process marker. */
@@ -135,7 +136,9 @@ public final class SpecValidator {
     }
     noNul("spec.script.args", script.args, out);
     boolean onlyInline = script.configMap == null && script.git == null;
-    if (entryProblem == null && onlyInline) {
+    if (onlyInline && script.inline == null) {
+      out.add(new Violation("spec.script", "names no files: give spec.script.inline, configMap or git"));
+    } else if (entryProblem == null && onlyInline) {
       Map<String, String> files = script.inline == null ? Map.of() : script.inline;
       if (!files.containsKey(normalize(script.entrypoint))) {
         out.add(new Violation("spec.script.entrypoint", "names " + script.entrypoint
@@ -224,6 +227,9 @@ public final class SpecValidator {
     List<String> named = compute.named();
     if (named.size() > 1) {
       out.add(new Violation("spec.compute", "names more than one provider " + named + "; choose one"));
+    } else if (named.isEmpty()) {
+      out.add(new Violation("spec.compute", "names no provider: name one of ec2, host or local, "
+          + "or leave spec.compute out for the operator's default provider"));
     }
     if (compute.ec2 != null) {
       ComputeSpec.Ec2Spec ec2 = compute.ec2;
@@ -342,6 +348,9 @@ public final class SpecValidator {
     boolean cidrs = access.allowedCidrs != null && !access.allowedCidrs.isEmpty();
     if (ports && !cidrs) {
       out.add(new Violation("spec.access.allowedCidrs", "must name who may reach spec.access.ports; nothing is opened to the world by default"));
+    }
+    if (cidrs && !ports) {
+      out.add(new Violation("spec.access.allowedCidrs", "needs spec.access.ports: it names who may reach those ports, and opens nothing by itself"));
     }
   }
 

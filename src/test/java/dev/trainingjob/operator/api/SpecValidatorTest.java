@@ -60,6 +60,18 @@ class SpecValidatorTest {
     assertThat(problems(s -> s.access = access(List.of(0), List.of("10.0.0.0/8")))).anyMatch(p -> p.startsWith("spec.access.ports[0]"));
   }
 
+  /** The rules the CRD states in CEL (CelRules), which an API server without CEL lets through. */
+  @Test
+  void theCrossFieldRulesOfTheCrdHoldWithoutAnApiServer() {
+    assertThat(problems(s -> s.compute = new ComputeSpec())).containsExactly("spec.compute: names no provider: name one of ec2, host "
+        + "or local, or leave spec.compute out for the operator's default provider");
+    assertThat(problems(s -> s.script.inline = null)).containsExactly("spec.script: names no files: give spec.script.inline, "
+        + "configMap or git");
+    assertThat(problems(s -> s.access = access(null, List.of("203.0.113.0/24")))).containsExactly("spec.access.allowedCidrs: "
+        + "needs spec.access.ports: it names who may reach those ports, and opens nothing by itself");
+    assertThat(problems(s -> s.access = access(List.of(), List.of()))).isEmpty();
+  }
+
   @Test
   void theSshPortIsTheOperatorsAndNeverOpenedOnRequest() {
     assertThat(problems(s -> s.access = access(List.of(6006, 22), List.of("0.0.0.0/0"))))
