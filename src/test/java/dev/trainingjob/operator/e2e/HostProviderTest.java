@@ -225,7 +225,8 @@ class HostProviderTest {
     }
     onTheBox(Jobs.inline("interrupted", "train.py", Map.of("train.py", RESUMABLE)));
 
-    awaitLogLine("interrupted", "epoch 3");
+    // past epoch 3: a line that stays true (the tail scrolls: "epoch 3" itself leaves it while the status is not written)
+    awaitLogLineMatching("interrupted", "epoch ([3-9]|[1-9][0-9]+)");
     jobs.withName("interrupted").edit(j -> {
       j.getMetadata().getAnnotations().put(dev.trainingjob.operator.api.Annotations.INTERRUPT, "2026-11-27T09:00:00Z");
       return j;
@@ -267,6 +268,14 @@ class HostProviderTest {
       job.getMetadata().setAnnotations(new java.util.HashMap<>());
     }
     api.client().resources(TrainingJob.class).inNamespace("default").resource(job).create();
+  }
+
+  private void awaitLogLineMatching(String name, String regex) {
+    var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+    await().atMost(Duration.ofSeconds(90)).until(() -> {
+      var s = jobs.withName(name).get().getStatus();
+      return s != null && s.logTail != null && s.logTail.stream().anyMatch(l -> l.matches(regex));
+    });
   }
 
   private void awaitLogLine(String name, String line) {
