@@ -11,5 +11,8 @@ public final class Annotations {
    */
   public static final String INTERRUPT = "trainingjob.dev/interrupt";
 
+  /** A new value starts a new run of the unchanged spec: {@code kubectl trainingjob rerun NAME} sets it. */
+  public static final String RERUN = "trainingjob.dev/rerun";
+
   private Annotations() {}
 }

@@ -26,6 +26,8 @@ public final class ConditionType {
   public static final String OVER_BUDGET_PROJECTED = "OverBudgetProjected";
   /** True once a guard of spec.limits tripped; the reason says which (Stalled, IdleGpu, DiskFull, BudgetExceeded). */
   public static final String GUARD_TRIPPED = "GuardTripped";
+  /** True while spec.suspend holds the job in Suspended (as batch/v1 Job's condition of the same name). */
+  public static final String SUSPENDED = "Suspended";
 
   private ConditionType() {}
 }

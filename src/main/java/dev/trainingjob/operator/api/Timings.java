@@ -37,4 +37,11 @@ public class Timings {
 
   @JsonPropertyDescription("Since when every GPU has been below spec.limits.idleGpu.belowPercent; absent while one is busy.")
   public String gpuIdleSince;
+
+  @JsonPropertyDescription("When the job was suspended (spec.suspend), while it is.")
+  public String suspended;
+
+  @JsonPropertyDescription("How long the run has spent suspended, all suspensions together: spec.limits.maxRuntimeSeconds does not "
+      + "count it.")
+  public Long suspendedSeconds;
 }

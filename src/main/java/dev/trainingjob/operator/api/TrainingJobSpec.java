@@ -52,6 +52,11 @@ public class TrainingJobSpec {
   @JsonPropertyDescription("When a script that exited with an error is run again.")
   public RetrySpec retry;
 
+  @JsonPropertyDescription("True stops the run (the stop notice, its grace, checkpoint and outputs synced), releases the machine and "
+      + "keeps the job in Suspended; false again resumes it as its next attempt, from its checkpoint. As batch/v1 Job's suspend: a "
+      + "queue may drive it. Changing it alone is not a new run.")
+  public Boolean suspend;
+
   /**
    * Set instead of the fields when the stored spec could not be read (see {@link TolerantReaders}):
    * which field, and why. Never stored; the job ends InvalidSpec with it.

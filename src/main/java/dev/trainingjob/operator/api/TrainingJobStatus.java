@@ -11,15 +11,24 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"phase", "progress", "instance", "message"})
 public class TrainingJobStatus {
-  @JsonPropertyDescription("Where the job is: Pending, Provisioning, Bootstrapping, Running, Finishing, Succeeded or Failed.")
+  @JsonPropertyDescription("Where the job is: Pending, Provisioning, Bootstrapping, Running, Finishing, Succeeded, Failed or "
+      + "Suspended.")
   @PrinterColumn(name = "Phase")
   public Phase phase;
 
   @JsonPropertyDescription("Kubernetes-style conditions that say why the job is where it is.")
   public List<JobCondition> conditions = new ArrayList<>();
 
-  @JsonPropertyDescription("The metadata.generation of the spec this status describes.")
+  @JsonPropertyDescription("The metadata.generation the operator has seen and acted on (a changed spec's run may still be "
+      + "stopping: status.run.generation says which spec runs).")
   public Long observedGeneration;
+
+  @JsonPropertyDescription("The current run: the spec it runs (a changed spec, or a new value of the annotation "
+      + "trainingjob.dev/rerun, is a new run).")
+  public RunStatus run;
+
+  @JsonPropertyDescription("The previous runs of this job, newest first, at most 10.")
+  public List<RunSummary> runs;
 
   @JsonPropertyDescription("The provider that holds the job's machine (ec2, host or local), recorded when the job was admitted: the machine is always released through it, whatever spec.compute says later.")
   public String provider;

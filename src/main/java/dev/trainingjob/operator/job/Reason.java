@@ -53,12 +53,17 @@ public enum Reason {
   OverBudgetProjected("the projected total (cost so far plus the ETA at the current price) passes spec.limits.maxCostUSD"),
   BudgetExhausted("a TrainingBudget of the namespace has no room for the job's worst case; nothing is launched until it has"),
   BudgetAdmitted("the job's worst case was reserved in the namespace's TrainingBudgets"),
+  // --- runs: what the spec and its annotations ask of the job as a whole
+  SpecChanged("the spec changed: the run was stopped (the notice, its grace, outputs collected), its summary went to status.runs, and a new run starts with the new spec"),
+  Rerun("the annotation trainingjob.dev/rerun has a new value: the run was stopped if it still ran, and a new run of the same spec starts"),
+  Suspended("spec.suspend is true: the run was stopped (checkpoint and outputs synced) and its machine released; the job waits in Suspended"),
+  Resumed("spec.suspend is false again: the run goes on as its next attempt, from its checkpoint"),
   NewLaunchAttempt("the launch token of the current attempt belongs to an instance that is gone; the next launch uses attempt + 1"),
 
   // --- EC2 notes on the way
   FallbackInstanceType("the first instance type had no capacity; a fallback type was launched"),
   InstanceTypeUnavailable("an instance type was refused (capacity or support); the next is tried"),
-  ComputeChangeIgnored("spec.compute changed after admission; the job stays on the provider that holds it"),
+  ComputeChangeIgnored("first release only: spec.compute changed after admission and was ignored; now a changed spec is a new run (SpecChanged)"),
   DuplicateInstance("a second instance of the same job was found and terminated"),
   HostKeyReplaced("the EC2 instance now presents a host key generated for it after the first login; the key its user data carried is no longer accepted"),
   OrphanTerminated("an instance of this install whose job no longer exists was terminated"),

@@ -55,4 +55,12 @@ public interface ComputeProvider extends MachineAccessResolver {
    * for it, or stops the session on a machine that stays. True once nothing remains.
    */
   boolean release(TrainingJob job) throws Exception;
+
+  /**
+   * True when the machine is made for the job and paid for while held (ec2): a suspended job gives it back. False for machines
+   * that stay (host, local): a suspended job only lets go of them, and keeps its directory there, Python and checkpoint.
+   */
+  default boolean machinePerJob() {
+    return true;
+  }
 }

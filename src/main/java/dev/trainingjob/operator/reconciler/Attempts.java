@@ -203,6 +203,22 @@ final class Attempts {
     return true;
   }
 
+  /**
+   * spec.suspend stopped the attempt: it is recorded, and the next one (after the resume) is launched anew where the machine is
+   * the job's own, with a launch token of its own.
+   */
+  static void suspend(JobContext ctx) {
+    var status = ctx.status();
+    if (status.attempt == null) {
+      return; // never admitted: nothing ran
+    }
+    finishAttempt(ctx, status.exitCode, Reason.Suspended.name());
+    int launch = status.launch != null ? status.launch : current(status);
+    status.attempt = current(status) + 1;
+    status.launch = launch + 1;
+    startNext(ctx);
+  }
+
   /** The job ended: its last attempt goes into status.attempts too, once. */
   static void recordLast(JobContext ctx, String reason) {
     var status = ctx.status();
@@ -263,18 +279,20 @@ final class Attempts {
   /** Where the ended attempt's share of its machine begins: the end of the attempt before it on the same machine, or the launch. */
   private static String billedFrom(TrainingJobStatus status) {
     var instance = status.instance;
-    if (instance == null) {
+    if (instance == null || instance.launchedAt == null) {
       return null;
     }
+    Instant tenure = CostEstimate.tenureStart(status);
     if (status.attempts != null) {
       for (int i = status.attempts.size() - 1; i >= 0; i--) {
         var earlier = status.attempts.get(i);
-        if (instance.id != null && instance.id.equals(earlier.instanceId)) {
+        if (instance.id != null && instance.id.equals(earlier.instanceId) && earlier.finishedAt != null
+            && Instant.parse(earlier.finishedAt).isAfter(tenure)) {
           return earlier.finishedAt;
         }
       }
     }
-    return instance.launchedAt;
+    return tenure.toString();
   }
 
   static int current(TrainingJobStatus status) {

@@ -55,7 +55,9 @@ final class Deadlines {
     if (limits == null || limits.maxRuntimeSeconds == null || timings == null || timings.bootstrapped == null) {
       return Optional.empty();
     }
-    Instant deadline = Instant.parse(timings.bootstrapped).plusSeconds(limits.maxRuntimeSeconds);
+    // the time the job spent suspended (spec.suspend) is not the script's
+    long suspended = timings.suspendedSeconds == null ? 0 : timings.suspendedSeconds;
+    Instant deadline = Instant.parse(timings.bootstrapped).plusSeconds(limits.maxRuntimeSeconds + suspended);
     return Optional.of(Duration.between(ctx.now(), deadline));
   }
 

@@ -47,6 +47,7 @@ final class DebugHold {
     Optional<Instant> until = until(ctx);
     String ended = until.isEmpty() ? "spec.limits.keepAfterFailureSeconds no longer asks for it"
         : releaseAsked(ctx) ? "kubectl trainingjob release asked for it"
+        : Runs.newRunWaiting(ctx) ? "a new run (a changed spec, or a rerun) starts, once the machine is released"
         : !ctx.now().isBefore(until.get()) ? "its time (" + until.get() + ") passed"
         : holding && machineGone(ctx) ? "the machine is gone" : null;
     if (ended != null) {

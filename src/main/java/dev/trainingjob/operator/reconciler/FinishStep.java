@@ -55,6 +55,13 @@ final class FinishStep implements JobStep {
         return wait.get();
       }
     }
+    var ending = ctx.status().ending;
+    if (ending != null && Runs.REASONS.contains(ending.reason)) {
+      // stopped for a newer spec, a rerun or spec.suspend: the run is kept in status.runs, the job goes on (looked at anew
+      // on the next reconcile, once this is written: a machine to release comes first)
+      Runs.afterStop(ctx);
+      return StepResult.checkAgainAfter(Duration.ofMillis(10));
+    }
     end(ctx);
     return StepResult.next();
   }

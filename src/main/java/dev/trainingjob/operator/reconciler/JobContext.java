@@ -80,6 +80,11 @@ public final class JobContext {
     return status().provider != null ? status().provider : services.providers().requested(job);
   }
 
+  /** The provider the spec asks for now (which may differ from the one that holds the job). */
+  String requestedProvider() {
+    return services.providers().requested(job);
+  }
+
   public JobBundles bundles() {
     return services.bundles();
   }

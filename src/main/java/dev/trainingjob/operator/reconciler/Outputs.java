@@ -17,6 +17,10 @@ final class Outputs {
 
   /** The paths the spec asks to keep; empty when it asks for none. */
   static List<String> paths(JobContext ctx) {
+    var run = ctx.status().run;
+    if (run != null && run.outputPaths != null) {
+      return run.outputPaths; // a run stopped for a newer spec leaves what its own spec asked for
+    }
     var output = ctx.job().getSpec().output;
     return output == null || output.paths == null ? List.of() : output.paths;
   }

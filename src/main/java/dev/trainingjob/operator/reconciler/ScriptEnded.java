@@ -34,7 +34,9 @@ final class ScriptEnded {
     if (next.isPresent()) {
       return next.get();
     }
-    switch (probe.reason().kind()) {
+    boolean forTheSpec = status.ending != null && Runs.REASONS.contains(status.ending.reason);
+    switch (forTheSpec && probe.reason().kind() == ProbeResult.ExitReason.Kind.BOOTSTRAP_FAILED ? ProbeResult.ExitReason.Kind.NONE
+        : probe.reason().kind()) {
       case BOOTSTRAP_FAILED -> {
         // the script never ran: nothing to collect
         String where = detail != null ? "while " + detail : "at step " + probe.reason().step();

@@ -43,6 +43,13 @@ final class StartStep implements JobStep {
     if (timings.sshReady == null) {
       timings.sshReady = ctx.nowText();
     }
+    var run = ctx.status().run;
+    if (run != null && Boolean.TRUE.equals(run.reusesMachine)) {
+      // a new run on the machine of the run before: its job directory is cleared first (Python and the checkpoint stay);
+      // idempotent per run, so a reconcile whose status write was lost does not clear the new run's files
+      remote.renew(ctx.ref(), "run-" + (run.number == null ? 1 : run.number));
+      run.reusesMachine = null;
+    }
     ProbeResult probe = ctx.probe(remote);
     int attempt = Attempts.current(ctx.status());
     if (probe.state() == ProbeResult.State.ABSENT) {

@@ -57,6 +57,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     steps.put(Phase.Finishing, finish);
     steps.put(Phase.Succeeded, release);
     steps.put(Phase.Failed, release);
+    // Runs.observe decides everything in Suspended before any step: this only waits for spec.suspend
+    steps.put(Phase.Suspended, ctx -> StepResult.done());
   }
 
   @Override
@@ -66,16 +68,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     try {
       JobContext ctx = new JobContext(job, services);
       TrainingJobStatus before = StatusRecorder.snapshot(ctx.status());
-      noticeComputeChange(ctx);
       ctx.status().observedGeneration = job.getMetadata().getGeneration();
       if (ctx.status().phase == null) {
         ctx.moveTo(Phase.Pending, Reason.Accepted, "Waiting to be provisioned");
       }
-      StepResult result = validate(ctx) ? runSteps(ctx) : StepResult.next();
-      if (result.kind() == StepResult.Kind.CONTINUE) {
-        // validation failed just now: release whatever an earlier, valid spec had started
-        result = steps.get(Phase.Failed).run(ctx);
-      }
+      StepResult result = runSteps(ctx);
       CostEstimate.apply(job, services.prices(), ctx.now()).ifPresent(billed ->
           services.metrics().instanceTime(job.getMetadata().getUid(), billed.instanceType(), billed.from(), billed.until(),
               billed.price().usdPerHour()));
@@ -97,24 +94,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     return List.of(OperatorFactory.budgetEvents(context));
   }
 
-  /** An edit of spec.compute after admission moves nothing: say so once, when the edit is first seen. */
-  private void noticeComputeChange(JobContext ctx) {
-    var status = ctx.status();
-    Long generation = ctx.job().getMetadata().getGeneration();
-    if (status.provider == null || status.phase == null || status.phase.isFinal() || Objects.equals(status.observedGeneration, generation)) {
-      return;
-    }
-    String requested = services.providers().requested(ctx.job());
-    if (!Objects.equals(requested, status.provider)) {
-      services.events().warning(ctx.job(), Reason.ComputeChangeIgnored, "spec.compute now asks for "
-          + (requested == null ? "no provider" : requested)
-          + ", but the job already holds a machine on " + status.provider + " and stays there until it ends; "
-          + "to move it, delete the job and create it again");
-    }
-  }
-
+  /**
+   * A run's spec is checked before anything is admitted for it: once admitted, a changed spec is a new run (see {@link Runs}),
+   * checked in its turn. False when the job failed InvalidSpec just now.
+   */
   private boolean validate(JobContext ctx) {
-    if (ctx.status().phase.isFinal()) {
+    if (ctx.status().phase != Phase.Pending) {
       return true;
     }
     List<SpecValidator.Violation> problems = SpecValidator.validate(ctx.job().getSpec());
@@ -131,6 +116,17 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       Phase phase = ctx.status().phase;
       StepResult result;
       try {
+        if (i == 0) {
+          // what the spec and annotations ask of the job as a whole (a new run, suspend) comes before the phase's step
+          var decided = Runs.observe(ctx, release, probes);
+          if (decided.isPresent() && decided.get().kind() != StepResult.Kind.CONTINUE) {
+            return decided.get();
+          }
+          phase = ctx.status().phase;
+        }
+        if (!validate(ctx)) {
+          continue; // failed InvalidSpec: the Failed step releases whatever an earlier run held
+        }
         result = steps.get(phase).run(ctx);
       } catch (JobFailure failure) {
         // a failure's text may quote a command's output from the machine (stderr of a script the operator ran there)

@@ -60,6 +60,13 @@ public interface RemoteHost extends AutoCloseable {
   void cleanup(JobRef job) throws Exception;
 
   /**
+   * Makes the job directory ready for the job's next run on this machine: everything of the last run goes except its Python
+   * environment and its checkpoint directory. Done once per {@code run} (a later call for the same run changes nothing);
+   * refused while the last run still runs.
+   */
+  void renew(JobRef job, String run) throws Exception;
+
+  /**
    * Copies the job's output.log to {@code out}; with {@code follow}, keeps copying what the script
    * appends while {@code keepGoing} says so.
    */

@@ -34,8 +34,29 @@ public final class CostEstimate {
       return Optional.empty();
     }
     Instant until = status.timings != null && status.timings.released != null ? Instant.parse(status.timings.released) : now;
+    Instant from = tenureStart(status);
     return prices.current(job, instance).map(price ->
-        new Billed(instance.type, Instant.parse(instance.launchedAt), until, Boolean.TRUE.equals(instance.spot), price));
+        new Billed(instance.type, from, until.isBefore(from) ? from : until, Boolean.TRUE.equals(instance.spot), price));
+  }
+
+  /**
+   * Since when the current run has held its machine: the launch (or, for a machine that stays, when the job got it), or the
+   * run's start when the run reuses the machine of the run before (which paid for it until then).
+   */
+  public static Instant tenureStart(TrainingJobStatus status) {
+    Instant launched = Instant.parse(status.instance.launchedAt);
+    var run = status.run;
+    if (run != null && run.startedAt != null) {
+      Instant runStart = Instant.parse(run.startedAt);
+      return runStart.isAfter(launched) ? runStart : launched;
+    }
+    return launched;
+  }
+
+  /** An attempt on the current machine within its current tenure (not one before a suspension let go of it). */
+  private static boolean thisTenure(AttemptStatus a, String currentId, TrainingJobStatus status) {
+    return currentId != null && currentId.equals(a.instanceId) && status.instance.launchedAt != null
+        && (a.finishedAt == null || Instant.parse(a.finishedAt).isAfter(tenureStart(status)));
   }
 
   static double cents(double usd) {
@@ -58,7 +79,7 @@ public final class CostEstimate {
     if (!currentId.equals(last.instanceId)) {
       return;
     }
-    double before = status.attempts.stream().filter(a -> a != last && currentId.equals(a.instanceId) && a.costUSD != null)
+    double before = status.attempts.stream().filter(a -> a != last && thisTenure(a, currentId, status) && a.costUSD != null)
         .mapToDouble(a -> a.costUSD).sum();
     last.costUSD = Math.max(0, cents(machineUSD - before));
   }
@@ -74,7 +95,7 @@ public final class CostEstimate {
     billed.ifPresent(b -> lastAttemptTakesTheRest(status, currentId, b.usd()));
     // the machines of earlier attempts (a spot instance interrupted), as status.attempts recorded their cost
     List<AttemptStatus> earlier = status.attempts == null ? List.of()
-        : status.attempts.stream().filter(a -> a.costUSD != null && a.instanceId != null && !a.instanceId.equals(currentId)).toList();
+        : status.attempts.stream().filter(a -> a.costUSD != null && a.instanceId != null && !thisTenure(a, currentId, status)).toList();
     if (billed.isEmpty() && earlier.isEmpty()) {
       return billed;
     }

@@ -65,6 +65,12 @@ class EveryJobEndsTest {
       job.getSpec().output.paths = List.of("model.pt");
       remote.collectGate = new CountDownLatch(1);
     }
+    if (phase == Phase.Suspended) {
+      remote.stopEndsScript = true;
+      operator.reconcileUntil(job, Phase.Running);
+      job.getSpec().suspend = true; // as kubectl patch would: a new generation
+      job.getMetadata().setGeneration(2L);
+    }
     if (phase != Phase.Pending) {
       operator.reconcileUntil(job, phase);
     }
@@ -83,23 +89,30 @@ class EveryJobEndsTest {
   }
 
   @Test
-  void anEditOfComputeAfterAdmissionIsReportedAndReleaseStillGoesWhereTheMachineIs() throws Exception {
+  void anEditOfComputeAfterAdmissionIsANewRunThatReleasesTheOldMachineBeforeTheNewProviderLaunches() throws Exception {
     var ec2 = new RecordingProvider("ec2");
     var operator = new SyncOperator(OperatorConfig.defaults(), "local", List.of(local, ec2), remote);
+    remote.stopEndsScript = true;
     TrainingJob job = SyncOperator.job("moved");
     operator.reconcileUntil(job, Phase.Running);
 
     job.getSpec().compute = ec2Job("x").getSpec().compute;
     job.getMetadata().setGeneration(2L);
     operator.reconcile(job);
-    assertThat(operator.events.reasons(job.ref())).contains(Reason.ComputeChangeIgnored);
-    assertThat(ec2.count(job.ref(), "ensure")).isZero();
+    assertThat(job.getStatus().ending.reason).isEqualTo("SpecChanged");
+    assertThat(ec2.count(job.ref(), "ensure")).as("nothing launched while the old machine is held").isZero();
+    for (int i = 0; i < 20 && ec2.count(job.ref(), "ensure") == 0; i++) {
+      operator.reconcile(job);
+      assertThat(ec2.count(job.ref(), "ensure") == 0 || local.count(job.ref(), "release") > 0)
+          .as("the old provider's machine is released before the new provider is asked").isTrue();
+    }
+    assertThat(job.getStatus().provider).isEqualTo("ec2");
+    assertThat(job.getStatus().runs).extracting(r -> r.reason).containsExactly("SpecChanged");
 
     for (int i = 0; i < 5 && !operator.delete(job).isRemoveFinalizer(); i++) {
       assertThat(i).as("deletion completes within a few calls").isLessThan(4);
     }
-    assertThat(local.count(job.ref(), "release")).isPositive();
-    assertThat(ec2.count(job.ref(), "release")).as("the new spec's provider launched nothing").isZero();
+    assertThat(ec2.count(job.ref(), "release")).as("deletion releases the new run's machine where it is").isPositive();
   }
 
   @Test

@@ -34,6 +34,12 @@ public final class RecordingProvider implements ComputeProvider {
   /** The SSH port machines answer on (a closed one makes SSH never answer). */
   public volatile int sshPort = 22;
 
+  /** False makes it a provider whose machines stay (as host and local): a suspended job keeps its directory there. */
+  public volatile boolean machinePerJob = true;
+  /** Told the uid of each job whose machine was released. */
+  public volatile java.util.function.Consumer<String> onRelease;
+  private final Map<String, AtomicInteger> launches = new ConcurrentHashMap<>();
+
   public RecordingProvider(String name) {
     this.name = name;
   }
@@ -52,8 +58,13 @@ public final class RecordingProvider implements ComputeProvider {
     }
     int seen = looks.computeIfAbsent(uid, k -> new AtomicInteger()).incrementAndGet();
     Machine.State state = seen >= looksBeforeRunning ? Machine.State.RUNNING : Machine.State.PENDING;
-    Machine m = new Machine("m-" + uid.substring(0, 8), "fake.large", state,
-        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer", clock.instant().toString(),
+    if (!machines.containsKey(uid)) {
+      launches.computeIfAbsent(uid, k -> new AtomicInteger()).incrementAndGet();
+    }
+    int launch = launches.get(uid).get();
+    Machine m = new Machine("m-" + uid.substring(0, 8) + (launch > 1 ? "-" + launch : ""), "fake.large", state,
+        state == Machine.State.RUNNING ? "127.0.0.1" : null, "trainer",
+        clock.instant().toString(),
         state == Machine.State.PENDING ? "fake machine is booting" : null);
     machines.put(uid, m);
     return m;
@@ -87,9 +98,26 @@ public final class RecordingProvider implements ComputeProvider {
     int n = releases.computeIfAbsent(job.getMetadata().getUid(), k -> new AtomicInteger()).incrementAndGet();
     if (n >= releaseCallsNeeded) {
       machines.remove(job.getMetadata().getUid());
+      var hook = onRelease;
+      if (hook != null) {
+        hook.accept(job.getMetadata().getUid());
+      }
+      releases.remove(job.getMetadata().getUid());
+      looks.remove(job.getMetadata().getUid());
       return true;
     }
     return false;
+  }
+
+  @Override
+  public boolean machinePerJob() {
+    return machinePerJob;
+  }
+
+  /** How many machines were made for the job. */
+  public int launches(TrainingJob job) {
+    var n = launches.get(job.getMetadata().getUid());
+    return n == null ? 0 : n.get();
   }
 
   public List<Call> calls(String jobRef) {

@@ -24,6 +24,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   private final Map<String, AtomicInteger> probesSinceStart = new ConcurrentHashMap<>();
   /** The attempt each job's directory holds, as start.sh records it. */
   private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
+  /** The run each job directory was last cleared for (renew). */
+  private final Map<String, String> renewedFor = new ConcurrentHashMap<>();
   /** When set, the exit code of each attempt (by number, from 1); otherwise {@link #exitCode} for all. */
   public volatile java.util.function.IntUnaryOperator exitCodeOf;
   private final Map<String, JobBundle> uploads = new ConcurrentHashMap<>();
@@ -158,6 +160,17 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
+      public void renew(JobRef job, String run) {
+        calls.add(new Call("renew", job.toString()));
+        if (!run.equals(renewedFor.put(job.uid(), run))) {
+          // the directory is the new run's: nothing started in it yet
+          attempts.remove(job.uid());
+          probesSinceStart.remove(job.uid());
+          stopped.remove(job.uid());
+        }
+      }
+
+      @Override
       public void close() {}
 
       @Override
@@ -188,6 +201,14 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   }
 
   /** The methods called for a job, in order. */
+  /** The job's machine was released: a next one has no job directory. */
+  public void machineReleased(String uid) {
+    attempts.remove(uid);
+    probesSinceStart.remove(uid);
+    stopped.remove(uid);
+    renewedFor.remove(uid);
+  }
+
   public List<String> methods(String jobRef) {
     return calls.stream().filter(c -> c.job().equals(jobRef)).map(Call::method).toList();
   }

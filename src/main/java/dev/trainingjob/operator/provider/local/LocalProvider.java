@@ -83,6 +83,11 @@ public final class LocalProvider implements ComputeProvider, AutoCloseable {
   }
 
   @Override
+  public boolean machinePerJob() {
+    return false; // the machine stays; a suspended job keeps its directory on it
+  }
+
+  @Override
   public Optional<Path> outputDirectory(TrainingJob job) {
     return Optional.of(ExistingMachines.outputDirectory(outputRoot, job));
   }

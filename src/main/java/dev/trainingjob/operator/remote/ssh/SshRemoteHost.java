@@ -188,6 +188,32 @@ final class SshRemoteHost implements RemoteHost {
     }
   }
 
+  @Override
+  public void renew(JobRef job, String run) throws Exception {
+    if (!run.matches("[A-Za-z0-9-]{1,32}")) {
+      throw new IllegalArgumentException("not a run name: " + run);
+    }
+    String dir = job.directory();
+    // the directory's own scripts are the last run's (perhaps an older operator's): this one's renew.sh goes up first
+    boolean present = withSftp(sftp -> {
+      if (!exists(sftp, dir)) {
+        return false;
+      }
+      put(sftp, dir + "/renew.sh", resource("renew.sh"), 0700);
+      return true;
+    });
+    if (!present) {
+      return; // nothing to clear: the new run's files go up as on a new machine
+    }
+    ExecResult r = exec("cd && bash " + dir + "/renew.sh " + run, pool.settings().commandTimeout());
+    if (r.status() == 4) {
+      throw new IOException(r.stderr().strip()); // the last run's processes are still stopping: tried again
+    }
+    if (r.status() != 0) {
+      throw new RemoteCommandException(r.stderr().isBlank() ? "renew.sh exited with " + r.status() : r.stderr().strip(), r.status());
+    }
+  }
+
   // ---- collect
 
   @Override
