@@ -247,6 +247,7 @@ final class Runs {
     var before = ctx.status();
     int number = (before.run == null || before.run.number == null ? 1 : before.run.number) + 1;
     TrainingJobStatus s = new TrainingJobStatus();
+    s.phase = before.phase; // so the move below is logged, and told in an Event, as from where the job was
     s.runs = before.runs;
     s.interruptRequest = before.interruptRequest;
     s.observedGeneration = before.observedGeneration;
@@ -264,6 +265,13 @@ final class Runs {
       s.run.reusesMachine = true;
       timings.provisioned = before.timings == null ? null : before.timings.provisioned;
       ctx.job().setStatus(s);
+      // the new run is admitted under the namespace's budgets like any run; one with no room waits holding nothing
+      if (BudgetAdmission.admit(ctx).isPresent()) {
+        s.attempt = null;
+        s.run.reusesMachine = null;
+        s.launch = (before.launch != null ? before.launch : Attempts.current(before)) + 1;
+        return; // Pending: the machine is released first (observe), then the run waits for room
+      }
       ctx.moveTo(Phase.Bootstrapping, why, what + "; run " + number + " starts on the same machine "
           + (s.instance.id == null ? "" : s.instance.id + " ") + "with its Python environment");
       return;

@@ -30,6 +30,12 @@ final class ScriptEnded {
       // the driver copied what the interrupted attempt had written; the next attempt adds to it
       Outputs.of(status).uri = uri;
     }
+    if (status.ending != null && Runs.REASONS.contains(status.ending.reason)
+        && probe.reason().kind() == ProbeResult.ExitReason.Kind.EXITED) {
+      // the script ended by itself before the notice reached it: its exit decides how the run ended (a finished run is
+      // not suspended; a new run starts after it, as after any ended run)
+      status.ending = null;
+    }
     var next = Attempts.afterExit(ctx, probe);
     if (next.isPresent()) {
       return next.get();

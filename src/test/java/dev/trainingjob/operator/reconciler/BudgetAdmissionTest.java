@@ -439,4 +439,39 @@ class BudgetAdmissionTest {
     assertThat(job.getStatus().phase).isNotEqualTo(Phase.Pending);
     assertThat(budget(ns, "team").getStatus().reservations).extracting(r -> r.job).containsExactly("next");
   }
+
+  /**
+   * A changed spec mid-run is a new run on the same machine: the first run's cost is settled as it ends, and the new run
+   * reserves its own worst case; at the end both costs are spent and nothing is reserved.
+   */
+  @Test
+  void aNewRunOnTheSameMachineIsSettledAndAdmittedAgain() throws Exception {
+    String ns = "runs";
+    budget(ns, "team", 10, TrainingBudgetSpec.Period.Total);
+    SyncOperator operator = operator();
+    remote.stopEndsScript = true;
+    remote.runningProbes = 1000;
+    TrainingJob job = job(ns, "edited", 4.0);
+    operator.reconcileUntil(job, Phase.Running);
+    operator.clock.advance(Duration.ofSeconds(1000)); // $1.00
+    operator.reconcile(job);
+
+    job.getSpec().script.args = List.of("--lr", "0.1");
+    job.getSpec().limits.maxCostUSD = 3.0;
+    job.getMetadata().setGeneration(2L);
+    operator.reconcileUntil(job, Phase.Bootstrapping);
+    assertThat(job.getStatus().runs).singleElement().satisfies(r -> assertThat(r.costUSD).isEqualTo(1.0));
+    assertThat(job.getStatus().budget.reservedUSD).as("the new run's own worst case").isEqualTo(3.0);
+    assertFigures(budget(ns, "team"), 1.0, 3.0, 6.0);
+
+    operator.reconcileUntil(job, Phase.Running);
+    operator.clock.advance(Duration.ofSeconds(500)); // $0.50
+    remote.runningProbes = 1;
+    operator.reconcileUntil(job, Phase.Succeeded);
+    for (int i = 0; i < 10 && !settled(job); i++) {
+      operator.reconcile(job);
+    }
+    assertThat(provider.launches(job)).isEqualTo(1);
+    assertFigures(budget(ns, "team"), 1.5, 0.0, 8.5);
+  }
 }
