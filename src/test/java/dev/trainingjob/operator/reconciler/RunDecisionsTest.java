@@ -252,6 +252,25 @@ class RunDecisionsTest {
   }
 
   @Test
+  void aChangedSpecEndsAFailedJobsDebugHoldAndRunsAgain() throws Exception {
+    remote.runningProbes = 1;
+    remote.exitCode = 1;
+    TrainingJob job = job("held");
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.keepAfterFailureSeconds = 3600L;
+    operator.reconcileUntil(job, Phase.Failed);
+    operator.reconcile(job);
+    assertThat(Conditions.isTrue(job.getStatus(), ConditionType.DEBUG_HOLD)).isTrue();
+
+    remote.exitCode = 0;
+    edit(job, () -> job.getSpec().script.args = List.of("--fixed"));
+    operator.reconcile(job);
+    assertThat(Conditions.find(job.getStatus(), ConditionType.DEBUG_HOLD).message).contains("a new run");
+    operator.reconcileUntil(job, Phase.Succeeded);
+    assertThat(job.getStatus().runs).extracting(r -> r.phase + ":" + r.reason).containsExactly("Failed:ScriptFailed");
+  }
+
+  @Test
   void statusRunsKeepsTheNewestTen() throws Exception {
     remote.runningProbes = 1;
     TrainingJob job = job("many");
