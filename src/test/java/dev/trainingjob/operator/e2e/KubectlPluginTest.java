@@ -347,6 +347,26 @@ class KubectlPluginTest {
   }
 
   @Test
+  void aRerunOfASucceededJobRunsItAgain() throws Exception {
+    api.client().resource(Jobs.inline("twice", "train.py", Map.of("train.py", "print('bye')\n"))).inNamespace("default").create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> phase("twice") == Phase.Succeeded);
+    Plugin.Result r = cli("rerun", "twice");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("run 2 of the unchanged spec starts");
+    String asked = rerunAnnotation("twice");
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      var status = job("twice").getStatus();
+      return status.phase == Phase.Succeeded && status.run.number == 2;
+    });
+    var status = job("twice").getStatus();
+    assertThat(status.run.rerun).isEqualTo(asked);
+    assertThat(status.runs).singleElement().satisfies(run -> {
+      assertThat(run.number).isEqualTo(1);
+      assertThat(run.phase).isEqualTo("Succeeded");
+    });
+  }
+
+  @Test
   void kubectlFindsThePluginAndPassesItsArgumentsThrough() throws Exception {
     Path bin = Files.createDirectories(tmp.resolve("bin"));
     Files.copy(Path.of("operator/kubectl-trainingjob"), bin.resolve("kubectl-trainingjob"));
