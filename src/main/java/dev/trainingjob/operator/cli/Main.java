@@ -6,6 +6,7 @@ import dev.trainingjob.operator.cli.plugin.LogsCommand;
 import dev.trainingjob.operator.cli.plugin.OutputsCommand;
 import dev.trainingjob.operator.cli.plugin.InterruptCommand;
 import dev.trainingjob.operator.cli.plugin.ReleaseCommand;
+import dev.trainingjob.operator.cli.plugin.RerunCommand;
 import dev.trainingjob.operator.cli.plugin.TunnelCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Runs Python training scripts on cloud GPU machines from TrainingJob resources.",
     subcommands = {RunCommand.class, DemoCommand.class, GetCommand.class, LogsCommand.class, AttachCommand.class,
-        TunnelCommand.class, OutputsCommand.class, ReleaseCommand.class, InterruptCommand.class, CommandLine.HelpCommand.class})
+        TunnelCommand.class, OutputsCommand.class, ReleaseCommand.class, InterruptCommand.class, RerunCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

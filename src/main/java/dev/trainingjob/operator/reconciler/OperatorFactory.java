@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.reconciler;
 
+import dev.trainingjob.operator.api.Annotations;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingBudget;
 import dev.trainingjob.operator.api.TrainingJob;
@@ -17,6 +18,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /** All JOSDK tuning in one place. */
@@ -64,6 +66,10 @@ public final class OperatorFactory {
           .setIntervalMultiplier(2)
           .setMaxInterval(Duration.ofMinutes(3).toMillis())
           .withoutMaxAttempts());
+      // an update wakes a job when JOSDK's generation-aware filter would let it through, and also when only the rerun
+      // annotation changed: a finished or suspended job waits for nothing and is not looked at again by itself
+      c.withGenerationAware(false);
+      c.withOnUpdateFilter(OperatorFactory::wakesTheJob);
     });
     operator.register(new TrainingBudgetReconciler(services.budgets(), services.clock()), c -> {
       if (!config.namespaces().isEmpty()) {
@@ -97,6 +103,33 @@ public final class OperatorFactory {
             .collect(Collectors.toSet()))
         .build();
     return new InformerEventSource<>(configuration, context);
+  }
+
+  /**
+   * Which updates of a TrainingJob are reconciled: what JOSDK's generation-aware filter passes (a new generation, a finalizer
+   * to add or just added, the deletion asked for) and a new value of {@link Annotations#RERUN}, which changes no generation.
+   * The other requests (interrupt, release) act in phases the operator looks at every poll anyway; the operator's own status
+   * writes still wake nothing.
+   */
+  static boolean wakesTheJob(TrainingJob newer, TrainingJob older) {
+    Long before = older.getMetadata().getGeneration();
+    Long after = newer.getMetadata().getGeneration();
+    if (before == null || after != null && before < after) {
+      return true;
+    }
+    var finalizers = newer.getMetadata().getFinalizers();
+    if (finalizers == null || finalizers.isEmpty() || !finalizers.equals(older.getMetadata().getFinalizers())) {
+      return true;
+    }
+    if (newer.isMarkedForDeletion() && !older.isMarkedForDeletion()) {
+      return true;
+    }
+    return !Objects.equals(annotation(newer, Annotations.RERUN), annotation(older, Annotations.RERUN));
+  }
+
+  private static String annotation(TrainingJob job, String key) {
+    var annotations = job.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
   }
 
   private static boolean waitsForAdmission(TrainingJob job) {

@@ -26,7 +26,7 @@ class CliTest {
   void helpListsTheCommands() {
     Plugin.Result r = run("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("run").contains("Runs the operator").contains("outputs");
+    assertThat(r.out()).contains("run").contains("Runs the operator").contains("outputs").contains("rerun");
   }
 
   @Test

@@ -7,8 +7,11 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import dev.trainingjob.operator.Assembly;
 import dev.trainingjob.operator.OperatorRuntime;
+import dev.trainingjob.operator.api.Annotations;
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.RunStatus;
 import dev.trainingjob.operator.api.TrainingJob;
+import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.cli.plugin.JobAccess;
 import dev.trainingjob.operator.cli.plugin.LogsCommand;
 import dev.trainingjob.operator.cli.plugin.PluginException;
@@ -273,6 +276,94 @@ class KubectlPluginTest {
     var annotations = api.client().resources(TrainingJob.class).inNamespace("default").withName("not-yet").get()
         .getMetadata().getAnnotations();
     assertThat(annotations == null ? Map.of() : annotations).as("nothing was asked of the operator").isEmpty();
+  }
+
+  private TrainingJob job(String name) {
+    return api.client().resources(TrainingJob.class).inNamespace("default").withName(name).get();
+  }
+
+  private String rerunAnnotation(String name) {
+    var annotations = job(name).getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(Annotations.RERUN);
+  }
+
+  /** The status the operator would write: the phase, and run {@code number} answering the rerun {@code answered}. */
+  private void status(String name, Phase phase, int number, String answered) {
+    TrainingJob job = job(name);
+    job.setStatus(new TrainingJobStatus());
+    job.getStatus().phase = phase;
+    job.getStatus().observedGeneration = job.getMetadata().getGeneration();
+    job.getStatus().run = new RunStatus();
+    job.getStatus().run.number = number;
+    job.getStatus().run.generation = job.getMetadata().getGeneration();
+    job.getStatus().run.rerun = answered;
+    api.client().resource(job).updateStatus();
+  }
+
+  @Test
+  void rerunSetsANewValueEachTimeAndRefusesWhileTheLastIsNotActedOn() throws Exception {
+    stopOperator(); // the test writes what the operator would
+    api.client().resource(Jobs.simple("again")).inNamespace("default").create();
+    assertThat(cli("rerun", "again")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("default/again has no status yet");
+    });
+    assertThat(rerunAnnotation("again")).as("nothing was asked of the operator").isNull();
+
+    status("again", Phase.Succeeded, 1, null);
+    Plugin.Result first = cli("rerun", "again");
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(first.out()).contains("default/again: rerun requested; run 1 Succeeded; run 2 of the unchanged spec starts");
+    String v1 = rerunAnnotation("again");
+    assertThat(v1).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+
+    // asked again before the operator acted on the first: refused, the first value stays
+    assertThat(cli("rerun", "again")).satisfies(r -> {
+      assertThat(r.code()).isEqualTo(1);
+      assertThat(r.err()).contains("default/again already has a rerun the operator has not acted on yet "
+          + "(trainingjob.dev/rerun: " + v1 + "; status.run.rerun: none)", "ask again once run 2 has started");
+    });
+    assertThat(rerunAnnotation("again")).isEqualTo(v1);
+
+    // the operator started run 2 for it, which now runs: the next rerun stops it first, with a new value
+    status("again", Phase.Running, 2, v1);
+    Plugin.Result second = cli("rerun", "again");
+    assertThat(second.code()).as(second.err()).isZero();
+    assertThat(second.out()).contains("default/again: rerun requested; run 2 gets the stop notice first",
+        "then run 3 of the unchanged spec starts");
+    String v2 = rerunAnnotation("again");
+    assertThat(v2).isNotEqualTo(v1);
+    assertThat(java.time.Instant.parse(v2)).isAfter(java.time.Instant.parse(v1));
+
+    // a value from a clock ahead of this one: the new value is still later, so never the same
+    var ahead = job("again");
+    ahead.getMetadata().getAnnotations().put(Annotations.RERUN, "2999-01-01T00:00:00.000Z");
+    api.client().resource(ahead).update();
+    status("again", Phase.Suspended, 3, "2999-01-01T00:00:00.000Z");
+    Plugin.Result third = cli("rerun", "again");
+    assertThat(third.code()).as(third.err()).isZero();
+    assertThat(third.out()).contains("default/again: rerun requested; run 4 of the unchanged spec starts");
+    assertThat(rerunAnnotation("again")).isEqualTo("2999-01-01T00:00:00.001Z");
+  }
+
+  @Test
+  void aRerunOfASucceededJobRunsItAgain() throws Exception {
+    api.client().resource(Jobs.inline("twice", "train.py", Map.of("train.py", "print('bye')\n"))).inNamespace("default").create();
+    await().atMost(Duration.ofSeconds(60)).until(() -> phase("twice") == Phase.Succeeded);
+    Plugin.Result r = cli("rerun", "twice");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("run 2 of the unchanged spec starts");
+    String asked = rerunAnnotation("twice");
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      var status = job("twice").getStatus();
+      return status.phase == Phase.Succeeded && status.run.number == 2;
+    });
+    var status = job("twice").getStatus();
+    assertThat(status.run.rerun).isEqualTo(asked);
+    assertThat(status.runs).singleElement().satisfies(run -> {
+      assertThat(run.number).isEqualTo(1);
+      assertThat(run.phase).isEqualTo("Succeeded");
+    });
   }
 
   @Test
