@@ -43,6 +43,12 @@ public abstract class SshPeer implements AutoCloseable {
       server.authorize(clientKey.getPublic());
     }
 
+    /** A server whose commands also find {@code env} in their environment (a test hook such as TRAININGJOB_GUARD_ROOT). */
+    public Mina(Path root, java.util.Map<String, String> env) throws Exception {
+      server = new LocalSshServer(root, java.net.InetAddress.getLoopbackAddress().getHostAddress(), 0, rsa(), env);
+      server.authorize(clientKey.getPublic());
+    }
+
     @Override
     public SshTarget target() {
       return new SshTarget(server.host(), server.port(), "trainer", clientKey, server.hostKey(), false);

@@ -367,7 +367,8 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
 
   /**
    * The power-off ceiling of this instance, from its driver's start: the runtime left to the job (spec.limits.maxRuntimeSeconds
-   * counts every attempt together, from the first one's start), plus the shutdown grace.
+   * counts every attempt together, from the first one's start, but not the time the job spent suspended), plus the shutdown
+   * grace.
    */
   private Long ceilingSeconds(TrainingJob job) {
     Long full = MachineGuard.ceilingSeconds(job.getSpec().limits, settings.shutdownGrace());
@@ -375,7 +376,9 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
     if (full == null || timings == null || timings.bootstrapped == null) {
       return full;
     }
-    long used = Duration.between(Instant.parse(timings.bootstrapped), clock.instant()).toSeconds();
+    // as Deadlines.runtimeLeft: a resumed job's new instance must not power itself off for the time the job was away
+    long suspended = timings.suspendedSeconds == null ? 0 : timings.suspendedSeconds;
+    long used = Duration.between(Instant.parse(timings.bootstrapped), clock.instant()).toSeconds() - suspended;
     return Math.max(settings.shutdownGrace().toSeconds(), full - Math.max(0, used));
   }
 
