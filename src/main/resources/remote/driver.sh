@@ -288,9 +288,10 @@ if [ -n "$CKPT_URI" ] && [ ! -e "$DIR/.checkpoint-restored" ]; then
   restored=$(grep -c '^download:' "$DIR/.checkpoint-restore.log" || true)
   touch "$DIR/.checkpoint-restored"
 fi
-# resumed: a checkpoint came from S3, or the attempt finds one here (the last attempt's, or the last run's on this machine)
+# resumed: a checkpoint came from S3, or a later attempt on this machine finds the last one's, or a new run on this machine
+# finds the last run's (renew.sh kept it)
 RESUMED=0
-if [ "${restored:-0}" -gt 0 ] || [ -n "$(ls -A "$CKPT" 2>/dev/null)" ]; then
+if [ "${restored:-0}" -gt 0 ] || { { [ "$ATTEMPT" -gt 1 ] || [ -e "$DIR/.checkpoint-kept" ]; } && [ -n "$(ls -A "$CKPT" 2>/dev/null)" ]; }; then
   RESUMED=1
 fi
 

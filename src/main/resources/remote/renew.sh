@@ -26,22 +26,51 @@ if [ -n "$SESSION" ] && screen -ls 2>/dev/null \
   echo "the last run still runs in screen session $SESSION" >&2
   exit 4
 fi
-ckpt=$(cat "$DIR/config/checkpoint_path" 2>/dev/null || true)
 guard_dir=$(cat "$DIR/config/guard_dir" 2>/dev/null || true)
-keep=".renew-keep"
-rm -rf "${DIR:?}/$keep"
-mkdir "$DIR/$keep"
-case "$ckpt" in
-  ''|.|..|/*|*/../*|../*) ;;
-  *) if [ -d "$DIR/job/$ckpt" ]; then mv "$DIR/job/$ckpt" "$DIR/$keep/checkpoint"; fi ;;
-esac
-find "$DIR" -mindepth 1 -maxdepth 1 ! -name venv ! -name conda-env ! -name .bootstrapped ! -name .start.lock \
-  ! -name "$keep" ! -name renew.sh -exec rm -rf {} +
-if [ -d "$DIR/$keep/checkpoint" ]; then
-  mkdir -p "$(dirname "$DIR/job/$ckpt")"
-  mv "$DIR/$keep/checkpoint" "$DIR/job/$ckpt"
+keep="$DIR/.renew-keep"
+# the checkpoint is set aside in .renew-keep with its path, and always put back: a renew cut short (a kill, a file it could
+# not remove) leaves it there, and the next renew puts it back (once it cleared the rest) instead of losing it
+put_back() {
+  if [ -d "$keep/checkpoint" ] && [ -s "$keep/path" ]; then
+    local path
+    path=$(cat "$keep/path")
+    mkdir -p "$(dirname "$DIR/job/$path")"
+    if [ ! -e "$DIR/job/$path" ]; then
+      mv "$keep/checkpoint" "$DIR/job/$path"
+    fi
+  fi
+}
+if [ -d "$keep/checkpoint" ] && [ -s "$keep/path" ]; then
+  : # a renew cut short set the checkpoint aside already: it is put back once the directory is cleared
+else
+  rm -rf "$keep"
+  mkdir "$keep"
+  ckpt=$(cat "$DIR/config/checkpoint_path" 2>/dev/null || true)
+  ckpt=${ckpt%/}
+  case "/$ckpt/" in
+    //|*/./*|*/../*) ;; # not a directory under the job's files (the operator refuses such a path): nothing to keep
+    *)
+      if [ -d "$DIR/job/$ckpt" ] && [ ! -L "$DIR/job/$ckpt" ]; then
+        printf '%s' "$ckpt" > "$keep/path"
+        mv "$DIR/job/$ckpt" "$keep/checkpoint"
+      fi
+      ;;
+  esac
 fi
-rm -rf "${DIR:?}/$keep"
+trap put_back EXIT
+find "$DIR" -mindepth 1 -maxdepth 1 ! -name venv ! -name conda-env ! -name .bootstrapped ! -name .start.lock \
+  ! -name .renew-keep ! -name renew.sh -exec rm -rf {} + || true
+put_back
+trap - EXIT
+if [ -d "$keep/checkpoint" ]; then
+  echo "the checkpoint directory could not be put back from $keep" >&2
+  exit 1
+fi
+# the next run's driver says TRAININGJOB_RESUMED=1 when it finds the checkpoint kept here
+if [ -s "$keep/path" ]; then
+  touch "$DIR/.checkpoint-kept"
+fi
+rm -rf "$keep"
 # an ec2 machine's power-off ceiling counts from the new run's start: the driver writes it anew
 if [ -n "$guard_dir" ]; then
   rm -f "${TRAININGJOB_GUARD_ROOT:-}$guard_dir/ceiling"

@@ -28,6 +28,10 @@ public class RunStatus {
   @JsonPropertyDescription("The spec.output.paths of the run's spec: what is collected when it ends, whatever a newer spec asks.")
   public java.util.List<String> outputPaths;
 
+  @JsonPropertyDescription("True once a run on the machine of the run before was admitted under the namespace's "
+      + "TrainingBudgets.")
+  public Boolean admitted;
+
   @JsonPropertyDescription("True while the machine's job directory still holds the previous run: it is cleared (Python and "
       + "the checkpoint kept) before this run's files go up.")
   public Boolean reusesMachine;

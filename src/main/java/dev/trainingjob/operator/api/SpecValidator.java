@@ -75,6 +75,10 @@ public final class SpecValidator {
     }
     if (checkpoint.path != null) {
       String problem = relativePathProblem(checkpoint.path);
+      if (problem == null && List.of(checkpoint.path.replaceAll("/+$", "").split("/")).contains(".")) {
+        // the directory kept across attempts and runs: "." would be all the job's files
+        problem = "must name a directory under the job's files, without '.' parts, got " + checkpoint.path;
+      }
       if (problem != null) {
         out.add(new Violation("spec.checkpoint.path", problem));
       }

@@ -100,6 +100,10 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("The last value of the annotation trainingjob.dev/interrupt the operator acted on.")
   public String interruptRequest;
 
+  @JsonPropertyDescription("The value of the annotation trainingjob.dev/release when the last run ended: that request was "
+      + "for a run before, and does not end this run's debug hold.")
+  public String releaseRequest;
+
   @JsonPropertyDescription("Why the job failed, when the script (or its bootstrap, or its time limit) was the cause: the kind of "
       + "failure, the line of the log that shows it, and a hint.")
   public FailureStatus failure;

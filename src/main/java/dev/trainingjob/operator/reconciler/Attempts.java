@@ -87,6 +87,11 @@ final class Attempts {
   static StepResult afterMachineGone(JobContext ctx, Machine machine, String lastError) {
     var ending = ctx.status().ending;
     boolean stopping = ending != null && !Reason.Interrupted.name().equals(ending.reason);
+    if (ending != null && Runs.REASONS.contains(ending.reason)) {
+      // the stop was for a new run or a suspension: that still happens, on another machine
+      return Runs.machineLost(ctx, ending.message + "; machine " + machine.id() + " went away"
+          + (machine.message() == null ? "" : " (" + machine.message() + ")"));
+    }
     boolean timeLeft = Deadlines.runtimeLeft(ctx).filter(Duration::isNegative).isEmpty();
     if (machine.reclaimed() && !stopping && timeLeft) {
       return relaunch(ctx, null, "EC2 reclaimed the spot instance " + machine.id()

@@ -127,7 +127,7 @@ final class DebugHold {
   private static boolean releaseAsked(JobContext ctx) {
     var annotations = ctx.job().getMetadata().getAnnotations();
     String value = annotations == null ? null : annotations.get(RELEASE_ANNOTATION);
-    return value != null && !value.isBlank();
+    return value != null && !value.isBlank() && !value.equals(ctx.status().releaseRequest);
   }
 
   private static void set(JobContext ctx, boolean held, Reason reason, String message) {

@@ -14,12 +14,15 @@ final class ProbeApplier {
   private final Map<String, Set<String>> secrets = new ConcurrentHashMap<>();
 
   void apply(JobContext ctx, ProbeResult probe) {
-    Set<String> values = secrets.computeIfAbsent(ctx.job().getMetadata().getUid(), uid -> ctx.bundles().secretValues(ctx.job()));
+    // per run: a new run's spec may name other Secrets
+    var run = ctx.status().run;
+    String key = ctx.job().getMetadata().getUid() + "/" + (run == null || run.number == null ? 1 : run.number);
+    Set<String> values = secrets.computeIfAbsent(key, k -> ctx.bundles().secretValues(ctx.job()));
     ProbeStatus.apply(ctx.status(), probe, values, ctx.now(), ctx.job().getMetadata().getGeneration());
   }
 
   /** Forgets what it cached for a job (at release). */
   void forget(String uid) {
-    secrets.remove(uid);
+    secrets.keySet().removeIf(key -> key.startsWith(uid + "/"));
   }
 }

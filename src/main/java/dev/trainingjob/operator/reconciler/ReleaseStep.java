@@ -5,6 +5,7 @@ import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.status.Lifecycle;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -19,7 +20,11 @@ final class ReleaseStep implements JobStep {
     if (held.isPresent()) {
       return held.get();
     }
-    return release(ctx) ? StepResult.done() : StepResult.checkAgainAfter(ctx.config().pollInterval());
+    if (!release(ctx)) {
+      return StepResult.checkAgainAfter(ctx.config().pollInterval());
+    }
+    // a new run waits for this release (a changed spec, a rerun): looked at again at once, as nothing else wakes the job
+    return Runs.newRunWaiting(ctx) ? StepResult.checkAgainAfter(Duration.ofMillis(10)) : StepResult.done();
   }
 
   /** True once everything is released. */

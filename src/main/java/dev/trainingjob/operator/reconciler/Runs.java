@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainingjob.operator.api.Annotations;
 import dev.trainingjob.operator.api.ConditionType;
+import dev.trainingjob.operator.api.EndingStatus;
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.SpecValidator;
 import dev.trainingjob.operator.api.RunStatus;
 import dev.trainingjob.operator.api.RunSummary;
 import dev.trainingjob.operator.api.Timings;
@@ -79,6 +81,17 @@ final class Runs {
       }
       forgetMachine(ctx);
     }
+    if (Boolean.TRUE.equals(run.reusesMachine) && run.admitted == null && why == null && !suspend) {
+      // the next run on the machine of the run before is admitted under the budgets like any run, in a reconcile after the
+      // one that settled the run before was written (so a lost write never settles one run's cost twice)
+      if (BudgetAdmission.admit(ctx).isPresent()) {
+        status.attempt = null; // waits holding nothing: the machine is released first (above, once written)
+        run.reusesMachine = null;
+        status.launch = (status.launch != null ? status.launch : 1) + 1;
+        return Optional.of(StepResult.checkAgainAfter(NOW));
+      }
+      run.admitted = true;
+    }
     if (why != null) {
       return newRunAsked(ctx, why, rerun, probes);
     }
@@ -86,6 +99,10 @@ final class Runs {
       return suspendAsked(ctx, probes);
     }
     if (phase == Phase.Suspended) {
+      // an ec2 instance is terminated before anything resumes: a new launch must never meet the old one
+      if (!letGo(ctx)) {
+        return Optional.of(StepResult.checkAgainAfter(ctx.config().pollInterval()));
+      }
       return Optional.of(resume(ctx));
     }
     return Optional.empty();
@@ -113,6 +130,12 @@ final class Runs {
         return Optional.of(StepResult.checkAgainAfter(NOW));
       }
       case Bootstrapping, Running -> {
+        if (notStartedHere(status)) {
+          // the job directory still holds the run before, already collected: nothing of this run ran to stop
+          status.ending = new EndingStatus(why.name(), what, ctx.nowText());
+          afterStop(ctx);
+          return Optional.of(StepResult.checkAgainAfter(NOW));
+        }
         if (status.ending == null) {
           return Optional.of(StopPath.decide(ctx, why, what + ": the run is stopped (its outputs collected) and a new run starts"));
         }
@@ -131,7 +154,9 @@ final class Runs {
       }
       case Suspended -> {
         archive(ctx, "Stopped", Reason.Suspended.name());
-        next(ctx, why, rerun, what, false);
+        // a machine that stays kept the job's directory: the next run clears it there, Python kept, when it can
+        boolean keep = !ctx.provider().machinePerJob() && sameMachineSpec(ctx) && admissible(ctx);
+        next(ctx, why, rerun, what, keep);
         return Optional.of(StepResult.checkAgainAfter(NOW));
       }
       default -> {
@@ -157,6 +182,11 @@ final class Runs {
         return Optional.of(StepResult.checkAgainAfter(NOW));
       }
       case Bootstrapping, Running -> {
+        if (notStartedHere(status)) {
+          status.ending = new EndingStatus(Reason.Suspended.name(), what, ctx.nowText());
+          afterStop(ctx);
+          return Optional.of(StepResult.checkAgainAfter(NOW));
+        }
         if (status.ending == null) {
           return Optional.of(StopPath.decide(ctx, Reason.Suspended, what + ": the run is stopped (checkpoint and outputs synced) "
               + "and its machine released until spec.suspend is false"));
@@ -167,7 +197,7 @@ final class Runs {
         return Optional.empty();
       }
       case Suspended -> {
-        return Optional.of(holdSuspended(ctx));
+        return Optional.of(letGo(ctx) ? StepResult.done() : StepResult.checkAgainAfter(ctx.config().pollInterval()));
       }
       default -> {
         return Optional.empty(); // Finishing ends, and an ended run stays as it ended
@@ -191,18 +221,72 @@ final class Runs {
     Reason why = StopPath.reasonOf(reason);
     String what = status.ending.message;
     archive(ctx, "Stopped", reason);
-    boolean sameMachine = status.instance != null && status.run != null && status.run.machineDigest != null
-        && status.run.machineDigest.equals(machineDigest(ctx.job().getSpec()))
-        && Objects.equals(status.provider, ctx.requestedProvider()) && !Boolean.TRUE.equals(ctx.job().getSpec().suspend);
+    boolean sameMachine = status.instance != null && sameMachineSpec(ctx) && !Boolean.TRUE.equals(ctx.job().getSpec().suspend)
+        && admissible(ctx);
     next(ctx, why, rerunAnnotation(ctx), what, sameMachine);
   }
 
-  /** Suspended: the machine is released (ec2) or left (host, local: the job's directory, and so its checkpoint, stays). */
-  private static StepResult holdSuspended(JobContext ctx) throws Exception {
+  /**
+   * The machine went away, or did not answer until the collect deadline, while the run was stopped for a new run or a
+   * suspension: what could not be collected is said, the machine is not used again (released, not reused), and the new run or
+   * the suspension goes on.
+   */
+  static StepResult machineLost(JobContext ctx, String message) {
     var status = ctx.status();
-    if (status.instance != null && ctx.provider().machinePerJob()) {
+    Outputs.notSaved(ctx, "the machine went away or did not answer before they were collected");
+    status.ending.message = message;
+    if (status.run != null) {
+      status.run.machineDigest = null; // never reused
+    }
+    if (ctx.timings().finished == null) {
+      ctx.timings().finished = status.ending.at; // the collect deadline has passed with the stop's
+    }
+    ctx.moveTo(Phase.Finishing, Reason.Finishing, message + "; nothing to collect");
+    return StepResult.next();
+  }
+
+  /** The spec asks for the machine and Python the run had, on the same provider. */
+  private static boolean sameMachineSpec(JobContext ctx) {
+    var status = ctx.status();
+    return status.run != null && status.run.machineDigest != null && status.run.machineDigest.equals(machineDigest(ctx.job().getSpec()))
+        && status.provider != null && Objects.equals(status.provider, ctx.requestedProvider());
+  }
+
+  /**
+   * What admission would refuse or wait for is found there, not on the machine: a new spec that is not valid, names a Secret
+   * or ConfigMap that is not there yet, an s3Uri its provider cannot copy to, or a cost cap with no price, goes through
+   * Pending (its machine released) rather than straight to the machine it would hold while it cannot start.
+   */
+  private static boolean admissible(JobContext ctx) {
+    var spec = ctx.job().getSpec();
+    try {
+      if (!SpecValidator.validate(spec).isEmpty() || ctx.bundles().missingReference(ctx.job()).isPresent()) {
+        return false;
+      }
+      var provider = ctx.provider();
+      if (spec.output != null && spec.output.s3Uri != null && provider.duties(ctx.job()).outputUri() == null) {
+        return false;
+      }
+      return spec.limits == null || spec.limits.maxCostUSD == null || ctx.prices().worstCase(ctx.job(), provider.name()).isPresent();
+    } catch (RuntimeException unknown) {
+      return false; // admission says what it is
+    }
+  }
+
+  /** A run on the machine of the run before that has not cleared its job directory yet: nothing of it ran there. */
+  private static boolean notStartedHere(TrainingJobStatus status) {
+    return status.run != null && Boolean.TRUE.equals(status.run.reusesMachine) && status.ending == null;
+  }
+
+  /**
+   * Suspended: an ec2 instance is released (looked up by the job's tags, so one launched just before the suspension is found
+   * too); a host or local machine is only let go, the job's directory, Python and checkpoint staying there. True once done.
+   */
+  private static boolean letGo(JobContext ctx) throws Exception {
+    var status = ctx.status();
+    if (status.provider != null && ctx.provider().machinePerJob() && !Conditions.isTrue(status, ConditionType.RELEASED)) {
       if (!new ReleaseStep().release(ctx)) {
-        return StepResult.checkAgainAfter(ctx.config().pollInterval());
+        return false;
       }
     }
     if (status.instance != null) {
@@ -211,7 +295,7 @@ final class Runs {
       status.instance = null;
       status.attachCommand = null;
     }
-    return StepResult.done();
+    return true;
   }
 
   private static void suspended(JobContext ctx, String message) {
@@ -250,6 +334,7 @@ final class Runs {
     s.phase = before.phase; // so the move below is logged, and told in an Event, as from where the job was
     s.runs = before.runs;
     s.interruptRequest = before.interruptRequest;
+    s.releaseRequest = releaseAnnotation(ctx); // a debug hold of the run that ended does not end the next run's
     s.observedGeneration = before.observedGeneration;
     s.run = begin(ctx, number, rerun);
     Timings timings = new Timings();
@@ -262,18 +347,13 @@ final class Runs {
       s.instance = before.instance;
       s.attempt = 1;
       s.launch = before.launch;
-      s.run.reusesMachine = true;
+      s.run.reusesMachine = true; // and admitted under the budgets on the next look (observe), once this is written
       timings.provisioned = before.timings == null ? null : before.timings.provisioned;
       ctx.job().setStatus(s);
-      // the new run is admitted under the namespace's budgets like any run; one with no room waits holding nothing
-      if (BudgetAdmission.admit(ctx).isPresent()) {
-        s.attempt = null;
-        s.run.reusesMachine = null;
-        s.launch = (before.launch != null ? before.launch : Attempts.current(before)) + 1;
-        return; // Pending: the machine is released first (observe), then the run waits for room
-      }
-      ctx.moveTo(Phase.Bootstrapping, why, what + "; run " + number + " starts on the same machine "
-          + (s.instance.id == null ? "" : s.instance.id + " ") + "with its Python environment");
+      String on = s.instance == null ? "provider " + s.provider + "'s machine" : "the same machine"
+          + (s.instance.id == null ? "" : " " + s.instance.id);
+      ctx.moveTo(s.instance == null ? Phase.Provisioning : Phase.Bootstrapping, why, what + "; run " + number + " starts on "
+          + on + ", with its Python environment");
       return;
     }
     // released first (observe, in Pending), then admitted and provisioned anew; a launch token the last run used is not used again
@@ -368,16 +448,28 @@ final class Runs {
         && !specDigest(ctx.job().getSpec()).equals(run.specDigest);
   }
 
+  private static String releaseAnnotation(JobContext ctx) {
+    var annotations = ctx.job().getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(Annotations.RELEASE);
+  }
+
   private static String rerunAnnotation(JobContext ctx) {
     var annotations = ctx.job().getMetadata().getAnnotations();
     String value = annotations == null ? null : annotations.get(Annotations.RERUN);
     return value == null || value.isBlank() ? null : value;
   }
 
-  /** The spec without spec.suspend, canonical: two specs that mean the same have the same digest. */
+  /** The fields read live by the run in progress: changing them is not a new run. */
+  static final List<String> LIVE_FIELDS = List.of("suspend", "limits", "retry");
+
+  /**
+   * What the run runs, canonical: two specs that mean the same have the same digest. spec.suspend, spec.limits and spec.retry
+   * are left out: the run in progress reads them as they are now (a longer maxRuntimeSeconds or debug hold, a raised cap
+   * within the budget's reservation, more retries), so changing them never restarts anything.
+   */
   static String specDigest(TrainingJobSpec spec) {
     ObjectNode tree = CANONICAL.valueToTree(spec);
-    tree.remove("suspend");
+    LIVE_FIELDS.forEach(tree::remove);
     return digest(tree);
   }
 

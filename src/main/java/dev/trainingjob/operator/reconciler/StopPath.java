@@ -52,6 +52,10 @@ final class StopPath {
         throw unreachable;
       }
       Outputs.notSaved(ctx, "the machine did not answer, so nothing could be collected from it");
+      if (Runs.REASONS.contains(ending.reason)) {
+        // a new run or a suspension still happens; the machine that did not answer is not used again
+        return Runs.machineLost(ctx, ending.message + "; the machine did not answer (" + unreachable.getMessage() + ")");
+      }
       ctx.fail(reasonOf(ending.reason), ending.message + "; the machine did not answer (" + unreachable.getMessage() + ")");
       return StepResult.next();
     }
@@ -69,6 +73,10 @@ final class StopPath {
     try {
       after = ctx.probe(remote);
     } catch (Exception e) {
+      after = null;
+    }
+    if (after != null && after.attempt() != null && after.attempt() < Attempts.current(ctx.status())) {
+      // the exit record is the attempt before's: the current one never started (a retry's backoff), so nothing of it ended
       after = null;
     }
     if (after != null) {

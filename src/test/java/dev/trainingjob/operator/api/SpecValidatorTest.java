@@ -31,6 +31,14 @@ class SpecValidatorTest {
   }
 
   @Test
+  void theCheckpointDirectoryMustBeADirectoryUnderTheJobsFiles() {
+    assertThat(problems(s -> s.checkpoint = new CheckpointSpec() {{ path = "."; }}))
+        .anyMatch(p -> p.startsWith("spec.checkpoint.path: must name a directory"));
+    assertThat(problems(s -> s.checkpoint = new CheckpointSpec() {{ path = "state/./ckpt"; }})).isNotEmpty();
+    assertThat(problems(s -> s.checkpoint = new CheckpointSpec() {{ path = "state/ckpt/"; }})).isEmpty();
+  }
+
+  @Test
   void anEntrypointMustNameAnInlineFileWhenFilesAreOnlyInline() {
     assertThat(problems(s -> s.script.entrypoint = "main.py")).anyMatch(p -> p.contains("not among the files"));
     assertThat(problems(s -> { s.script.entrypoint = "main.py"; s.script.configMap = "code"; })).isEmpty();

@@ -264,10 +264,94 @@ class RunDecisionsTest {
 
     remote.exitCode = 0;
     edit(job, () -> job.getSpec().script.args = List.of("--fixed"));
-    operator.reconcile(job);
+    var control = operator.reconcile(job);
     assertThat(Conditions.find(job.getStatus(), ConditionType.DEBUG_HOLD).message).contains("a new run");
+    for (int i = 0; i < 10 && job.getStatus().phase == Phase.Failed; i++) {
+      // nothing else wakes an ended job (its own status writes do not): each look asks for the next until the new run starts
+      assertThat(control.getScheduleDelay()).as("a new run waits for the release: looked at again").isPresent();
+      control = operator.reconcile(job);
+    }
+    assertThat(job.getStatus().phase).isNotEqualTo(Phase.Failed);
     operator.reconcileUntil(job, Phase.Succeeded);
     assertThat(job.getStatus().runs).extracting(r -> r.phase + ":" + r.reason).containsExactly("Failed:ScriptFailed");
+  }
+
+  @Test
+  void suspendDuringARetrysBackoffSuspendsWithoutBurningTheRetries() throws Exception {
+    remote.runningProbes = 1;
+    remote.exitCodeOf = attempt -> attempt == 1 ? 3 : 0;
+    TrainingJob job = job("backoff");
+    job.getSpec().retry = new dev.trainingjob.operator.api.RetrySpec();
+    job.getSpec().retry.maxRetries = 3;
+    job.getSpec().retry.backoffSeconds = 600L;
+    job.getSpec().retry.onExitCodes = List.of(3);
+    for (int i = 0; i < 50 && (job.getStatus() == null || job.getStatus().retries == null); i++) {
+      operator.reconcile(job);
+    }
+    assertThat(job.getStatus().phase).as("attempt 2 waits for its backoff").isEqualTo(Phase.Bootstrapping);
+
+    edit(job, () -> job.getSpec().suspend = true);
+    operator.reconcileUntil(job, Phase.Suspended);
+    var s = job.getStatus();
+    assertThat(s.retries).as("the exit record of attempt 1 is not read as attempt 2's").isEqualTo(1);
+    assertThat(s.attempts).extracting(a -> a.reason).containsExactly("ExitCode", "Suspended");
+
+    edit(job, () -> job.getSpec().suspend = false);
+    operator.reconcileUntil(job, Phase.Succeeded);
+    assertThat(job.getStatus().attempts).extracting(a -> a.reason).containsExactly("ExitCode", "Suspended", "Succeeded");
+  }
+
+  @Test
+  void aResumeWaitsUntilTheSuspendedMachineIsReleased() throws Exception {
+    remote.runningProbes = 1000;
+    remote.stopEndsScript = true;
+    provider.releaseCallsNeeded = 3; // an instance that takes a while to terminate
+    TrainingJob job = job("slow-release");
+    operator.reconcileUntil(job, Phase.Running);
+    edit(job, () -> job.getSpec().suspend = true);
+    operator.reconcileUntil(job, Phase.Suspended);
+    assertThat(Conditions.isTrue(job.getStatus(), ConditionType.RELEASED)).as("still terminating").isFalse();
+
+    edit(job, () -> job.getSpec().suspend = false);
+    long ensured = provider.count(job.ref(), "ensure");
+    operator.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(Phase.Suspended);
+    assertThat(provider.count(job.ref(), "ensure")).as("nothing launched while the last machine is held").isEqualTo(ensured);
+    remote.runningProbes = 1;
+    operator.reconcileUntil(job, Phase.Succeeded);
+    assertThat(provider.launches(job)).isEqualTo(2);
+  }
+
+  @Test
+  void anEditMidRunToASpecThatCannotRunEndsInvalidSpecWithTheRunBeforeKeptAndTheMachineReleased() throws Exception {
+    remote.runningProbes = 1000;
+    remote.stopEndsScript = true;
+    TrainingJob job = job("broken-edit");
+    operator.reconcileUntil(job, Phase.Running);
+    edit(job, () -> job.getSpec().script.entrypoint = "../elsewhere.py");
+    operator.reconcileUntil(job, Phase.Failed);
+    operator.reconcile(job);
+    var s = job.getStatus();
+    assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("InvalidSpec");
+    assertThat(s.message).contains("spec.script.entrypoint");
+    assertThat(s.runs).extracting(r -> r.phase + ":" + r.reason).containsExactly("Stopped:SpecChanged");
+    assertThat(calls(job, "renew")).as("never put on the machine").isZero();
+    assertThat(Conditions.isTrue(s, ConditionType.RELEASED)).isTrue();
+  }
+
+  @Test
+  void limitsAndRetryApplyToTheRunInProgressWithoutANewRun() throws Exception {
+    remote.runningProbes = 1000;
+    TrainingJob job = job("live-limits");
+    job.getSpec().limits = new LimitsSpec();
+    job.getSpec().limits.maxRuntimeSeconds = 100L;
+    operator.reconcileUntil(job, Phase.Running);
+    edit(job, () -> job.getSpec().limits.maxRuntimeSeconds = 1000L);
+    operator.clock.advance(Duration.ofSeconds(200));
+    operator.reconcile(job);
+    assertThat(job.getStatus().ending).as("the longer limit applies to the run in progress").isNull();
+    assertThat(job.getStatus().run.number).isEqualTo(1);
+    assertThat(job.getStatus().run.generation).isEqualTo(2L);
   }
 
   @Test

@@ -161,7 +161,7 @@ class RenewTest {
 
     // renew for run 2: everything of run 1 goes but Python and the checkpoint
     remote.renew(ref, "run-2");
-    assertThat(entries(dir)).containsExactly(".bootstrapped", ".run", ".start.lock", "job", "renew.sh", "venv");
+    assertThat(entries(dir)).containsExactly(".bootstrapped", ".checkpoint-kept", ".run", ".start.lock", "job", "renew.sh", "venv");
     assertThat(filesUnder(dir.resolve("job"))).containsExactly(CHECKPOINT + "/seen.txt");
     assertThat(Files.readString(dir.resolve("job/" + CHECKPOINT + "/seen.txt"))).isEqualTo("--lr+0.1\n--lr+0.1\n");
     assertThat(dir.resolve(".run")).hasContent("run-2");
@@ -184,7 +184,8 @@ class RenewTest {
     assertThat(run2.reason()).isEqualTo(ProbeResult.ExitReason.EXITED);
     String log2 = Files.readString(dir.resolve("output.log"));
     assertThat(log2).contains("args=--lr+0.2+--epochs+3 attempt=1 checkpoint=--lr+0.1,--lr+0.1 prefix=" + dir.resolve("venv"))
-        .contains("running train.py (attempt 1)")
+        .as("the driver tells the script it finds a checkpoint (TRAININGJOB_RESUMED)")
+        .contains("running train.py (attempt 1, resuming from state/ckpt)")
         .doesNotContain("args=--lr+0.1 ")
         .doesNotContain("creating a virtual environment")
         .doesNotContain("python is ready");
@@ -224,7 +225,7 @@ class RenewTest {
     remote.stop(ref);
     awaitExit(remote, ref);
     remote.renew(ref, "run-2");
-    assertThat(entries(dir)).containsExactly(".bootstrapped", ".run", ".start.lock", "job", "renew.sh");
+    assertThat(entries(dir)).containsExactly(".bootstrapped", ".checkpoint-kept", ".run", ".start.lock", "job", "renew.sh");
     remote.cleanup(ref);
   }
 
@@ -235,5 +236,25 @@ class RenewTest {
     remote.renew(ref, "run-2");
     assertThat(dir(ref)).doesNotExist();
     assertThat(probe(remote, ref).state()).isEqualTo(ProbeResult.State.ABSENT);
+  }
+
+  /** A renew cut short (killed after it set the checkpoint aside) loses nothing: the next one puts the checkpoint back first. */
+  @Test
+  void aRenewCutShortAfterItSetTheCheckpointAsideLosesNothing() throws Exception {
+    JobRef ref = newJob();
+    RemoteHost remote = hosts.connect(peer.target());
+    Path dir = dir(ref);
+    remote.upload(bundle(ref, SLEEPER, List.of(), "system"));
+    // what a renew killed between setting the checkpoint aside and clearing leaves: config gone, the checkpoint in .renew-keep
+    Files.createDirectories(dir.resolve(".renew-keep/checkpoint"));
+    Files.writeString(dir.resolve(".renew-keep/checkpoint/state.json"), "{\"epoch\": 7}");
+    Files.writeString(dir.resolve(".renew-keep/path"), "saved/state");
+    Files.delete(dir.resolve("config/checkpoint_path"));
+
+    remote.renew(ref, "run-3");
+    assertThat(dir.resolve("job/saved/state/state.json")).hasContent("{\"epoch\": 7}");
+    assertThat(dir.resolve(".renew-keep")).doesNotExist();
+    assertThat(dir.resolve(".run")).hasContent("run-3");
+    remote.cleanup(ref);
   }
 }
