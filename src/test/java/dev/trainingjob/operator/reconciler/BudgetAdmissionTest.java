@@ -460,6 +460,8 @@ class BudgetAdmissionTest {
     job.getSpec().limits.maxCostUSD = 3.0;
     job.getMetadata().setGeneration(2L);
     operator.reconcileUntil(job, Phase.Bootstrapping);
+    assertThat(job.getStatus().budget).as("admitted on the next look, once the run before is written settled").isNull();
+    operator.reconcile(job);
     assertThat(job.getStatus().runs).singleElement().satisfies(r -> assertThat(r.costUSD).isEqualTo(1.0));
     assertThat(job.getStatus().budget.reservedUSD).as("the new run's own worst case").isEqualTo(3.0);
     assertFigures(budget(ns, "team"), 1.0, 3.0, 6.0);
