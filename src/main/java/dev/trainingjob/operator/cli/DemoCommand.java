@@ -33,13 +33,17 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--serve", description = "Start the API and the operator, apply nothing, and run until interrupted.")
   boolean serve;
 
-  @Option(names = "--kubeconfig-out", description = "With --serve: write a kubeconfig for kubectl here.")
+  /** Where the demo writes by default: in the current directory, and ignored by git there. */
+  static final Path HOME = Path.of(".trainingjob-demo");
+
+  @Option(names = "--kubeconfig-out", description = "With --serve: write a kubeconfig for kubectl here. Default: "
+      + ".trainingjob-demo/kubeconfig.")
   Path kubeconfigOut;
 
   @Option(names = "--port", defaultValue = "0", description = "Port of the embedded API on 127.0.0.1 (0: any free port).")
   int port;
 
-  @Option(names = "--work-dir", description = "Where jobs run and outputs are collected. Default: a new temporary directory.")
+  @Option(names = "--work-dir", description = "Where jobs run and outputs are collected. Default: .trainingjob-demo/work.")
   Path workDir;
 
   @Option(names = "--timeout", converter = DurationConverter.class, defaultValue = "5m",
@@ -55,23 +59,47 @@ public final class DemoCommand implements Callable<Integer> {
     if (!verbose) {
       ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.trainingjob")).setLevel(Level.WARN);
     }
-    Path dir = workDir != null ? workDir : Files.createTempDirectory("trainingjob-demo");
+    Path dir = (workDir != null ? workDir : HOME.resolve("work")).toAbsolutePath().normalize();
     try (Demo demo = Demo.start(port, dir)) {
+      // Ctrl-C or SIGTERM: the jobs are stopped and released before the demo goes, and nothing is left running
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> stopJobs(demo, out), "demo-stop"));
       return serve ? serve(demo, out) : runExample(demo, out);
     }
   }
 
+  /** How long the demo waits, at its end, for its jobs to stop and be released. */
+  static final Duration STOP_WAIT = Duration.ofSeconds(60);
+
+  /** The demo's end: its jobs stopped and released, and what became of them said on {@code out}. */
+  public static void stopJobs(Demo demo, PrintWriter out) {
+    try {
+      if (demo.api().client().resources(TrainingJob.class).inAnyNamespace().list().getItems().isEmpty()) {
+        return;
+      }
+      out.printf("%nStopping the demo's jobs: each script gets the stop notice, and its machine is released...%n");
+      out.flush();
+      Demo.Stopped stopped = demo.stopJobs(STOP_WAIT);
+      out.printf(stopped.left() == 0 ? "Stopped %d job%s; nothing is left running.%n"
+          : "Stopped %d job%s; %d not released within " + STOP_WAIT.toSeconds() + "s (their screen sessions may remain).%n",
+          stopped.jobs(), stopped.jobs() == 1 ? "" : "s", stopped.left());
+      out.flush();
+    } catch (RuntimeException | Error e) {
+      out.printf("Could not stop the demo's jobs: %s%n", e);
+      out.flush();
+    }
+  }
+
   private int serve(Demo demo, PrintWriter out) throws Exception {
-    Path kubeconfig = kubeconfigOut != null ? kubeconfigOut : Path.of("trainingjob-demo.kubeconfig");
-    demo.api().writeKubeconfig(kubeconfig);
+    Path kubeconfig = kubeconfigOut != null ? kubeconfigOut : HOME.resolve("kubeconfig");
+    // the plugin finds the local provider's key through it (a cluster extension), with no flag
+    demo.api().writeKubeconfig(kubeconfig, demo.config().localWorkRoot());
     out.printf("Kubernetes API (embedded) on %s; operator running with the local provider.%n", demo.api().url());
+    out.printf("Work directory (jobs, outputs): %s%n", demo.config().localWorkRoot().getParent());
     out.printf("  kubectl --kubeconfig %s apply --validate=false -f deploy/examples/demo-job.yaml%n", kubeconfig);
     out.printf("  kubectl --kubeconfig %s get trainingjobs%n", kubeconfig);
     out.println("Press Ctrl-C to stop.");
     out.flush();
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-    stop.await();
+    new CountDownLatch(1).await(); // until Ctrl-C or SIGTERM: the shutdown hook stops the jobs
     return 0;
   }
 
@@ -114,9 +142,7 @@ public final class DemoCommand implements Callable<Integer> {
         files.filter(Files::isRegularFile).forEach(f -> out.printf("  %s (%d bytes)%n", outputs.relativize(f), f.toFile().length()));
       }
     }
-    if (status.attachCommand != null) {
-      out.printf("While a job runs, attach to its screen session with:%n  %s%n", status.attachCommand);
-    }
+    // the job has ended and its machine was released: nothing is left to attach to, so no attach command is offered
     out.flush();
     return status.phase == Phase.Succeeded ? 0 : 1;
   }

@@ -22,8 +22,15 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
+    if (args.length == 0 || !OPERATOR_COMMANDS.contains(args[0])) {
+      // a plugin verb writes its answer to stdout and only real errors to stderr: not the operator's INFO lines
+      ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.trainingjob")).setLevel(ch.qos.logback.classic.Level.WARN);
+    }
     System.exit(commandLine().execute(args));
   }
+
+  /** The commands that run the operator (and log as it does); every other is a plugin verb. */
+  static final java.util.Set<String> OPERATOR_COMMANDS = java.util.Set.of("run", "demo");
 
   public static CommandLine commandLine() {
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);

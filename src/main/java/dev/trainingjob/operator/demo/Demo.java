@@ -127,6 +127,34 @@ public final class Demo implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends every job before the demo goes: each is deleted, so the operator gives its script the stop notice (the interrupt
+   * file, SIGTERM, the grace, then every process of the job is killed) and releases its machine, as it does for any deleted
+   * job. Waits until they are gone, at most {@code within}. Returns how many jobs were stopped and how many are left.
+   */
+  public Stopped stopJobs(Duration within) {
+    var jobs = api.client().resources(TrainingJob.class).inAnyNamespace();
+    int count = jobs.list().getItems().size();
+    if (count == 0) {
+      return new Stopped(0, 0);
+    }
+    jobs.delete();
+    java.time.Instant deadline = java.time.Instant.now().plus(within);
+    int left = count;
+    while (java.time.Instant.now().isBefore(deadline) && (left = jobs.list().getItems().size()) > 0) {
+      try {
+        Thread.sleep(200); // the operator's own pace: it releases each job on its reconcile
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return new Stopped(count, left);
+  }
+
+  /** What {@link #stopJobs} did. */
+  public record Stopped(int jobs, int left) {}
+
   @Override
   public void close() {
     operator.close();

@@ -45,7 +45,8 @@ public final class LiveTable {
 
   static String row(TrainingJob job) {
     var s = job.getStatus();
-    String phase = s == null || s.phase == null ? "-" : s.phase.name();
+    // created and not yet looked at by the operator: Pending, as Kubernetes calls an accepted object that has not started
+    String phase = s == null || s.phase == null ? "Pending" : s.phase.name();
     var p = s == null ? null : s.progress;
     String progress = p == null || p.summary == null ? "-" : p.summary;
     String epoch = p == null || p.epoch == null ? "-" : Math.round(p.epoch) + (p.totalEpochs == null ? "" : "/" + p.totalEpochs);

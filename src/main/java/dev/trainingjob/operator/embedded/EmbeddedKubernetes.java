@@ -145,8 +145,31 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     return "http://127.0.0.1:" + server.getPort();
   }
 
+  /** The kubeconfig cluster extension that names the demo's local work root. */
+  public static final String LOCAL_WORK_ROOT_EXTENSION = "trainingjob.dev/demo";
+
+  /** A YAML double-quoted string. */
+  private static String quoted(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
   /** Writes a kubeconfig that points kubectl at this API. */
   public Path writeKubeconfig(Path file) throws IOException {
+    return writeKubeconfig(file, null);
+  }
+
+  /**
+   * A kubeconfig for this API; with {@code localWorkRoot}, the cluster carries it as the extension
+   * {@value #LOCAL_WORK_ROOT_EXTENSION}, where the kubectl plugin finds the demo's local provider (its key and known_hosts)
+   * without a flag. kubectl keeps and ignores extensions it does not know.
+   */
+  public Path writeKubeconfig(Path file, Path localWorkRoot) throws IOException {
+    String extension = localWorkRoot == null ? "" : """
+            extensions:
+            - name: %s
+              extension:
+                localWorkRoot: %s
+        """.formatted(LOCAL_WORK_ROOT_EXTENSION, quoted(localWorkRoot.toAbsolutePath().normalize().toString()));
     String yaml = """
         apiVersion: v1
         kind: Config
@@ -154,6 +177,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         - name: trainingjob-demo
           cluster:
             server: %s
+        """.formatted(url()) + extension + """
         users:
         - name: demo
           user:
@@ -165,7 +189,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
             user: demo
             namespace: default
         current-context: trainingjob-demo
-        """.formatted(url());
+        """;
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }

@@ -145,7 +145,9 @@ class CliTest {
   void thePluginLooksForTheLocalProvidersKeyWhereTheOperatorPutsItByDefault() {
     // picocli may wrap a path at a dot: compared without the spaces
     String help = run("logs", "--help").out().replaceAll("\\s+", "");
-    assertThat(help).contains("Default:" + OperatorConfig.defaults().localWorkRoot() + ".");
+    assertThat(help).contains("~/.trainingjob-operator/local.");
+    assertThat(dev.trainingjob.operator.cli.plugin.PluginOptions.DEFAULT_LOCAL_WORK_ROOT)
+        .isEqualTo(OperatorConfig.defaults().localWorkRoot());
     assertThat(OperatorConfig.defaults().localWorkRoot().startsWith(Path.of(System.getProperty("user.home"))))
         .as("the user's own, not a name under the shared /tmp").isTrue();
   }

@@ -32,7 +32,8 @@ class KubectlEndToEndTest {
   @BeforeAll
   static void serve() throws Exception {
     demo = Demo.start(0, tmp.resolve("work"));
-    kubectl = new Kubectl(demo.api().writeKubeconfig(tmp.resolve("kubeconfig")));
+    // as `demo --serve` writes it: with the extension that names the local work root, which kubectl keeps and ignores
+    kubectl = new Kubectl(demo.api().writeKubeconfig(tmp.resolve("kubeconfig"), demo.config().localWorkRoot()));
   }
 
   @AfterAll

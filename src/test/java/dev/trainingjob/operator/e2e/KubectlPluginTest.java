@@ -135,6 +135,40 @@ class KubectlPluginTest {
     Plugin.Result once = cli("logs", "ticker", "-n", "default");
     assertThat(once.code()).isZero();
     assertThat(once.err()).isEmpty();
+
+    // with a demo's kubeconfig, no flag: it names the local work root (a cluster extension), and the plugin finds it there
+    Path demoConfig = api.writeKubeconfig(tmp.resolve("demo-kubeconfig"), tmp.resolve("local"));
+    Plugin.Result found = Plugin.run(demoConfig, "logs", "ticker", "-n", "default");
+    assertThat(found.code()).as("the key was found where the kubeconfig says: " + found.err()).isZero();
+    assertThat(found.err()).isEmpty();
+  }
+
+  @Test
+  void logsFollowEndsWhenTheJobEndsWithItsLastLine() throws Exception {
+    running("short", """
+        import time
+        for i in range(1, 13):
+            print(f"tick {i}", flush=True)
+            time.sleep(0.5)
+        print("the last line", flush=True)
+        """);
+    var machine = JobAccess.machine(api.client(), "default", "short", tmp.resolve("local"));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    var going = LogsCommand.whileRunning(api.client(), "default", "short");
+    var follow = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        LogsCommand.stream(machine, java.util.Set.of(), true, out, going);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    // the command itself, as kubectl runs it, started while the job runs: it returns once the job has ended
+    var command = java.util.concurrent.CompletableFuture.supplyAsync(() -> cli("logs", "short", "-f", "-n", "default"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> follow.isDone() && command.isDone());
+    follow.join(); // no error
+    assertThat(command.join().code()).as(command.join().err()).isZero();
+    assertThat(phase("short").isFinal()).isTrue();
+    assertThat(text(out)).contains("tick 12\n").contains("the last line\n");
   }
 
   static final String DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
@@ -364,6 +398,31 @@ class KubectlPluginTest {
       assertThat(run.number).isEqualTo(1);
       assertThat(run.phase).isEqualTo("Succeeded");
     });
+  }
+
+  /** As the jar runs for kubectl: its answer on stdout, nothing on stderr (no library warning, no INFO line). */
+  @Test
+  void aVerbRunAsTheJarIsQuiet() throws Exception {
+    running("quiet", TICKER);
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), dev.trainingjob.operator.cli.Main.class.getName(), "get",
+        "-n", "default");
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    Process p = pb.start();
+    var err = new ByteArrayOutputStream();
+    Thread errors = new Thread(() -> {
+      try {
+        p.getErrorStream().transferTo(err);
+      } catch (java.io.IOException e) {
+        // the process ended
+      }
+    });
+    errors.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out + text(err)).isZero();
+    errors.join(10_000);
+    assertThat(out).contains("quiet").contains("Running");
+    assertThat(text(err)).as("stderr").isEmpty();
   }
 
   @Test

@@ -21,7 +21,7 @@ abstract class MachineVerb implements Callable<Integer> {
   @Override
   public final Integer call() throws Exception {
     try (var client = options.client()) {
-      return PluginErrors.run(spec, () -> run(client, JobAccess.machine(client, options.namespace(client), name, options.localWorkRoot)));
+      return PluginErrors.run(spec, () -> run(client, JobAccess.machine(client, options.namespace(client), name, options.localWorkRoot())));
     }
   }
 
