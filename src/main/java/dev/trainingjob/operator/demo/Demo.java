@@ -133,23 +133,25 @@ public final class Demo implements AutoCloseable {
    * job. Waits until they are gone, at most {@code within}. Returns how many jobs were stopped and how many are left.
    */
   public Stopped stopJobs(Duration within) {
-    var jobs = api.client().resources(TrainingJob.class).inAnyNamespace();
-    int count = jobs.list().getItems().size();
-    if (count == 0) {
+    var client = api.client();
+    var jobs = client.resources(TrainingJob.class).inAnyNamespace().list().getItems();
+    if (jobs.isEmpty()) {
       return new Stopped(0, 0);
     }
-    jobs.delete();
+    client.resources(TrainingJob.class).inAnyNamespace().delete();
     java.time.Instant deadline = java.time.Instant.now().plus(within);
-    int left = count;
-    while (java.time.Instant.now().isBefore(deadline) && (left = jobs.list().getItems().size()) > 0) {
+    int left = 0;
+    for (TrainingJob job : jobs) {
+      // a watch says when the finalizer let the job go (its machine released)
+      long remaining = Math.max(1, Duration.between(java.time.Instant.now(), deadline).toMillis());
       try {
-        Thread.sleep(200); // the operator's own pace: it releases each job on its reconcile
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+        client.resources(TrainingJob.class).inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
+            .waitUntilCondition(java.util.Objects::isNull, remaining, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (io.fabric8.kubernetes.client.KubernetesClientTimeoutException stillThere) {
+        left++;
       }
     }
-    return new Stopped(count, left);
+    return new Stopped(jobs.size(), left);
   }
 
   /** What {@link #stopJobs} did. */
