@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command for a fresh machine: install what the tests need from Debian when it is
-# missing (GNU screen, OpenSSH's sshd, kubectl), then run every test with Maven.
+# missing (GNU screen, OpenSSH's sshd, kubectl, tmux), then run every test with Maven.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ command -v screen >/dev/null 2>&1 || missing+=(screen)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# the demo and attach are tested in a real terminal (tmux); the local provider gives attach a terminal with script(1)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 # the probe is tested with both awks images ship: mawk (Debian's and Ubuntu's default) and gawk
 command -v gawk >/dev/null 2>&1 || missing+=(gawk)
 [ -x /usr/bin/mawk ] || missing+=(mawk)

@@ -62,10 +62,26 @@ public final class DemoCommand implements Callable<Integer> {
     Path dir = (workDir != null ? workDir : HOME.resolve("work")).toAbsolutePath().normalize();
     try (Demo demo = Demo.start(port, dir)) {
       // Ctrl-C or SIGTERM: the jobs are stopped and released before the demo goes, and nothing is left running
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> stopJobs(demo, out), "demo-stop"));
-      return serve ? serve(demo, out) : runExample(demo, out);
+      Thread hook = new Thread(() -> {
+        stopping = true;
+        stopJobs(demo, out);
+      }, "demo-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        return serve ? serve(demo, out) : runExample(demo, out);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook); // an ending of its own: the demo closes now, and the hook with it
+        } catch (IllegalStateException shuttingDown) {
+          // the hook runs: it needs the demo open, and the JVM ends when it is done
+          new CountDownLatch(1).await();
+        }
+      }
     }
   }
+
+  /** Set when Ctrl-C or SIGTERM arrived: the table stops, and the stop is said instead. */
+  private volatile boolean stopping;
 
   /** How long the demo waits, at its end, for its jobs to stop and be released. */
   static final Duration STOP_WAIT = Duration.ofSeconds(60);
@@ -110,8 +126,24 @@ public final class DemoCommand implements Callable<Integer> {
     LiveTable table = new LiveTable(out, System.console() != null);
     Instant deadline = Instant.now().plus(timeout);
     TrainingJob now = job;
-    while (Instant.now().isBefore(deadline)) {
-      now = client.resources(TrainingJob.class).inNamespace("default").withName(name).get();
+    boolean attachOffered = false;
+    while (Instant.now().isBefore(deadline) && !stopping) {
+      TrainingJob seen = client.resources(TrainingJob.class).inNamespace("default").withName(name).get();
+      if (seen == null && !stopping) {
+        out.printf("%nThe job %s was deleted before it finished.%n", name);
+        out.flush();
+        return 2;
+      }
+      if (stopping) {
+        break;
+      }
+      now = seen;
+      var status = now.getStatus();
+      if (!attachOffered && status != null && status.phase == Phase.Running && status.attachCommand != null) {
+        table.note("While it runs, watch it in its screen session (detach with Ctrl-A d):");
+        table.note("  " + status.attachCommand);
+        attachOffered = true;
+      }
       table.show(now);
       if (done(now)) {
         break;
@@ -119,6 +151,9 @@ public final class DemoCommand implements Callable<Integer> {
       Thread.sleep(250); // a terminal refresh rate, not a wait for a condition
     }
     table.finish();
+    if (stopping) {
+      new CountDownLatch(1).await(); // the stop hook says what became of the job, and the JVM ends after it
+    }
     return summary(demo, now, out);
   }
 
@@ -132,6 +167,7 @@ public final class DemoCommand implements Callable<Integer> {
     if (status == null || status.phase == null || !status.phase.isFinal()) {
       out.printf("%nThe job did not finish within %s.%n", timeout);
       out.flush();
+      stopJobs(demo, out); // the demo ends here: its job is stopped, not left running unwatched
       return 2;
     }
     out.printf("%n%s %s: %s%n", job.getMetadata().getName(), status.phase, status.message);
@@ -141,6 +177,10 @@ public final class DemoCommand implements Callable<Integer> {
       try (Stream<Path> files = Files.walk(outputs)) {
         files.filter(Files::isRegularFile).forEach(f -> out.printf("  %s (%d bytes)%n", outputs.relativize(f), f.toFile().length()));
       }
+    }
+    String timeline = LiveTable.timeline(job);
+    if (timeline != null) {
+      out.printf("Timeline (from creation): %s%n", timeline);
     }
     // the job has ended and its machine was released: nothing is left to attach to, so no attach command is offered
     out.flush();

@@ -45,6 +45,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   private volatile KubernetesClient client;
 
   public EmbeddedKubernetes() {
+    RandomUids.startAtRandom();
     var trainingJobs = new CustomResourceDefinitionContext.Builder()
         .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural("trainingjobs")
         .withKind("TrainingJob").withScope("Namespaced").withStatusSubresource(true).build();

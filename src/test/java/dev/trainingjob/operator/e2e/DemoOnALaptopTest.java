@@ -127,35 +127,6 @@ class DemoOnALaptopTest {
     assertThat(aws.instance(teamsRun.id).state()).isEqualTo("running");
   }
 
-  /**
-   * The demo's end (its shutdown hook, on Ctrl-C or SIGTERM) stops its jobs first: the stop notice, the release; no screen
-   * session, no job file is left. Called here in-process, as the hook calls it.
-   */
-  @Test
-  void stoppingTheDemoStopsItsJobsAndLeavesNothingRunning() throws Exception {
-    try (Demo inProcess = Demo.start(0, tmp.resolve("work"))) {
-      var client = inProcess.api().client();
-      TrainingJob job = Jobs.inline("long", "train.py", Map.of("train.py", "import time\nwhile True:\n    time.sleep(1)\n"));
-      job.getSpec().compute = null;
-      client.resource(job).inNamespace("default").create();
-      await().atMost(Duration.ofSeconds(120)).until(() -> {
-        TrainingJob j = client.resources(TrainingJob.class).inNamespace("default").withName("long").get();
-        return j.getStatus() != null && j.getStatus().phase == Phase.Running;
-      });
-      String session = dev.trainingjob.operator.remote.JobRef.of(client.resources(TrainingJob.class).inNamespace("default")
-          .withName("long").get()).sessionName();
-      assertThat(dev.trainingjob.operator.support.Screen.hasSession(session)).isTrue();
-
-      var said = new java.io.StringWriter();
-      dev.trainingjob.operator.cli.DemoCommand.stopJobs(inProcess, new java.io.PrintWriter(said));
-      assertThat(said.toString()).contains("each script gets the stop notice").contains("Stopped 1 job; nothing is left running.");
-      assertThat(dev.trainingjob.operator.support.Screen.hasSession(session)).as("the script's screen session").isFalse();
-      try (var homes = Files.list(tmp.resolve("work/local/homes"))) {
-        assertThat(homes.toList()).as("the job's directory").isEmpty();
-      }
-    }
-  }
-
   @Test
   void theDemosOperatorNeverStartsTheEc2ProviderAndRunsJobsLocally() {
     var config = Demo.config(tmp.resolve("work"));

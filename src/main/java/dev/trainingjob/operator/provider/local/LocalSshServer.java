@@ -17,6 +17,8 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.SessionContext;
+import org.apache.sshd.common.channel.PtyMode;
+import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
@@ -133,19 +135,56 @@ public final class LocalSshServer implements AutoCloseable {
     return base;
   }
 
-  /** Runs each command with /bin/sh in the login user's home, in an environment of its own (env -i). */
+  /**
+   * Runs each command with /bin/sh in the login user's home, in an environment of its own (env -i). A command for which the
+   * client asked a terminal (ssh -t, as attach does) runs on a pseudo-terminal of its own, made by util-linux's
+   * {@code script}: a Java process has only pipes, and screen refuses to attach without a terminal.
+   */
   private final class HomeCommandFactory implements CommandFactory {
     @Override
     public Command createCommand(ChannelSession channel, String command) throws IOException {
       Path home = home(channel.getSession().getUsername());
       Map<String, String> environment = baseEnvironment(home);
       environment.putAll(env);
+      Map<String, String> requested = channel.getEnvironment().getEnv();
+      String term = requested.get(Environment.ENV_TERM);
       // -i: the process would inherit the operator's environment, and MINA adds what the client asked for on top
       List<String> argv = new ArrayList<>(List.of("/usr/bin/env", "-i"));
-      environment.forEach((k, v) -> argv.add(k + "=" + v));
-      argv.addAll(List.of("/bin/sh", "-c", "cd \"$HOME\" && exec /bin/sh -c \"$1\"", "sh", command));
-      return new InvertedShellWrapper(new ProcessShell(argv));
+      if (term == null) {
+        environment.forEach((k, v) -> argv.add(k + "=" + v));
+        argv.addAll(List.of("/bin/sh", "-c", "cd \"$HOME\" && exec /bin/sh -c \"$1\"", "sh", command));
+      } else {
+        environment.put("TERM", term);
+        environment.put("SHELL", "/bin/sh"); // the shell script(1) runs its -c text with
+        environment.put(TERMINAL_LINES, sizeOr(requested.get(Environment.ENV_LINES), "24"));
+        environment.put(TERMINAL_COLUMNS, sizeOr(requested.get(Environment.ENV_COLUMNS), "80"));
+        environment.put(TERMINAL_COMMAND, command); // passed by the environment: no quoting of the command to get wrong
+        environment.forEach((k, v) -> argv.add(k + "=" + v));
+        // -q no banner, -f flush at once, -e its exit status is the command's; the typescript goes nowhere
+        argv.addAll(List.of("/usr/bin/script", "-qfec", ON_A_TERMINAL, "/dev/null"));
+      }
+      // the pseudo-terminal (or none) does what a terminal does: the channel passes bytes as they are
+      return new InvertedShellWrapper(new ProcessShell(argv) {
+        @Override
+        protected Map<PtyMode, Integer> resolveShellTtyOptions(Map<PtyMode, Integer> modes) {
+          return Map.of();
+        }
+      });
     }
+  }
+
+  private static final String TERMINAL_LINES = "TRAININGJOB_TERMINAL_LINES";
+  private static final String TERMINAL_COLUMNS = "TRAININGJOB_TERMINAL_COLUMNS";
+  private static final String TERMINAL_COMMAND = "TRAININGJOB_TERMINAL_COMMAND";
+
+  /** What script(1) runs on its terminal: sized as the client's window, then the command, in the login user's home. */
+  private static final String ON_A_TERMINAL = "stty rows \"$" + TERMINAL_LINES + "\" cols \"$" + TERMINAL_COLUMNS
+      + "\" 2>/dev/null; c=\"$" + TERMINAL_COMMAND + "\"; unset " + TERMINAL_LINES + " " + TERMINAL_COLUMNS + " "
+      + TERMINAL_COMMAND + "; cd \"$HOME\" && exec /bin/sh -c \"$c\"";
+
+  /** A window size from the client, or the default when it sent none (or nonsense). */
+  private static String sizeOr(String value, String otherwise) {
+    return value != null && value.matches("[1-9][0-9]{0,3}") ? value : otherwise;
   }
 
   /** Closes every open connection, as a network drop would (the client must reconnect). */
