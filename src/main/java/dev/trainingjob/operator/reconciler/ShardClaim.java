@@ -64,6 +64,12 @@ public final class ShardClaim {
     claim.setStatus(status);
     try {
       TrainingJob written = client.resource(claim).updateStatus();
+      if (!Shard.isDefault(shard) && (written.getStatus() == null || !shard.equals(written.getStatus().shard))) {
+        // an API server with a TrainingJob CRD from before shards prunes the field: the job would look like the default
+        // shard's on the next look, and this shard would leave its own job alone
+        throw new IllegalStateException("the TrainingJob CRD in the cluster has no status.shard, so shard " + shard + " cannot "
+            + "take jobs: apply the CRDs of this version (kubectl apply -f crds/)");
+      }
       job.getStatus().shard = shard;
       job.getMetadata().setResourceVersion(written.getMetadata().getResourceVersion());
       LOG.info("{}: taken by shard {}", job.ref(), shard);

@@ -244,6 +244,9 @@ class ShardsTest {
     })) {
       Operator plain = start(null);
       Operator gpu = start("gpu");
+      // the admitted jobs run until every job has been looked at
+      plain.remote().runningProbes = Integer.MAX_VALUE;
+      gpu.remote().runningProbes = Integer.MAX_VALUE;
       await().atMost(WAIT).until(() -> plain.runtime().leadership().isLeading() && gpu.runtime().leadership().isLeading());
 
       List<String> names = new ArrayList<>();
@@ -253,8 +256,16 @@ class ShardsTest {
       }
       names.parallelStream().forEach(n -> create(boundedJob(ns, n, n.startsWith("gpu") ? "gpu" : null)));
 
-      // while the first three run, the other three wait for room, each in its own shard
-      await().atMost(WAIT).until(() -> names.stream().filter(n -> phase(ns, n) != null && phase(ns, n) != Phase.Pending).count() >= 3);
+      // three run, and the other three wait for room, whichever shard each is in
+      await().atMost(WAIT).until(() -> names.stream().filter(n -> waiting(ns, n)).count() == 3
+          && names.stream().filter(n -> phase(ns, n) == Phase.Running).count() == 3);
+      TrainingBudget running = api.client().resources(TrainingBudget.class).inNamespace(ns).withName("monthly").get();
+      assertThat(running.getStatus().reservedUSD).as("reserved while they run").isEqualTo(3.0);
+      assertThat(running.getStatus().reservations).hasSize(3);
+
+      // the three end, are settled, and the three that waited run in their turn
+      plain.remote().runningProbes = 3;
+      gpu.remote().runningProbes = 3;
       await().atMost(WAIT).until(() -> names.stream().allMatch(n -> endedAndReleased(ns, n) && settled(ns, n)));
 
       assertThat(mostHeld.get()).as("reserved plus spent, at any moment").isLessThanOrEqualTo(3.5);
@@ -306,6 +317,12 @@ class ShardsTest {
   private Double remaining(String ns, String name) {
     TrainingBudget b = api.client().resources(TrainingBudget.class).inNamespace(ns).withName(name).get();
     return b == null || b.getStatus() == null ? null : b.getStatus().remainingUSD;
+  }
+
+  private boolean waiting(String ns, String name) {
+    TrainingJob job = get(ns, name);
+    return job != null && job.getStatus() != null && job.getStatus().phase == Phase.Pending
+        && Conditions.isTrue(job.getStatus(), ConditionType.BUDGET_EXHAUSTED);
   }
 
   private boolean settled(String ns, String name) {
