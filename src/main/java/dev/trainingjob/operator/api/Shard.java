@@ -66,10 +66,4 @@ public final class Shard {
     }
     return status.phase == null ? Optional.empty() : Optional.of(DEFAULT);
   }
-
-  /** The value of the job's {@link #LABEL}: the shard it asks for now ({@link #DEFAULT} without the label). */
-  public static String requested(TrainingJob job) {
-    var labels = job.getMetadata().getLabels();
-    return named(labels == null ? null : labels.get(LABEL));
-  }
 }

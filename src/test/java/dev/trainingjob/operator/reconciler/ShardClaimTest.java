@@ -107,6 +107,28 @@ class ShardClaimTest {
     assertThat(Shard.holder(null)).isEmpty();
   }
 
+  /** A new run's status starts afresh, but not its shard: the shard that holds the machine runs the next run too. */
+  @Test
+  void aShardsJobStaysItsOwnAcrossANewRun() throws Exception {
+    RecordingProvider provider = new RecordingProvider("local");
+    ScriptedRemoteHosts remote = new ScriptedRemoteHosts();
+    remote.runningProbes = 1;
+    SyncOperator gpu = new SyncOperator(OperatorConfig.defaults().with(c -> c.shard = "gpu"), "local", List.of(provider), remote);
+    TrainingJob job = SyncOperator.job("reruns");
+    gpu.reconcileUntil(job, Phase.Succeeded);
+    assertThat(job.getStatus().shard).isEqualTo("gpu");
+
+    gpu.reconcile(job); // released
+    job.getSpec().script.args = List.of("--epochs", "5");
+    job.getMetadata().setGeneration(2L);
+    gpu.reconcile(job);
+    assertThat(job.getStatus().phase).as("a new run").isEqualTo(Phase.Pending);
+    gpu.reconcileUntil(job, Phase.Succeeded);
+    assertThat(job.getStatus().run.number).isEqualTo(2);
+    assertThat(job.getStatus().shard).isEqualTo("gpu");
+    assertThat(gpu.events.reasons(job.ref())).doesNotContain(Reason.ShardChanged);
+  }
+
   @Test
   void anotherShardsJobIsNeitherRunNorReleasedHere() throws Exception {
     RecordingProvider provider = new RecordingProvider("local");
