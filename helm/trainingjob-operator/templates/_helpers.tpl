@@ -23,6 +23,44 @@ app.kubernetes.io/name: {{ include "trainingjob-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* Every operator pod of the release, whatever its shard: what the metrics Service and the outputs volume's affinity select. */}}
+{{- define "trainingjob-operator.allShards" -}}
+trainingjob.dev/operator: {{ include "trainingjob-operator.fullname" . }}
+{{- end -}}
+
+{{/* The Deployment of a shard, given (dict "root" $ "shard" NAME); "" is the default shard, named as before shards. */}}
+{{- define "trainingjob-operator.shardFullname" -}}
+{{- if .shard -}}
+{{- printf "%s-%s" (include "trainingjob-operator.fullname" .root) .shard | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "trainingjob-operator.fullname" .root -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A shard's Deployment selector. The default shard's is what it was before shards (a Deployment's selector cannot change);
+     another shard's pods do not carry the instance label, so the default's selector never matches them: no two Deployments
+     select each other's pods. */}}
+{{- define "trainingjob-operator.shardSelector" -}}
+{{- if .shard -}}
+app.kubernetes.io/name: {{ include "trainingjob-operator.name" .root }}
+{{ include "trainingjob-operator.allShards" .root }}
+trainingjob.dev/operator-shard: {{ .shard }}
+{{- else -}}
+{{ include "trainingjob-operator.selector" .root }}
+{{- end -}}
+{{- end -}}
+
+{{/* A shard's pod labels: its selector, the release's common label, and the shard's name (default for the default). */}}
+{{- define "trainingjob-operator.shardPodLabels" -}}
+{{- if .shard -}}
+{{ include "trainingjob-operator.shardSelector" . }}
+{{- else -}}
+{{ include "trainingjob-operator.selector" .root }}
+{{ include "trainingjob-operator.allShards" .root }}
+trainingjob.dev/operator-shard: default
+{{- end -}}
+{{- end -}}
+
 {{- define "trainingjob-operator.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "trainingjob-operator.fullname" .) .Values.serviceAccount.name -}}

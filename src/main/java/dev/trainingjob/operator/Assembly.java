@@ -1,5 +1,6 @@
 package dev.trainingjob.operator;
 
+import dev.trainingjob.operator.api.Shard;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ec2.Ec2Clients;
@@ -43,8 +44,15 @@ public final class Assembly {
    * keeps off), and an operator id that cannot name an install: `run` checks this before it connects to anything.
    */
   public static void check(OperatorConfig config) {
+    Shard.problem(config.shard()).ifPresent(p -> {
+      throw new IllegalArgumentException("--shard: " + p);
+    });
     if (config.operatorId() != null) {
       OperatorId.require(config.operatorId());
+      // a shard's id is the operator id and the shard's name: it must still name this install alone, and fit a DNS label
+      OperatorId.problem(config.installId()).ifPresent(p -> {
+        throw new IllegalArgumentException("--operator-id with --shard " + config.shardName() + ": " + p);
+      });
     }
     String d = config.defaultProvider();
     if (d == null) {
@@ -89,7 +97,7 @@ public final class Assembly {
     Ec2Provider ec2 = null;
     if (aws != null) {
       var events = new KubernetesEventRecorder(client);
-      ec2 = new Ec2Provider(config.ec2(), config.operatorId(), config.pollInterval(), aws, client, events, config.outputDir(),
+      ec2 = new Ec2Provider(config.ec2(), config.installId(), config.pollInterval(), aws, client, events, config.outputDir(),
           Clock.systemUTC());
       providers.add(ec2);
       owned.add(aws);
@@ -103,7 +111,8 @@ public final class Assembly {
     }
     OperatorRuntime runtime = OperatorRuntime.start(client, config, providers, off, remoteHosts, owned, meters);
     if (ec2 != null) {
-      // the sweeper runs on the replica that leads, like the reconciles; it judges only what carries this install's id
+      // the sweeper runs on the replica that leads, like the reconciles; it judges only what carries this install's id (this
+      // shard's: another shard's instances are not in its view)
       var sweeper = new OrphanSweeper(ec2, client, config.namespaces(), config.ec2().orphanGrace(), new KubernetesEventRecorder(client),
           meters, Clock.systemUTC());
       runtime.own(sweeper);
@@ -117,7 +126,7 @@ public final class Assembly {
     if (!config.ec2().enabled()) {
       return Optional.of("this operator does not use AWS");
     }
-    return OperatorId.problem(config.operatorId());
+    return OperatorId.problem(config.operatorId()).or(() -> OperatorId.problem(config.installId()));
   }
 
   /** The AWS clients, or null (with the reason logged) when this environment has no region for them. */

@@ -1,5 +1,6 @@
 package dev.trainingjob.operator;
 
+import dev.trainingjob.operator.api.Shard;
 import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.provider.ComputeProvider;
 import dev.trainingjob.operator.provider.ProviderRegistry;
@@ -9,6 +10,7 @@ import dev.trainingjob.operator.reconciler.JobContext;
 import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import dev.trainingjob.operator.reconciler.Leadership;
 import dev.trainingjob.operator.reconciler.OperatorFactory;
+import dev.trainingjob.operator.reconciler.ShardClaim;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -90,7 +92,8 @@ public final class OperatorRuntime implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers, off), remoteHosts,
         new JobBundles(client), new KubernetesEventRecorder(client), clock,
-        new JobPrices(prices, spotPrices(providers)), metrics, new BudgetLedger(client, clock, metrics));
+        new JobPrices(prices, spotPrices(providers)), metrics, new BudgetLedger(client, clock, metrics),
+        new ShardClaim(client, config.shard()));
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();
@@ -106,8 +109,8 @@ public final class OperatorRuntime implements AutoCloseable {
         throw new UncheckedIOException("cannot serve metrics and health on port " + config.metricsPort(), e);
       }
     }
-    LOG.info("operator {} started: default provider {}, providers {}, namespaces {}, metrics {}, outputs {}",
-        config.operatorId() == null ? "(no id)" : config.operatorId(),
+    LOG.info("operator {} started: shard {} (jobs {}), default provider {}, providers {}, namespaces {}, metrics {}, outputs {}",
+        config.installId() == null ? "(no id)" : config.installId(), config.shardName(), Shard.labelSelector(config.shard()),
         config.defaultProvider() == null ? "none" : config.defaultProvider(), providers.stream().map(ComputeProvider::name).toList(),
         config.namespaces().isEmpty() ? "all" : config.namespaces(),
         runtime.metricsPort() < 0 ? "off" : "on port " + runtime.metricsPort(),

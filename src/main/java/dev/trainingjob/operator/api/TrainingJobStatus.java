@@ -30,6 +30,11 @@ public class TrainingJobStatus {
   @JsonPropertyDescription("The previous runs of this job, newest first, at most 10.")
   public List<RunSummary> runs;
 
+  @JsonPropertyDescription("The operator shard that took the job (the value of its label trainingjob.dev/shard then, or "
+      + "default for none), written before anything was done for it: that shard alone acts on the job, whatever the label "
+      + "says later.")
+  public String shard;
+
   @JsonPropertyDescription("The provider that holds the job's machine (ec2, host or local), recorded when the job was admitted: the machine is always released through it, whatever spec.compute says later.")
   public String provider;
 

@@ -43,6 +43,12 @@ public final class OperatorOptions {
           + "label (lower case, digits, -). Env: TRAININGJOB_OPERATOR_ID. Default: none: the ec2 provider is off.")
   String operatorId = DEFAULTS.operatorId();
 
+  @Option(names = "--shard", defaultValue = "${env:TRAININGJOB_SHARD}",
+      description = "Run only the TrainingJobs labelled trainingjob.dev/shard=NAME, with a leader election (Lease "
+          + "trainingjob-operator-NAME) and an id on AWS (--operator-id + '-NAME') of this shard's own. Env: TRAININGJOB_SHARD. "
+          + "Default: the default shard, which runs the jobs without that label (and keeps the TrainingBudgets' figures).")
+  String shard = DEFAULTS.shard();
+
   @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "${env:TRAININGJOB_POLL_INTERVAL}",
       description = "How often a machine that is not ready is looked at again. Env: TRAININGJOB_POLL_INTERVAL. Default: ${DEFAULT-VALUE}.")
   Duration pollInterval = DEFAULTS.pollInterval();
@@ -189,6 +195,7 @@ public final class OperatorOptions {
   public OperatorConfig toConfig() {
     OperatorConfig.Builder c = OperatorConfig.builder();
     c.operatorId = blankToNull(operatorId);
+    c.shard = blankToNull(shard);
     c.defaultProvider = blankToNull(defaultProvider);
     c.localProvider = enableLocalProvider;
     Set<String> ns = new LinkedHashSet<>();

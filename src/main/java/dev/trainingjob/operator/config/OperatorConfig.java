@@ -1,5 +1,6 @@
 package dev.trainingjob.operator.config;
 
+import dev.trainingjob.operator.api.Shard;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
 import dev.trainingjob.operator.remote.RemoteSettings;
 import java.nio.file.Path;
@@ -11,7 +12,10 @@ import java.util.function.Consumer;
  * The operator's settings (from `run` flags or their environment variables).
  *
  * @param operatorId names this install on what it creates on AWS (the managed-by tag) and scopes what its ec2 provider and
- *     sweeper see; null for none, and then the ec2 provider is off (see OperatorId)
+ *     sweeper see; null for none, and then the ec2 provider is off (see OperatorId). A shard other than the default adds its
+ *     name: see {@link #installId()}
+ * @param shard the jobs this operator runs: those labelled trainingjob.dev/shard with this name, or, for the default shard
+ *     (null, or "default"), those without the label (see {@link Shard})
  * @param defaultProvider the provider for jobs whose spec.compute names none; null for none, and such a job fails InvalidSpec
  * @param localProvider whether the local provider runs jobs on the operator's own machine, as its own user
  * @param namespaces namespaces to watch; empty means all
@@ -31,6 +35,7 @@ import java.util.function.Consumer;
  */
 public record OperatorConfig(
     String operatorId,
+    String shard,
     String defaultProvider,
     boolean localProvider,
     Set<String> namespaces,
@@ -48,6 +53,28 @@ public record OperatorConfig(
     LeaderElection leaderElection,
     Path outputsTokenFile) {
 
+  /** The shard's name: {@link Shard#DEFAULT} for the default shard. */
+  public String shardName() {
+    return Shard.named(shard);
+  }
+
+  /**
+   * The id everything this operator creates on AWS carries, and the only one its instance view and orphan sweeper judge:
+   * the operator id for the default shard, {@code <operator-id>-<shard>} for another, so one shard's sweeper never sees,
+   * let alone terminates, another shard's instances. Null without an operator id.
+   */
+  public String installId() {
+    if (operatorId == null || Shard.isDefault(shard)) {
+      return operatorId;
+    }
+    return operatorId + "-" + shardName();
+  }
+
+  /** The Lease of this shard's leader election: each shard elects its own leader ({@code <lease>-<shard>} but the default's). */
+  public String leaseName() {
+    return Shard.isDefault(shard) ? leaderElection.leaseName() : leaderElection.leaseName() + "-" + shardName();
+  }
+
   /** What `run` does with no flags and no environment variables set. */
   public static OperatorConfig defaults() {
     return builder().build();
@@ -60,6 +87,7 @@ public record OperatorConfig(
   public Builder toBuilder() {
     Builder b = new Builder();
     b.operatorId = operatorId;
+    b.shard = shard;
     b.defaultProvider = defaultProvider;
     b.localProvider = localProvider;
     b.namespaces = namespaces;
@@ -93,6 +121,8 @@ public record OperatorConfig(
   public static final class Builder {
     // no default id: one that every install shared would make each one's sweeper terminate the others' instances
     public String operatorId;
+    // no shard: the default one, which runs the jobs without the label (and every job, when it is the only operator)
+    public String shard;
     // no default provider: a job says where it runs, or the operator is told; never the operator's own machine unasked
     public String defaultProvider;
     public boolean localProvider = false;
@@ -117,7 +147,7 @@ public record OperatorConfig(
     }
 
     public OperatorConfig build() {
-      return new OperatorConfig(operatorId, defaultProvider, localProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
+      return new OperatorConfig(operatorId, shard, defaultProvider, localProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
           reconcileThreads, outputDir, localWorkRoot, remote.build(), ec2.build(), progressWriteInterval, metricsPort, priceList,
           leaderElection.build(), outputsTokenFile);
     }

@@ -81,6 +81,11 @@ public enum Reason {
   DiskAlmostFull("more than 90% of the job's file system is used"),
   DiskOK("the job's file system has room"),
 
+  // --- shards
+  ShardChanged("the job's label trainingjob.dev/shard names another shard than status.shard, the one that took it: the shard "
+      + "the label names leaves it (and its machine) alone, and the one that took it no longer sees it, so nothing acts on it "
+      + "until the label names status.shard again"),
+
   // --- retried errors
   ReconcileError("an error that retrying may fix; the operator retries with backoff");
 

@@ -36,11 +36,18 @@ public final class JobContext {
 
   /** What every reconcile shares. */
   public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
-      JobBundles bundles, EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics, BudgetLedger budgets) {
+      JobBundles bundles, EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics, BudgetLedger budgets,
+      ShardClaim claims) {
     /** Without TrainingBudgets: every namespace admits jobs as if it had none. */
     public Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts, JobBundles bundles,
         EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics) {
       this(config, providers, remoteHosts, bundles, events, clock, prices, metrics, BudgetLedger.none());
+    }
+
+    /** With claims recorded on the job only: jobs held in memory, no API to write them to. */
+    public Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts, JobBundles bundles,
+        EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics, BudgetLedger budgets) {
+      this(config, providers, remoteHosts, bundles, events, clock, prices, metrics, budgets, new ShardClaim(null, config.shard()));
     }
   }
 

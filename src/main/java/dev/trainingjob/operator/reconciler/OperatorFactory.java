@@ -2,6 +2,7 @@ package dev.trainingjob.operator.reconciler;
 
 import dev.trainingjob.operator.api.Annotations;
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.Shard;
 import dev.trainingjob.operator.api.TrainingBudget;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
@@ -29,8 +30,8 @@ public final class OperatorFactory {
     var election = config.leaderElection();
     Operator operator = new Operator(o -> {
       if (election.enabled()) {
-        // of several replicas one reconciles; the Lease says which
-        o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace(),
+        // of several replicas one reconciles; the Lease says which (each shard has its own: shards run side by side)
+        o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(config.leaseName(), election.leaseNamespace(),
             election.leaseDuration(), election.renewDeadline(), election.retryPeriod(), election.identity(),
             new LeaderCallbacks(leadership::started, leadership::stopped, identity -> { }), election.exitOnStopLeading()));
       }
@@ -60,6 +61,8 @@ public final class OperatorFactory {
       if (!config.namespaces().isEmpty()) {
         c.settingNamespaces(config.namespaces());
       }
+      // this shard's jobs only: the API server filters the list and the watch, so another shard's jobs are never even cached
+      c.withLabelSelector(Shard.labelSelector(config.shard()));
       // a job can wait on a machine for long: keep retrying, but never faster than every few minutes
       c.withRetry(new GenericRetry()
           .setInitialInterval(Duration.ofSeconds(2).toMillis())
@@ -71,6 +74,11 @@ public final class OperatorFactory {
       c.withGenerationAware(false);
       c.withOnUpdateFilter(OperatorFactory::wakesTheJob);
     });
+    if (!Shard.isDefault(config.shard())) {
+      // budgets belong to no shard: the default shard keeps their figures, and every shard admits and settles its own jobs
+      // through the same resourceVersion-checked ledger, so shards admitting in one namespace never over-admit
+      return operator;
+    }
     operator.register(new TrainingBudgetReconciler(services.budgets(), services.clock()), c -> {
       if (!config.namespaces().isEmpty()) {
         c.settingNamespaces(config.namespaces());

@@ -332,6 +332,7 @@ final class Runs {
     int number = (before.run == null || before.run.number == null ? 1 : before.run.number) + 1;
     TrainingJobStatus s = new TrainingJobStatus();
     s.phase = before.phase; // so the move below is logged, and told in an Event, as from where the job was
+    s.shard = before.shard; // the next run is the same shard's: it holds the machine
     s.runs = before.runs;
     s.interruptRequest = before.interruptRequest;
     s.releaseRequest = releaseAnnotation(ctx); // a debug hold of the run that ended does not end the next run's

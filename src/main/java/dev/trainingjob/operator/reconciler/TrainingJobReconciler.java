@@ -5,6 +5,7 @@ import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.job.JobFailure;
 
 import dev.trainingjob.operator.api.Phase;
+import dev.trainingjob.operator.api.Shard;
 import dev.trainingjob.operator.api.SpecValidator;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
@@ -66,6 +67,18 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     var timer = services.metrics().reconcileStarted();
     String outcome = "error";
     try {
+      var holder = services.claims().heldElsewhere(job);
+      if (holder.isPresent()) {
+        leftAlone(job, holder.get(), "acts on");
+        outcome = "ok";
+        return UpdateControl.noUpdate();
+      }
+      if (!ShardClaim.taken(job) && !services.claims().take(job)) {
+        // it changed since it was read (relabelled for another shard, edited): it is looked at again as it is now, if it is
+        // still this shard's
+        outcome = "ok";
+        return UpdateControl.<TrainingJob>noUpdate().rescheduleAfter(services.config().pollInterval());
+      }
       JobContext ctx = new JobContext(job, services);
       TrainingJobStatus before = StatusRecorder.snapshot(ctx.status());
       ctx.status().observedGeneration = job.getMetadata().getGeneration();
@@ -182,6 +195,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) throws Exception {
+    var holder = services.claims().heldElsewhere(job);
+    if (holder.isPresent()) {
+      // the machine is the other shard's to release: the finalizer stays until that shard sees the job again
+      leftAlone(job, holder.get(), "releases");
+      return DeleteControl.noFinalizerRemoval();
+    }
     JobContext ctx = new JobContext(job, services);
     // a job no provider was ever asked about is released at once, with nothing to wait for
     if (release.release(ctx)) {
@@ -193,6 +212,21 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
     LOG.info("{}: waiting for the machine to be released before deletion completes", job.ref());
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(services.config().pollInterval());
+  }
+
+  /**
+   * A job another shard took, now labelled for this one: the other shard no longer sees it, and this one must not touch
+   * the machine that shard holds (nor write the status that shard keeps). It is said, in an Event and the log, and nothing
+   * else is done until the label names the holder again, which hands the job back to it as it was.
+   */
+  private void leftAlone(TrainingJob job, String holder, String what) {
+    String back = Shard.isDefault(holder) ? "the label " + Shard.LABEL + " is removed"
+        : "the label says " + Shard.LABEL + "=" + holder;
+    String message = "Shard " + holder + " took this job and holds its machine, but the job is now labelled for shard "
+        + services.claims().shard() + ", which " + what + " no job another shard holds: nothing acts on it until " + back
+        + " again (a job's shard is fixed when it is first taken)";
+    LOG.warn("{}: {}", job.ref(), message);
+    services.events().warning(job, Reason.ShardChanged, message);
   }
 
   private void forget(TrainingJob job) {

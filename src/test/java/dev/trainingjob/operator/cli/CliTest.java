@@ -86,6 +86,33 @@ class CliTest {
     assertThat(election.leaseName()).isEqualTo("trainingjob-operator");
   }
 
+  /** A shard has a Lease and an id on AWS of its own, so shards run side by side and never sweep each other's instances. */
+  @Test
+  void aShardNamesItsOwnLeaseAndInstallIdAndABadNameIsRefused() {
+    OperatorOptions gpu = new OperatorOptions();
+    new CommandLine(gpu).parseArgs("--shard", "gpu", "--operator-id", "ml-prod-eu1", "--leader-election");
+    var config = gpu.toConfig();
+    assertThat(config.shardName()).isEqualTo("gpu");
+    assertThat(config.leaseName()).isEqualTo("trainingjob-operator-gpu");
+    assertThat(config.installId()).isEqualTo("ml-prod-eu1-gpu");
+
+    for (String[] args : List.of(new String[] {}, new String[] {"--shard", "default"}, new String[] {"--shard", " "})) {
+      OperatorOptions plain = new OperatorOptions();
+      new CommandLine(plain).parseArgs(Stream.concat(Stream.of(args), Stream.of("--operator-id", "ml-prod-eu1")).toArray(String[]::new));
+      assertThat(plain.toConfig().shardName()).as(String.join(" ", args)).isEqualTo("default");
+      assertThat(plain.toConfig().leaseName()).isEqualTo("trainingjob-operator");
+      assertThat(plain.toConfig().installId()).as("the default shard keeps the install's id").isEqualTo("ml-prod-eu1");
+    }
+
+    Plugin.Result bad = run("run", "--shard", "GPU_1");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--shard").contains("lower-case");
+    // the id and the shard together must still be a DNS label: it is the managed-by tag EC2 filters on
+    Plugin.Result tooLong = run("run", "--shard", "a-shard-with-a-long-name-here", "--operator-id", "an-install-id-that-is-already-quite-long-x");
+    assertThat(tooLong.code()).isEqualTo(2);
+    assertThat(tooLong.err()).contains("--shard a-shard-with-a-long-name-here").contains("63");
+  }
+
   @Test
   void runWithNoFlagsIsTheDefaultConfiguration() {
     OperatorOptions options = new OperatorOptions();

@@ -243,7 +243,7 @@ class HelmChartTest {
     assertThat(deployment.at("/spec/strategy/type").asText()).isEqualTo("Recreate");
     JsonNode together = deployment.at("/spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/0");
     assertThat(together.at("/topologyKey").asText()).isEqualTo("kubernetes.io/hostname");
-    assertThat(together.at("/labelSelector/matchLabels").get("app.kubernetes.io/instance").asText()).isEqualTo("tj");
+    assertThat(together.at("/labelSelector/matchLabels").get("trainingjob.dev/operator").asText()).isEqualTo("tj-trainingjob-operator");
 
     Map<String, JsonNode> shared = render("{outputs: {persistence: {existingClaim: team-efs, accessMode: ReadWriteMany}}}");
     assertThat(shared.keySet()).noneMatch(k -> k.startsWith("PersistentVolumeClaim/"));
@@ -294,7 +294,7 @@ class HelmChartTest {
     assertThat(required).hasSize(2);
     assertThat(required.get(0).at("/labelSelector/matchLabels/app").asText()).isEqualTo("cache");
     assertThat(required.get(1).at("/topologyKey").asText()).isEqualTo("kubernetes.io/hostname");
-    assertThat(required.get(1).at("/labelSelector/matchLabels").get("app.kubernetes.io/instance").asText()).isEqualTo("tj");
+    assertThat(required.get(1).at("/labelSelector/matchLabels").get("trainingjob.dev/operator").asText()).isEqualTo("tj-trainingjob-operator");
   }
 
   /** A ServiceAccount subject without a namespace binds nothing the user meant: the schema says so at install. */
@@ -363,6 +363,75 @@ class HelmChartTest {
     assertThat(plainSecret.get("optional").asBoolean()).as("the operator starts before a person creates it").isTrue();
     assertThat(Files.readString(Path.of("deploy/outputs-reader-role.yaml")))
         .contains("kubectl create secret generic trainingjob-operator-outputs-token -n trainingjob-system");
+  }
+
+  /**
+   * N shards are N Deployments: distinct names, selectors that never match another's pods, their own --shard, and so their
+   * own Lease and id on AWS; one service account and RBAC, one outputs volume (on one node), one token, one Service for all.
+   */
+  @Test
+  void eachShardIsADeploymentOfItsOwnThatSharesRbacTheOutputsAndTheService() throws Exception {
+    Map<String, JsonNode> objects = render("{operatorId: ml-prod, shards: [gpu, research]}");
+    List<JsonNode> deployments = objects.entrySet().stream().filter(e -> e.getKey().startsWith("Deployment/"))
+        .map(Map.Entry::getValue).toList();
+    assertThat(deployments).extracting(d -> d.at("/metadata/name").asText())
+        .containsExactly("tj-trainingjob-operator", "tj-trainingjob-operator-gpu", "tj-trainingjob-operator-research");
+
+    List<String> shards = new ArrayList<>();
+    List<String> leases = new ArrayList<>();
+    List<String> installIds = new ArrayList<>();
+    for (JsonNode d : deployments) {
+      Map<String, String> env = env(d);
+      var config = dev.trainingjob.operator.config.OperatorConfig.defaults().with(c -> {
+        c.operatorId = env.get("TRAININGJOB_OPERATOR_ID");
+        c.shard = env.get("TRAININGJOB_SHARD");
+      });
+      shards.add(config.shardName());
+      leases.add(config.leaseName());
+      installIds.add(config.installId());
+      assertThat(d.at("/metadata/labels/trainingjob.dev~1operator-shard").asText()).isEqualTo(config.shardName());
+      assertThat(d.at("/spec/template/spec/serviceAccountName").asText()).isEqualTo("tj-trainingjob-operator");
+      assertThat(mountedAt(d, "/work/outputs").at("/persistentVolumeClaim/claimName").asText()).isEqualTo("tj-trainingjob-operator-outputs");
+      assertThat(mountedAt(d, "/etc/trainingjob/outputs-token").at("/secret/secretName").asText()).isEqualTo("tj-trainingjob-operator-outputs-token");
+      assertThat(d.at("/spec/replicas").asInt()).isEqualTo(2);
+      JsonNode pods = d.at("/spec/template/metadata/labels");
+      // the Service and the outputs volume's node take every shard's pods
+      assertThat(matches(objects.get("Service/trainingjob-system/tj-trainingjob-operator-metrics").at("/spec/selector"), pods)).isTrue();
+      assertThat(matches(d.at("/spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/0/labelSelector/matchLabels"), pods)).isTrue();
+      for (JsonNode other : deployments) {
+        assertThat(matches(other.at("/spec/selector/matchLabels"), pods)).as(other.at("/metadata/name") + " selects the pods of " + d.at("/metadata/name"))
+            .isEqualTo(other == d);
+      }
+    }
+    assertThat(shards).containsExactly("default", "gpu", "research");
+    assertThat(leases).containsExactly("trainingjob-operator", "trainingjob-operator-gpu", "trainingjob-operator-research");
+    assertThat(installIds).containsExactly("ml-prod", "ml-prod-gpu", "ml-prod-research");
+    // the default shard is the Deployment, and the selector, of an install from before shards
+    assertThat(deployments.get(0).at("/spec/selector/matchLabels")).isEqualTo(render("{}")
+        .get("Deployment/trainingjob-system/tj-trainingjob-operator").at("/spec/selector/matchLabels"));
+    assertThat(env(deployments.get(0))).doesNotContainKey("TRAININGJOB_SHARD");
+    // shared: one service account, one set of roles, one claim, one token, one Service
+    assertThat(objects.keySet().stream().filter(k -> !k.startsWith("Deployment/")))
+        .containsExactlyInAnyOrderElementsOf(render("{operatorId: ml-prod}").keySet().stream().filter(k -> !k.startsWith("Deployment/")).toList());
+
+    assertThatThrownBy(() -> render("{shards: [default]}")).hasMessageContaining("shards");
+    assertThatThrownBy(() -> render("{shards: [GPU]}")).hasMessageContaining("shards");
+    assertThatThrownBy(() -> render("{shards: [gpu, gpu]}")).hasMessageContaining("shards");
+    // one value for every Deployment would make every shard the same one
+    assertThatThrownBy(() -> render("{extraEnv: {TRAININGJOB_SHARD: gpu}}")).hasMessageContaining("TRAININGJOB_SHARD");
+  }
+
+  /** Whether a matchLabels selector selects pods with these labels. */
+  private static boolean matches(JsonNode selector, JsonNode labels) {
+    assertThat(selector.size()).as("a selector").isPositive();
+    var it = selector.fields();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (!labels.has(e.getKey()) || !labels.get(e.getKey()).asText().equals(e.getValue().asText())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static JsonNode mountedAt(JsonNode deployment, String path) {

@@ -123,7 +123,7 @@ public final class Ec2Harness implements AutoCloseable {
         real.warning(job, reason, message);
       }
     };
-    return new Ec2Provider(config.ec2(), config.operatorId(), config.pollInterval(), clients, operatorClient(), hooked,
+    return new Ec2Provider(config.ec2(), config.installId(), config.pollInterval(), clients, operatorClient(), hooked,
         config.outputDir(), Clock.systemUTC());
   }
 
