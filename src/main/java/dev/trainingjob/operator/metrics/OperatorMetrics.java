@@ -5,6 +5,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,8 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The operator's own metrics (JOSDK adds its reconciliation metrics to the same registry):
  * jobs by phase, reconcile duration, SSH connect failures, probe latency, and instance time and
- * estimated cost by instance type, and each TrainingBudget's limit, spend and reservations. EC2 API calls are counted by
- * {@code Ec2ApiMetrics}.
+ * estimated cost by instance type, and each TrainingBudget's limit, spend and reservations; the JVM's heap, threads and CPU.
+ * EC2 API calls are counted by {@code Ec2ApiMetrics}.
  */
 public final class OperatorMetrics {
   private final MeterRegistry registry;
@@ -36,12 +39,22 @@ public final class OperatorMetrics {
   /** One TrainingBudget's figures in USD. */
   public record BudgetFigures(String name, double limitUSD, double spentUSD, double reservedUSD) {}
 
+  /**
+   * The quantiles reconcile and probe durations publish (over Micrometer's sliding window, per replica): a slow tail shows
+   * without a histogram query.
+   */
+  private static final double[] PERCENTILES = {0.5, 0.9, 0.99};
+
   public OperatorMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (Phase phase : Phase.values()) {
       Gauge.builder("trainingjob.jobs", phases, m -> m.values().stream().filter(p -> p == phase).count())
           .tag("phase", phase.name()).description("TrainingJobs by phase").register(registry);
     }
+    // what the operator itself costs as jobs grow: heap, threads, CPU (jvm_memory_*, jvm_threads_*, process_cpu_*)
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
   }
 
   /** Metrics nobody reads (tests that do not look at them). */
@@ -70,7 +83,7 @@ public final class OperatorMetrics {
 
   public void reconcileFinished(Timer.Sample sample, String outcome) {
     sample.stop(Timer.builder("trainingjob.reconcile.duration").description("Time one reconcile of one job took")
-        .tag("outcome", outcome).publishPercentileHistogram(false).register(registry));
+        .tag("outcome", outcome).publishPercentiles(PERCENTILES).register(registry));
   }
 
   public void sshConnectFailure(String provider) {
@@ -80,7 +93,7 @@ public final class OperatorMetrics {
 
   public <T> T probe(String provider, Callable<T> probe) throws Exception {
     return Timer.builder("trainingjob.probe.duration").description("Latency of one probe of a job over SSH")
-        .tag("provider", provider).register(registry).recordCallable(probe);
+        .tag("provider", provider).publishPercentiles(PERCENTILES).register(registry).recordCallable(probe);
   }
 
   /**

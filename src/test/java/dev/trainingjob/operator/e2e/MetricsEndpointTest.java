@@ -113,6 +113,12 @@ class MetricsEndpointTest {
     assertThat(value(after, "trainingjob_probe_duration_seconds_count", "provider=\"local\"")).isPositive();
     assertThat(value(after, "trainingjob_instance_seconds_total", "instance_type=\"local\"")).isPositive();
     assertThat(after.keySet()).anyMatch(k -> k.startsWith("operator_sdk_reconciliations_started_total"));
+    // the reconcile's slow tail, and what the operator itself costs
+    assertThat(value(after, "trainingjob_reconcile_duration_seconds", "quantile=\"0.99\"")).isPositive();
+    assertThat(value(after, "trainingjob_probe_duration_seconds", "quantile=\"0.5\"")).isPositive();
+    assertThat(value(after, "jvm_memory_used_bytes", "area=\"heap\"")).isPositive();
+    assertThat(after.get("jvm_threads_live_threads")).isPositive();
+    assertThat(after.keySet()).anyMatch(k -> k.startsWith("process_cpu_usage"));
 
     // the Grafana dashboard asks only for series the operator exports (the ec2 ones are checked by the ec2 tests)
     Set<String> names = new HashSet<>();
