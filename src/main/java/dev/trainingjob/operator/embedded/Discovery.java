@@ -109,37 +109,46 @@ final class Discovery {
 
   /** Turns a TrainingJob or TrainingJobList into a meta.k8s.io/v1 Table when kubectl asks for one. */
   MockResponse asTableIfAsked(RecordedRequest request, MockResponse response) {
-    String accept = request.getHeader("Accept");
-    boolean wantsTable = accept != null && accept.contains("as=Table");
-    Matcher ours = OURS.matcher(request.getPath().replaceFirst("\\?.*$", ""));
-    if (!wantsTable || response.code() != 200 || !ours.matches()) {
+    String plural = tablePlural(request);
+    if (plural == null || response.code() != 200) {
       return response;
     }
-    List<CustomResourceColumnDefinition> columns = this.columns.get(ours.group(1));
     try {
-      JsonNode body = JSON.readTree(response.getBody().readUtf8());
-      ObjectNode table = JSON.createObjectNode();
-      table.put("kind", "Table");
-      table.put("apiVersion", "meta.k8s.io/v1");
-      table.set("metadata", body.path("metadata").isObject() && body.has("items") ? body.get("metadata") : JSON.createObjectNode());
-      ArrayNode defs = table.putArray("columnDefinitions");
-      defs.addObject().put("name", "Name").put("type", "string").put("format", "name").put("priority", 0)
-          .put("description", "Name must be unique within a namespace.");
-      for (CustomResourceColumnDefinition c : columns) {
-        defs.addObject().put("name", c.getName()).put("type", c.getType()).put("format", c.getFormat() == null ? "" : c.getFormat())
-            .put("priority", c.getPriority() == null ? 0 : c.getPriority())
-            .put("description", c.getDescription() == null ? "" : c.getDescription());
-      }
-      ArrayNode rows = table.putArray("rows");
-      if (body.has("items")) {
-        body.get("items").forEach(item -> row(rows, item, columns));
-      } else {
-        row(rows, body, columns);
-      }
-      return json(200, JSON.writeValueAsString(table));
+      return json(200, JSON.writeValueAsString(table(plural, JSON.readTree(response.getBody().readUtf8()))));
     } catch (java.io.IOException e) {
       return response;
     }
+  }
+
+  /** The plural of the resource whose Table the request asks for; null when it asks for none, or for a resource without columns. */
+  String tablePlural(RecordedRequest request) {
+    String accept = request.getHeader("Accept");
+    Matcher ours = OURS.matcher(request.getPath().replaceFirst("\\?.*$", ""));
+    return accept != null && accept.contains("as=Table") && ours.matches() ? ours.group(1) : null;
+  }
+
+  /** The Table of one object or a list of them, as the API server builds it from the CRD's printer columns. */
+  ObjectNode table(String plural, JsonNode body) {
+    List<CustomResourceColumnDefinition> columns = this.columns.get(plural);
+    ObjectNode table = JSON.createObjectNode();
+    table.put("kind", "Table");
+    table.put("apiVersion", "meta.k8s.io/v1");
+    table.set("metadata", body.path("metadata").isObject() && body.has("items") ? body.get("metadata") : JSON.createObjectNode());
+    ArrayNode defs = table.putArray("columnDefinitions");
+    defs.addObject().put("name", "Name").put("type", "string").put("format", "name").put("priority", 0)
+        .put("description", "Name must be unique within a namespace.");
+    for (CustomResourceColumnDefinition c : columns) {
+      defs.addObject().put("name", c.getName()).put("type", c.getType()).put("format", c.getFormat() == null ? "" : c.getFormat())
+          .put("priority", c.getPriority() == null ? 0 : c.getPriority())
+          .put("description", c.getDescription() == null ? "" : c.getDescription());
+    }
+    ArrayNode rows = table.putArray("rows");
+    if (body.has("items")) {
+      body.get("items").forEach(item -> row(rows, item, columns));
+    } else {
+      row(rows, body, columns);
+    }
+    return table;
   }
 
   private static void row(ArrayNode rows, JsonNode item, List<CustomResourceColumnDefinition> columns) {

@@ -6,10 +6,8 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -18,16 +16,17 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
- * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server in CRUD mode
- * (status as a subresource for TrainingJobs and TrainingBudgets), plus the discovery documents and server-side
- * tables the real kubectl asks for, and the service proxy for the Services it is told of. It keeps a log of requests so
- * tests can count writes.
+ * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server's CRUD dispatcher
+ * (status as a subresource for TrainingJobs and TrainingBudgets), plus what the real kubectl asks for beyond it: the
+ * discovery documents and server-side tables, field selectors on any field (Events by their involved object), and
+ * watches over plain HTTP ({@link ApiHttpServer}); and the service proxy for the Services it is told of. It keeps a log
+ * of requests so tests can count writes.
  */
 public final class EmbeddedKubernetes implements AutoCloseable {
   /** One request as the API saw it; userAgent tells one client's requests from another's. */
@@ -39,7 +38,9 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   private final KubernetesCrudDispatcher crud;
   private final Object writes = new Object();
-  private final KubernetesMockServer server;
+  private final Discovery discovery;
+  private final ApiHttpServer server;
+  private volatile int port;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final ServiceProxy proxy = new ServiceProxy();
   private volatile KubernetesClient client;
@@ -52,7 +53,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural(TrainingBudget.PLURAL)
         .withKind("TrainingBudget").withScope("Namespaced").withStatusSubresource(true).build();
     crud = new KubernetesCrudDispatcher(List.of(trainingJobs, trainingBudgets));
-    Discovery discovery = new Discovery(crud);
+    discovery = new Discovery(crud);
     Dispatcher dispatcher = new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
@@ -66,7 +67,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
           return answer;
         }
         if ("GET".equals(request.getMethod())) {
-          return discovery.asTableIfAsked(request, crud.dispatch(request));
+          return get(request);
         }
         // writes one at a time, so that a status update's resourceVersion is checked against what it replaces
         synchronized (writes) {
@@ -75,7 +76,75 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         }
       }
     };
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    server = new ApiHttpServer(dispatcher, this::watchFilter);
+  }
+
+  /**
+   * A GET. A list or a plain watch with a field selector goes to the CRUD dispatcher without it (its own matching knows
+   * only metadata.name and metadata.namespace, and finds nothing for other fields): a list's items are then filtered
+   * here, a watch's events by its {@link WatchFilter}. A Fabric8 client's WebSocket watch stays as the dispatcher serves it.
+   */
+  private MockResponse get(RecordedRequest request) {
+    String path = request.getPath();
+    String selector = ApiHttpServer.parameter(path, "fieldSelector");
+    boolean plainWatch = ApiHttpServer.isPlainWatch("GET", path, request.getHeader("Upgrade"));
+    boolean watch = plainWatch || "true".equals(ApiHttpServer.parameter(path, "watch"));
+    boolean named = crud.getKey(path.replaceFirst("\\?.*$", "")).containsKey(KubernetesAttributesExtractor.NAME);
+    if (selector == null || named || watch && !plainWatch) {
+      return discovery.asTableIfAsked(request, crud.dispatch(request));
+    }
+    FieldSelector fields;
+    try {
+      fields = FieldSelector.parse(selector);
+    } catch (IllegalArgumentException e) {
+      return ApiStatus.of(400, "BadRequest", e.getMessage());
+    }
+    MockResponse answer = crud.handleGet(withoutParameter(path, "fieldSelector"));
+    return plainWatch ? answer : discovery.asTableIfAsked(request, filtered(answer, fields));
+  }
+
+  private static String withoutParameter(String path, String name) {
+    var decoder = new io.netty.handler.codec.http.QueryStringDecoder(path);
+    var encoder = new io.netty.handler.codec.http.QueryStringEncoder(decoder.path());
+    decoder.parameters().forEach((key, values) -> {
+      if (!key.equals(name)) {
+        values.forEach(value -> encoder.addParam(key, value));
+      }
+    });
+    return encoder.toString();
+  }
+
+  /** A list answer with only the items the selector selects, under the list's own kind. */
+  private static MockResponse filtered(MockResponse list, FieldSelector fields) {
+    if (list.code() != 200) {
+      return list;
+    }
+    try {
+      var body = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(list.getBody().readUtf8());
+      var items = JSON.createArrayNode();
+      body.path("items").forEach(item -> {
+        if (fields.matches(item)) {
+          items.add(item);
+        }
+      });
+      body.set("items", items);
+      if (!items.isEmpty()) {
+        // the mock server calls every list "List"; a typed client (kubectl describe's, for Events) wants EventList
+        body.put("kind", items.get(0).path("kind").asText() + "List");
+      }
+      return new MockResponse().setResponseCode(200).setHeader("Content-Type", "application/json").setBody(body.toString());
+    } catch (java.io.IOException | ClassCastException unreadable) {
+      return list;
+    }
+  }
+
+  /** What a plain watch passes on of the dispatcher's events, and in what form (see {@link WatchFilter}). */
+  private UnaryOperator<com.fasterxml.jackson.databind.node.ObjectNode> watchFilter(RecordedRequest request) {
+    String path = request.getPath();
+    String plural = discovery.tablePlural(request);
+    return new WatchFilter(WatchFilter.since(ApiHttpServer.parameter(path, "resourceVersion")),
+        FieldSelector.parse(ApiHttpServer.parameter(path, "fieldSelector")),
+        plural == null ? UnaryOperator.identity() : object -> discovery.table(plural, object));
   }
 
   /**
@@ -99,10 +168,8 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         return null;
       }
       String name = path.replaceFirst("/status$", "").replaceFirst(".*/", "");
-      return new MockResponse().setResponseCode(409).setHeader("Content-Type", "application/json").setBody("""
-          {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"Conflict","code":409,
-           "message":"Operation cannot be fulfilled on %s: the object has been modified; please apply your changes to the latest version and try again"}"""
-          .formatted(name));
+      return ApiStatus.of(409, "Conflict", "Operation cannot be fulfilled on " + name
+          + ": the object has been modified; please apply your changes to the latest version and try again");
     } catch (java.io.IOException | RuntimeException unreadable) {
       return null; // the mock server answers what it cannot read
     }
@@ -116,33 +183,36 @@ public final class EmbeddedKubernetes implements AutoCloseable {
 
   /** Starts on 127.0.0.1; port 0 picks a free one. */
   public EmbeddedKubernetes start(int port) {
-    server.init(InetAddress.getLoopbackAddress(), port);
+    this.port = server.start(InetAddress.getLoopbackAddress(), port);
     return this;
   }
 
   public synchronized KubernetesClient client() {
     if (client == null) {
-      client = server.createClient();
+      client = newClient();
     }
     return client;
   }
 
   /** A new client, for a second operator that must not share the first one's connections. */
   public KubernetesClient newClient() {
-    return server.createClient();
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config().build()).build();
   }
 
   /** A new client whose requests carry {@code userAgent}: a test can then tell them from its own. */
   public KubernetesClient newClient(String userAgent) {
-    try (KubernetesClient base = server.createClient()) {
-      return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-          .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(base.getConfiguration()).withUserAgent(userAgent).build())
-          .build();
-    }
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config().withUserAgent(userAgent).build()).build();
+  }
+
+  /** What the Fabric8 mock server gives its clients: this API, its default namespace "test", HTTP/1.1, a token. */
+  private io.fabric8.kubernetes.client.ConfigBuilder config() {
+    return new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.empty())
+        .withMasterUrl(url() + "/").withTrustCerts(true).withNamespace("test").withHttp2Disable(true)
+        .withUsername("fabric8-mock-server-user").withOauthToken("secret");
   }
 
   public String url() {
-    return "http://127.0.0.1:" + server.getPort();
+    return "http://127.0.0.1:" + port;
   }
 
   /** The kubeconfig cluster extension that names the demo's local work root. */
@@ -218,6 +288,6 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     if (client != null) {
       client.close();
     }
-    server.destroy();
+    server.close();
   }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.demo.Demo;
+import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.support.Kubectl;
@@ -255,6 +256,41 @@ class KubectlEndToEndTest {
     assertThat(kubectl.ok("describe", "trainingjob", "overtime")).contains("MaxRuntimeExceeded");
   }
 
+  /**
+   * kubectl get -w prints the job's row each time it changes, as a Table row (the embedded API streams kubectl's watch);
+   * describe lists the Events the operator recorded for the job (the API filters Events by describe's field selector).
+   */
+  @Test
+  void getWatchPrintsEachPhaseChangeAndDescribeListsTheJobsEvents() throws Exception {
+    java.util.function.Predicate<dev.trainingjob.operator.embedded.EmbeddedKubernetes.Request> kubectlWatch =
+        r -> r.path().contains("watch=true") && r.userAgent() != null && r.userAgent().startsWith("kubectl/");
+    int watchesBefore = demo.api().requests(kubectlWatch).size();
+    try (var watch = kubectl.start(tmp.resolve("get-watch.out"), "get", "trainingjobs", "--watch")) {
+      // the watch reaches the API before the job exists: every phase the job goes through is a change it must print
+      await().atMost(WAIT).until(() -> demo.api().requests(kubectlWatch).size() > watchesBefore);
+      apply("watched", job("watched", "import time\nfor e in range(3):\n    print(f'Epoch {e + 1}/3', flush=True)\n    time.sleep(0.3)", ""));
+
+      var runningThenSucceeded = java.util.regex.Pattern.compile("(?ms)^watched\\s+Running\\s.*^watched\\s+Succeeded\\s+100%\\s+local\\s");
+      await().atMost(WAIT).until(() -> runningThenSucceeded.matcher(watch.printed()).find());
+      assertThat(watch.printed()).doesNotContain("Failed to watch").doesNotContain("error");
+    }
+    await().atMost(WAIT).until(() -> finished("watched"));
+
+    // the Released event is recorded with the status that says so; a look or two may come between them
+    var released = java.util.regex.Pattern.compile("Normal\\s+" + Reason.Released + "\\s+\\S+\\s+trainingjob-operator\\s+Released the machine");
+    await().atMost(WAIT).until(() -> released.matcher(events(kubectl.ok("describe", "trainingjob", "watched"))).find());
+    String events = events(kubectl.ok("describe", "trainingjob", "watched"));
+    String session = JobRef.of(get("watched")).sessionName();
+    assertThat(events).containsPattern("Type\\s+Reason\\s+Age\\s+From\\s+Message")
+        .containsPattern("Normal\\s+" + Reason.Started + "\\s+\\S+\\s+trainingjob-operator\\s+Driver started in screen session " + session)
+        .containsPattern("Normal\\s+" + Reason.Succeeded + "\\s+\\S+\\s+trainingjob-operator\\s+The script exited with code 0");
+  }
+
+  /** The Events section of kubectl describe's output. */
+  private static String events(String described) {
+    return described.substring(described.lastIndexOf("Events:"));
+  }
+
   @Test
   void deletingARunningJobEndsItsSessionCleansItsDirectoryAndRemovesIt() throws Exception {
     apply("forever", job("forever", "import time\nprint('training forever', flush=True)\nwhile True: time.sleep(0.2)", ""));
@@ -266,9 +302,12 @@ class KubectlEndToEndTest {
     assertThat(Screen.hasSession(session)).isTrue();
     assertThat(home.resolve(JobRef.of(job).directory())).isDirectory();
 
-    kubectl.ok("delete", "trainingjob", "forever", "--wait=false");
+    // kubectl waits for the deletion with a watch, and returns once the job is gone (its finalizer released the machine)
+    var deleted = kubectl.run("delete", "trainingjob", "forever");
 
-    await().atMost(WAIT).until(() -> kubectl.run("get", "trainingjob", "forever").code() != 0);
+    assertThat(deleted.code()).as(deleted.err()).isZero();
+    assertThat(deleted.err()).doesNotContain("Failed to watch");
+    assertThat(kubectl.run("get", "trainingjob", "forever").err()).contains("NotFound");
     assertThat(Screen.hasSession(session)).isFalse();
     assertThat(home.resolve(JobRef.of(job).directory())).doesNotExist();
   }
