@@ -41,6 +41,7 @@ final class ApiHttpServer implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final Function<RecordedRequest, UnaryOperator<ObjectNode>> shapes;
   private final Set<WatchStream> watches = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   private HttpServer server;
 
   /**
@@ -121,6 +122,9 @@ final class ApiHttpServer implements AutoCloseable {
   /** Ends every open watch (and its listener's thread), then the server and its threads. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     List.copyOf(watches).forEach(WatchStream::end);
     if (server != null) {
       await(server.close());
