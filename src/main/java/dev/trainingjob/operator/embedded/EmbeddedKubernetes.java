@@ -39,6 +39,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   private final KubernetesCrudDispatcher crud;
   private final Object writes = new Object();
   private final Discovery discovery;
+  private final FieldValidation fieldValidation = new FieldValidation();
   private final ApiHttpServer server;
   private volatile int port;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -53,7 +54,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural(TrainingBudget.PLURAL)
         .withKind("TrainingBudget").withScope("Namespaced").withStatusSubresource(true).build();
     crud = new KubernetesCrudDispatcher(List.of(trainingJobs, trainingBudgets));
-    discovery = new Discovery(crud);
+    discovery = new Discovery();
     Dispatcher dispatcher = new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
@@ -72,7 +73,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         // writes one at a time, so that a status update's resourceVersion is checked against what it replaces
         synchronized (writes) {
           MockResponse conflict = staleStatusUpdate(request);
-          return conflict != null ? conflict : crud.dispatch(request);
+          return conflict != null ? conflict : fieldValidation.apply(request, () -> crud.dispatch(request));
         }
       }
     };

@@ -64,7 +64,7 @@ class KubectlEndToEndTest {
   private static Path apply(String name, String yaml) throws Exception {
     Path file = tmp.resolve(name + ".yaml");
     Files.writeString(file, yaml);
-    kubectl.ok("apply", "--validate=false", "-f", file.toString());
+    kubectl.ok("apply", "-f", file.toString());
     return file;
   }
 
@@ -89,7 +89,7 @@ class KubectlEndToEndTest {
 
   @Test
   void theExampleSucceedsWithFullProgressItsLastLineAndTheModelCollected() {
-    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/demo-job.yaml");
+    kubectl.ok("apply", "-f", "deploy/examples/demo-job.yaml");
 
     await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> finished("demo"));
 
@@ -117,7 +117,7 @@ class KubectlEndToEndTest {
    */
   @Test
   void theSpotResumeExampleInterruptedWithThePluginResumesFromItsCheckpoint() throws Exception {
-    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/spot-resume.yaml");
+    kubectl.ok("apply", "-f", "deploy/examples/spot-resume.yaml");
     await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
       TrainingJob job = get("spot-resume");
       return job != null && job.getStatus() != null && job.getStatus().progress != null && job.getStatus().progress.epoch != null
@@ -289,6 +289,23 @@ class KubectlEndToEndTest {
   /** The Events section of kubectl describe's output. */
   private static String events(String described) {
     return described.substring(described.lastIndexOf("Events:"));
+  }
+
+  /**
+   * kubectl apply validates against the embedded API as against a cluster (no --validate=false): a misspelt field is
+   * refused, named, and nothing is created; kubectl explain reads the CRD's documentation from the same OpenAPI.
+   */
+  @Test
+  void applyRefusesAMisspeltFieldAndExplainDescribesTheSpec() throws Exception {
+    Path file = tmp.resolve("misspelt.yaml");
+    Files.writeString(file, job("misspelt", "print('never runs')", "  limits: {maxRuntimeSecnds: 60}"));
+
+    var refused = kubectl.run("apply", "-f", file.toString());
+
+    assertThat(refused.code()).isNotZero();
+    assertThat(refused.err()).contains("BadRequest").contains("unknown field \"spec.limits.maxRuntimeSecnds\"");
+    assertThat(kubectl.run("get", "trainingjob", "misspelt").err()).contains("NotFound");
+    assertThat(kubectl.ok("explain", "trainingjob.spec.limits")).contains("KIND:       TrainingJob").contains("maxRuntimeSeconds\t<integer>");
   }
 
   @Test

@@ -177,6 +177,56 @@ class KubectlRequestsTest {
     await().atMost(WAIT).until(() -> open.ended().isDone());
   }
 
+  /**
+   * kubectl sends fieldValidation=Strict (the OpenAPI document says the server checks fields): a field the CRD does not
+   * declare is refused, on create and on patch; with Warn it passes with a warning; a Fabric8 client, which sends no
+   * fieldValidation, is not checked.
+   */
+  @Test
+  void aWriteAskingForFieldValidationIsCheckedAgainstTheCrd() throws Exception {
+    String jobs = "/apis/trainingjob.dev/v1alpha1/namespaces/default/trainingjobs";
+    String misspelt = """
+        {"apiVersion":"trainingjob.dev/v1alpha1","kind":"TrainingJob","metadata":{"name":"checked"},
+         "spec":{"script":{"entrypoint":"train.py","inline":{"train.py":"print(1)"}},"env":[{"name":"A","vaule":"1"}]}}""";
+
+    var refused = write("POST", jobs + "?fieldManager=kubectl-client-side-apply&fieldValidation=Strict", "application/json", misspelt);
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(refused.body()).path("message").asText())
+        .isEqualTo("TrainingJob in version \"v1alpha1\" cannot be handled as a TrainingJob: strict decoding error: unknown field \"spec.env[0].vaule\"");
+
+    var warned = write("POST", jobs + "?fieldValidation=Warn", "application/json", misspelt);
+    assertThat(warned.statusCode()).isEqualTo(201);
+    assertThat(warned.headers().allValues("Warning")).containsExactly("299 - \"unknown field \\\"spec.env[0].vaule\\\"\"");
+
+    String patch = "{\"spec\":{\"limits\":{\"stallSecnds\":5}}}";
+    assertThat(write("PATCH", jobs + "/checked?fieldValidation=Strict", "application/merge-patch+json", patch).statusCode()).isEqualTo(400);
+    assertThat(write("PATCH", jobs + "/checked?fieldValidation=Strict", "application/merge-patch+json",
+        "{\"spec\":{\"limits\":{\"stallSeconds\":5}}}").statusCode()).isBetween(200, 299);
+    assertThat(write("PATCH", jobs + "/checked", "application/merge-patch+json", patch).statusCode()).isBetween(200, 299);
+  }
+
+  private HttpResponse<String> write(String method, String pathAndQuery, String type, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(api.url() + pathAndQuery)).header("Content-Type", type)
+        .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The OpenAPI v3 document kubectl reads: the fieldValidation parameter on each kind's PATCH, and the CRD's schema. */
+  @Test
+  void theOpenApiDocumentOffersFieldValidationAndCarriesTheSchemas() throws Exception {
+    JsonNode root = get("/openapi/v3");
+    String document = root.path("paths").path("apis/trainingjob.dev/v1alpha1").path("serverRelativeURL").asText();
+    assertThat(document).startsWith("/openapi/v3/apis/trainingjob.dev/v1alpha1?hash=");
+
+    JsonNode doc = get(document);
+    JsonNode patch = doc.path("paths").path("/apis/trainingjob.dev/v1alpha1/namespaces/{namespace}/trainingbudgets/{name}").path("patch");
+    assertThat(patch.path("x-kubernetes-group-version-kind").path("kind").asText()).isEqualTo("TrainingBudget");
+    assertThat(patch.path("parameters").findValuesAsText("name")).contains("fieldValidation");
+    JsonNode job = doc.path("components").path("schemas").path("dev.trainingjob.v1alpha1.TrainingJob");
+    assertThat(job.path("properties").path("spec").path("properties").has("limits")).isTrue();
+    assertThat(http.send(HttpRequest.newBuilder(URI.create(api.url() + "/openapi/v2")).build(), HttpResponse.BodyHandlers.ofString())
+        .statusCode()).isEqualTo(404);
+  }
+
   /** The operator's informers watch over a WebSocket: that goes on as before, beside a plain watch. */
   @Test
   void aFabric8WatchStillWorksBesideAPlainOne() {
