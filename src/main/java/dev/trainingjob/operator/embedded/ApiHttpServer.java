@@ -45,7 +45,7 @@ final class ApiHttpServer implements AutoCloseable {
   private HttpServer server;
 
   /**
-   * @param dispatcher answers every request; a plain watch it answers with the CRUD dispatcher's WebSocket listener
+   * @param dispatcher answers every request; a plain watch with a watch listener (see {@link WatchableCrud})
    * @param shapes for a plain watch, what each of its events becomes (see {@link WatchFilter})
    */
   ApiHttpServer(Dispatcher dispatcher, Function<RecordedRequest, UnaryOperator<ObjectNode>> shapes) {
@@ -58,8 +58,7 @@ final class ApiHttpServer implements AutoCloseable {
     if (!"GET".equals(method) || (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket"))) {
       return false;
     }
-    String watch = parameter(path, "watch");
-    return "true".equals(watch) || "1".equals(watch);
+    return "true".equals(parameter(path, "watch")); // as client-go writes it, and as the CRUD dispatcher knows it
   }
 
   /** A query parameter of a request path, URL-decoded; null when absent. */
@@ -119,7 +118,7 @@ final class ApiHttpServer implements AutoCloseable {
     response.end(body == null ? io.vertx.core.buffer.Buffer.buffer() : io.vertx.core.buffer.Buffer.buffer(body.getBytes()));
   }
 
-  /** Ends every open watch (and its listener's thread), then the server and its threads. */
+  /** Ends every open watch, then the server and its threads. */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {

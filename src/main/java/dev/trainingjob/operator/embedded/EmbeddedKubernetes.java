@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -19,14 +17,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 
 /**
  * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server's CRUD dispatcher
  * (status as a subresource for TrainingJobs and TrainingBudgets), plus what the real kubectl asks for beyond it: the
- * discovery documents and server-side tables, field selectors on any field (Events by their involved object), and
- * watches over plain HTTP ({@link ApiHttpServer}); and the service proxy for the Services it is told of. It keeps a log
- * of requests so tests can count writes.
+ * discovery documents, server-side tables and OpenAPI ({@link Discovery}), field selectors on any field ({@link Reads}),
+ * watches over plain HTTP ({@link ApiHttpServer}), and the field validation the OpenAPI promises
+ * ({@link FieldValidation}); and the service proxy for the Services it is told of. It keeps a log of requests so tests
+ * can count writes.
  */
 public final class EmbeddedKubernetes implements AutoCloseable {
   /** One request as the API saw it; userAgent tells one client's requests from another's. */
@@ -36,9 +34,8 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-  private final KubernetesCrudDispatcher crud;
+  private final WatchableCrud crud;
   private final Object writes = new Object();
-  private final Discovery discovery;
   private final FieldValidation fieldValidation = new FieldValidation();
   private final ApiHttpServer server;
   private volatile int port;
@@ -53,8 +50,9 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     var trainingBudgets = new CustomResourceDefinitionContext.Builder()
         .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural(TrainingBudget.PLURAL)
         .withKind("TrainingBudget").withScope("Namespaced").withStatusSubresource(true).build();
-    crud = new KubernetesCrudDispatcher(List.of(trainingJobs, trainingBudgets));
-    discovery = new Discovery();
+    crud = new WatchableCrud(List.of(trainingJobs, trainingBudgets));
+    Discovery discovery = new Discovery();
+    Reads reads = new Reads(crud, discovery);
     Dispatcher dispatcher = new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
@@ -68,7 +66,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
           return answer;
         }
         if ("GET".equals(request.getMethod())) {
-          return get(request);
+          return reads.answer(request);
         }
         // writes one at a time, so that a status update's resourceVersion is checked against what it replaces
         synchronized (writes) {
@@ -77,75 +75,7 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         }
       }
     };
-    server = new ApiHttpServer(dispatcher, this::watchFilter);
-  }
-
-  /**
-   * A GET. A list or a plain watch with a field selector goes to the CRUD dispatcher without it (its own matching knows
-   * only metadata.name and metadata.namespace, and finds nothing for other fields): a list's items are then filtered
-   * here, a watch's events by its {@link WatchFilter}. A Fabric8 client's WebSocket watch stays as the dispatcher serves it.
-   */
-  private MockResponse get(RecordedRequest request) {
-    String path = request.getPath();
-    String selector = ApiHttpServer.parameter(path, "fieldSelector");
-    boolean plainWatch = ApiHttpServer.isPlainWatch("GET", path, request.getHeader("Upgrade"));
-    boolean watch = plainWatch || "true".equals(ApiHttpServer.parameter(path, "watch"));
-    boolean named = crud.getKey(path.replaceFirst("\\?.*$", "")).containsKey(KubernetesAttributesExtractor.NAME);
-    if (selector == null || named || watch && !plainWatch) {
-      return discovery.asTableIfAsked(request, crud.dispatch(request));
-    }
-    FieldSelector fields;
-    try {
-      fields = FieldSelector.parse(selector);
-    } catch (IllegalArgumentException e) {
-      return ApiStatus.of(400, "BadRequest", e.getMessage());
-    }
-    MockResponse answer = crud.handleGet(withoutParameter(path, "fieldSelector"));
-    return plainWatch ? answer : discovery.asTableIfAsked(request, filtered(answer, fields));
-  }
-
-  private static String withoutParameter(String path, String name) {
-    var decoder = new io.netty.handler.codec.http.QueryStringDecoder(path);
-    var encoder = new io.netty.handler.codec.http.QueryStringEncoder(decoder.path());
-    decoder.parameters().forEach((key, values) -> {
-      if (!key.equals(name)) {
-        values.forEach(value -> encoder.addParam(key, value));
-      }
-    });
-    return encoder.toString();
-  }
-
-  /** A list answer with only the items the selector selects, under the list's own kind. */
-  private static MockResponse filtered(MockResponse list, FieldSelector fields) {
-    if (list.code() != 200) {
-      return list;
-    }
-    try {
-      var body = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(list.getBody().readUtf8());
-      var items = JSON.createArrayNode();
-      body.path("items").forEach(item -> {
-        if (fields.matches(item)) {
-          items.add(item);
-        }
-      });
-      body.set("items", items);
-      if (!items.isEmpty()) {
-        // the mock server calls every list "List"; a typed client (kubectl describe's, for Events) wants EventList
-        body.put("kind", items.get(0).path("kind").asText() + "List");
-      }
-      return new MockResponse().setResponseCode(200).setHeader("Content-Type", "application/json").setBody(body.toString());
-    } catch (java.io.IOException | ClassCastException unreadable) {
-      return list;
-    }
-  }
-
-  /** What a plain watch passes on of the dispatcher's events, and in what form (see {@link WatchFilter}). */
-  private UnaryOperator<com.fasterxml.jackson.databind.node.ObjectNode> watchFilter(RecordedRequest request) {
-    String path = request.getPath();
-    String plural = discovery.tablePlural(request);
-    return new WatchFilter(WatchFilter.since(ApiHttpServer.parameter(path, "resourceVersion")),
-        FieldSelector.parse(ApiHttpServer.parameter(path, "fieldSelector")),
-        plural == null ? UnaryOperator.identity() : object -> discovery.table(plural, object));
+    server = new ApiHttpServer(dispatcher, reads::watchFilter);
   }
 
   /**

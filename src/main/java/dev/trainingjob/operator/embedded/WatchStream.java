@@ -15,12 +15,12 @@ import java.util.function.UnaryOperator;
 
 /**
  * One watch as kubectl (client-go) makes it: a plain HTTP GET with watch=true, answered with a chunked stream of JSON
- * watch events, one a line. The events come from the CRUD dispatcher's own watch, the one it serves Fabric8's clients
- * over a WebSocket: its listener is opened with this stream standing in for the WebSocket, so kubectl sees exactly the
- * changes the operator sees.
+ * watch events, one a line. The events come from the CRUD dispatcher ({@link WatchableCrud}) through a watch listener,
+ * as its WebSocket watches get theirs: the listener is opened with this stream standing in for the WebSocket, so
+ * kubectl sees exactly the changes the operator sees.
  *
  * <p>The stream ends when the client goes away, when {@code timeoutSeconds} have passed (kubectl then lists and watches
- * again, as against a real API server), or when the server closes; each end also ends the listener and its thread.
+ * again, as against a real API server), or when the server closes; each end also closes the listener.
  */
 final class WatchStream implements WebSocket {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,7 +64,7 @@ final class WatchStream implements WebSocket {
     return request;
   }
 
-  /** One event from the dispatcher (on its listener's own thread): passed on, shaped, as one line. */
+  /** One event from the dispatcher (on the thread that made the change): passed on, shaped, as one line. */
   @Override
   public boolean send(String event) {
     if (ended.get()) {
@@ -98,10 +98,7 @@ final class WatchStream implements WebSocket {
     return true;
   }
 
-  /**
-   * Ends the stream (once): the response ends cleanly, so kubectl watches again if it still wants to, and the listener
-   * leaves the dispatcher and stops its thread. Never called on the listener's own thread (it waits for that thread).
-   */
+  /** Ends the stream (once): the response ends cleanly, so kubectl watches again if it still wants to; the listener leaves. */
   void end() {
     if (!ended.compareAndSet(false, true)) {
       return;
