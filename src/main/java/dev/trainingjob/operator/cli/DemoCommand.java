@@ -111,7 +111,7 @@ public final class DemoCommand implements Callable<Integer> {
     demo.api().writeKubeconfig(kubeconfig, demo.config().localWorkRoot());
     out.printf("Kubernetes API (embedded) on %s; operator running with the local provider.%n", demo.api().url());
     out.printf("Work directory (jobs, outputs): %s%n", demo.config().localWorkRoot().getParent());
-    out.printf("  kubectl --kubeconfig %s apply --validate=false -f deploy/examples/demo-job.yaml%n", kubeconfig);
+    out.printf("  kubectl --kubeconfig %s apply -f deploy/examples/demo-job.yaml%n", kubeconfig);
     out.printf("  kubectl --kubeconfig %s get trainingjobs%n", kubeconfig);
     out.println("Press Ctrl-C to stop.");
     out.flush();

@@ -7,12 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trainingjob.operator.api.TrainingBudget;
 import dev.trainingjob.operator.api.TrainingJob;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -22,12 +18,10 @@ import java.util.regex.Pattern;
 
 /**
  * What the real kubectl needs beyond CRUD: the discovery documents (/version, /api, /apis and the
- * resource lists) and, for TrainingJobs and TrainingBudgets, the server-side Table built from the CRD's printer
- * columns, as a real API server builds it.
+ * resource lists), the OpenAPI v3 documents of our group ({@link OpenApi}) and, for TrainingJobs and TrainingBudgets,
+ * the server-side Table built from the CRD's printer columns, as a real API server builds it.
  */
 final class Discovery {
-  static final String CRD_RESOURCE = "/crds/trainingjobs.trainingjob.dev-v1.yml";
-  static final String BUDGET_CRD_RESOURCE = "/crds/trainingbudgets.trainingjob.dev-v1.yml";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String RULES_REVIEW = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
   private static final String GROUP_VERSION = TrainingJob.GROUP + "/" + TrainingJob.VERSION;
@@ -36,21 +30,11 @@ final class Discovery {
       + "/(?:namespaces/[^/]+/)?(" + "trainingjobs" + "|" + TrainingBudget.PLURAL + ")(?:/[^/]+)?$");
   /** The printer columns of each of our resources, by plural. */
   private final Map<String, List<CustomResourceColumnDefinition>> columns;
+  private final OpenApi openApi = new OpenApi();
 
-  Discovery(KubernetesCrudDispatcher crud) {
-    this.columns = Map.of("trainingjobs", loadColumns(CRD_RESOURCE), TrainingBudget.PLURAL, loadColumns(BUDGET_CRD_RESOURCE));
-  }
-
-  private static List<CustomResourceColumnDefinition> loadColumns(String resource) {
-    try (InputStream in = Discovery.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("the CRD " + resource + " is not on the class path");
-      }
-      CustomResourceDefinition crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
-      return crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
+  Discovery() {
+    this.columns = Map.of("trainingjobs", Crds.version("trainingjobs").getAdditionalPrinterColumns(),
+        TrainingBudget.PLURAL, Crds.version(TrainingBudget.PLURAL).getAdditionalPrinterColumns());
   }
 
   /** The answer to a discovery request, or null when the request is for a resource. */
@@ -95,8 +79,14 @@ final class Discovery {
             {"name":"trainingbudgets/status","singularName":"","namespaced":true,"kind":"TrainingBudget","verbs":["get","patch","update"]}]}"""
           .formatted(GROUP_VERSION, resource("trainingjobs", "TrainingJob", true, "tj"),
               resource(TrainingBudget.PLURAL, "TrainingBudget", true, "tjb")));
-      default -> path.startsWith("/openapi/") ? json(404, "{}") : null;
+      default -> path.startsWith("/openapi/") ? openApi(path) : null;
     };
+  }
+
+  /** An OpenAPI document: v3 for our group; a 404 for the rest (v2 included: see {@link OpenApi}). */
+  private MockResponse openApi(String path) {
+    String document = openApi.answer(path);
+    return document == null ? ApiStatus.of(404, "NotFound", "the server could not find the requested resource") : json(200, document);
   }
 
   private static String resource(String plural, String kind, boolean namespaced, String shortName) {
@@ -109,37 +99,46 @@ final class Discovery {
 
   /** Turns a TrainingJob or TrainingJobList into a meta.k8s.io/v1 Table when kubectl asks for one. */
   MockResponse asTableIfAsked(RecordedRequest request, MockResponse response) {
-    String accept = request.getHeader("Accept");
-    boolean wantsTable = accept != null && accept.contains("as=Table");
-    Matcher ours = OURS.matcher(request.getPath().replaceFirst("\\?.*$", ""));
-    if (!wantsTable || response.code() != 200 || !ours.matches()) {
+    String plural = tablePlural(request);
+    if (plural == null || response.code() != 200) {
       return response;
     }
-    List<CustomResourceColumnDefinition> columns = this.columns.get(ours.group(1));
     try {
-      JsonNode body = JSON.readTree(response.getBody().readUtf8());
-      ObjectNode table = JSON.createObjectNode();
-      table.put("kind", "Table");
-      table.put("apiVersion", "meta.k8s.io/v1");
-      table.set("metadata", body.path("metadata").isObject() && body.has("items") ? body.get("metadata") : JSON.createObjectNode());
-      ArrayNode defs = table.putArray("columnDefinitions");
-      defs.addObject().put("name", "Name").put("type", "string").put("format", "name").put("priority", 0)
-          .put("description", "Name must be unique within a namespace.");
-      for (CustomResourceColumnDefinition c : columns) {
-        defs.addObject().put("name", c.getName()).put("type", c.getType()).put("format", c.getFormat() == null ? "" : c.getFormat())
-            .put("priority", c.getPriority() == null ? 0 : c.getPriority())
-            .put("description", c.getDescription() == null ? "" : c.getDescription());
-      }
-      ArrayNode rows = table.putArray("rows");
-      if (body.has("items")) {
-        body.get("items").forEach(item -> row(rows, item, columns));
-      } else {
-        row(rows, body, columns);
-      }
-      return json(200, JSON.writeValueAsString(table));
+      return json(200, JSON.writeValueAsString(table(plural, JSON.readTree(response.getBody().readUtf8()))));
     } catch (java.io.IOException e) {
       return response;
     }
+  }
+
+  /** The plural of the resource whose Table the request asks for; null when it asks for none, or for a resource without columns. */
+  String tablePlural(RecordedRequest request) {
+    String accept = request.getHeader("Accept");
+    Matcher ours = OURS.matcher(request.getPath().replaceFirst("\\?.*$", ""));
+    return accept != null && accept.contains("as=Table") && ours.matches() ? ours.group(1) : null;
+  }
+
+  /** The Table of one object or a list of them, as the API server builds it from the CRD's printer columns. */
+  ObjectNode table(String plural, JsonNode body) {
+    List<CustomResourceColumnDefinition> columns = this.columns.get(plural);
+    ObjectNode table = JSON.createObjectNode();
+    table.put("kind", "Table");
+    table.put("apiVersion", "meta.k8s.io/v1");
+    table.set("metadata", body.path("metadata").isObject() && body.has("items") ? body.get("metadata") : JSON.createObjectNode());
+    ArrayNode defs = table.putArray("columnDefinitions");
+    defs.addObject().put("name", "Name").put("type", "string").put("format", "name").put("priority", 0)
+        .put("description", "Name must be unique within a namespace.");
+    for (CustomResourceColumnDefinition c : columns) {
+      defs.addObject().put("name", c.getName()).put("type", c.getType()).put("format", c.getFormat() == null ? "" : c.getFormat())
+          .put("priority", c.getPriority() == null ? 0 : c.getPriority())
+          .put("description", c.getDescription() == null ? "" : c.getDescription());
+    }
+    ArrayNode rows = table.putArray("rows");
+    if (body.has("items")) {
+      body.get("items").forEach(item -> row(rows, item, columns));
+    } else {
+      row(rows, body, columns);
+    }
+    return table;
   }
 
   private static void row(ArrayNode rows, JsonNode item, List<CustomResourceColumnDefinition> columns) {

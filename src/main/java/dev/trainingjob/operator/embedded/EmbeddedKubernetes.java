@@ -6,10 +6,6 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -18,16 +14,17 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
 /**
- * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server in CRUD mode
- * (status as a subresource for TrainingJobs and TrainingBudgets), plus the discovery documents and server-side
- * tables the real kubectl asks for, and the service proxy for the Services it is told of. It keeps a log of requests so
- * tests can count writes.
+ * A Kubernetes API on 127.0.0.1 for the demo and the tests: the Fabric8 mock server's CRUD dispatcher
+ * (status as a subresource for TrainingJobs and TrainingBudgets), plus what the real kubectl asks for beyond it: the
+ * discovery documents, server-side tables and OpenAPI ({@link Discovery}), field selectors on any field ({@link Reads}),
+ * watches over plain HTTP ({@link ApiHttpServer}), and the field validation the OpenAPI promises
+ * ({@link FieldValidation}); and the service proxy for the Services it is told of. It keeps a log of requests so tests
+ * can count writes.
  */
 public final class EmbeddedKubernetes implements AutoCloseable {
   /** One request as the API saw it; userAgent tells one client's requests from another's. */
@@ -37,9 +34,11 @@ public final class EmbeddedKubernetes implements AutoCloseable {
   private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-  private final KubernetesCrudDispatcher crud;
+  private final WatchableCrud crud;
   private final Object writes = new Object();
-  private final KubernetesMockServer server;
+  private final FieldValidation fieldValidation = new FieldValidation();
+  private final ApiHttpServer server;
+  private volatile int port;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final ServiceProxy proxy = new ServiceProxy();
   private volatile KubernetesClient client;
@@ -52,8 +51,9 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     var trainingBudgets = new CustomResourceDefinitionContext.Builder()
         .withGroup(TrainingJob.GROUP).withVersion(TrainingJob.VERSION).withPlural(TrainingBudget.PLURAL)
         .withKind("TrainingBudget").withScope("Namespaced").withStatusSubresource(true).build();
-    crud = new KubernetesCrudDispatcher(List.of(trainingJobs, trainingBudgets));
-    Discovery discovery = new Discovery(crud);
+    crud = new WatchableCrud(List.of(trainingJobs, trainingBudgets));
+    Discovery discovery = new Discovery();
+    Reads reads = new Reads(crud, discovery);
     Dispatcher dispatcher = new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
@@ -67,16 +67,16 @@ public final class EmbeddedKubernetes implements AutoCloseable {
           return answer;
         }
         if ("GET".equals(request.getMethod())) {
-          return discovery.asTableIfAsked(request, crud.dispatch(request));
+          return reads.answer(request);
         }
         // writes one at a time, so that a status update's resourceVersion is checked against what it replaces
         synchronized (writes) {
           MockResponse conflict = staleStatusUpdate(request);
-          return conflict != null ? conflict : crud.dispatch(request);
+          return conflict != null ? conflict : fieldValidation.apply(request, () -> crud.dispatch(request));
         }
       }
     };
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    server = new ApiHttpServer(dispatcher, reads::watchFilter);
   }
 
   /**
@@ -100,10 +100,8 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         return null;
       }
       String name = path.replaceFirst("/status$", "").replaceFirst(".*/", "");
-      return new MockResponse().setResponseCode(409).setHeader("Content-Type", "application/json").setBody("""
-          {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"Conflict","code":409,
-           "message":"Operation cannot be fulfilled on %s: the object has been modified; please apply your changes to the latest version and try again"}"""
-          .formatted(name));
+      return ApiStatus.of(409, "Conflict", "Operation cannot be fulfilled on " + name
+          + ": the object has been modified; please apply your changes to the latest version and try again");
     } catch (java.io.IOException | RuntimeException unreadable) {
       return null; // the mock server answers what it cannot read
     }
@@ -117,33 +115,36 @@ public final class EmbeddedKubernetes implements AutoCloseable {
 
   /** Starts on 127.0.0.1; port 0 picks a free one. */
   public EmbeddedKubernetes start(int port) {
-    server.init(InetAddress.getLoopbackAddress(), port);
+    this.port = server.start(InetAddress.getLoopbackAddress(), port);
     return this;
   }
 
   public synchronized KubernetesClient client() {
     if (client == null) {
-      client = server.createClient();
+      client = newClient();
     }
     return client;
   }
 
   /** A new client, for a second operator that must not share the first one's connections. */
   public KubernetesClient newClient() {
-    return server.createClient();
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config().build()).build();
   }
 
   /** A new client whose requests carry {@code userAgent}: a test can then tell them from its own. */
   public KubernetesClient newClient(String userAgent) {
-    try (KubernetesClient base = server.createClient()) {
-      return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-          .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(base.getConfiguration()).withUserAgent(userAgent).build())
-          .build();
-    }
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config().withUserAgent(userAgent).build()).build();
+  }
+
+  /** What the Fabric8 mock server gives its clients: this API, its default namespace "test", HTTP/1.1, a token. */
+  private io.fabric8.kubernetes.client.ConfigBuilder config() {
+    return new io.fabric8.kubernetes.client.ConfigBuilder(io.fabric8.kubernetes.client.Config.empty())
+        .withMasterUrl(url() + "/").withTrustCerts(true).withNamespace("test").withHttp2Disable(true)
+        .withUsername("fabric8-mock-server-user").withOauthToken("secret");
   }
 
   public String url() {
-    return "http://127.0.0.1:" + server.getPort();
+    return "http://127.0.0.1:" + port;
   }
 
   /** The kubeconfig cluster extension that names the demo's local work root. */
@@ -219,6 +220,6 @@ public final class EmbeddedKubernetes implements AutoCloseable {
     if (client != null) {
       client.close();
     }
-    server.destroy();
+    server.close();
   }
 }

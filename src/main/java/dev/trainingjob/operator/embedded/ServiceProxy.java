@@ -1,6 +1,5 @@
 package dev.trainingjob.operator.embedded;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
@@ -25,7 +24,6 @@ import java.util.regex.Pattern;
  */
 final class ServiceProxy {
   private static final Pattern PROXY = Pattern.compile("^/api/v1/namespaces/([^/]+)/services/([^/]+)/proxy(/[^?]*)?(\\?.*)?$");
-  private static final ObjectMapper JSON = new ObjectMapper();
   private final Map<String, Backend> backends = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -47,10 +45,10 @@ final class ServiceProxy {
     String port = segment.length == 3 ? segment[2] : segment.length == 2 ? segment[1] : "";
     Backend backend = backends.get(m.group(1) + "/" + name);
     if (backend == null) {
-      return status(404, "NotFound", "services \"" + name + "\" not found");
+      return ApiStatus.of(404, "NotFound", "services \"" + name + "\" not found");
     }
     if (!port.isEmpty() && !port.equals(backend.portName())) {
-      return status(503, "ServiceUnavailable", "no endpoints available for service \"" + name + "\"");
+      return ApiStatus.of(503, "ServiceUnavailable", "no endpoints available for service \"" + name + "\"");
     }
     String path = (m.group(3) == null ? "/" : m.group(3)) + (m.group(4) == null ? "" : m.group(4));
     try {
@@ -73,18 +71,10 @@ final class ServiceProxy {
       });
       return response;
     } catch (IOException e) {
-      return status(503, "ServiceUnavailable", "error trying to reach service: " + e.getMessage());
+      return ApiStatus.of(503, "ServiceUnavailable", "error trying to reach service: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return status(503, "ServiceUnavailable", "error trying to reach service: interrupted");
+      return ApiStatus.of(503, "ServiceUnavailable", "error trying to reach service: interrupted");
     }
-  }
-
-  /** A Status object, as the API server writes its refusals. */
-  private static MockResponse status(int code, String reason, String message) {
-    var status = JSON.createObjectNode().put("kind", "Status").put("apiVersion", "v1").put("status", "Failure")
-        .put("message", message).put("reason", reason).put("code", code);
-    status.putObject("metadata");
-    return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(status.toString());
   }
 }

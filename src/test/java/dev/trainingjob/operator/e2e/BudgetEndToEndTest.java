@@ -86,7 +86,7 @@ class BudgetEndToEndTest {
 
   @Test
   void twoJobsRunUnderTheBudgetTheThirdWaitsUnlaunchedAndRunsOnceOneIsSettled() throws Exception {
-    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/budget.yaml");
+    kubectl.ok("apply", "-f", "deploy/examples/budget.yaml");
     // the operator fills in the budget's figures as soon as it sees it
     await().atMost(WAIT).until(() -> {
       var team = harness.client().resources(dev.trainingjob.operator.api.TrainingBudget.class).inNamespace(OperatorHarness.NS)

@@ -132,7 +132,7 @@ class GitOpsRunsEndToEndTest {
           output:
             paths: ["output"]
         %s""".formatted(name, args, SCRIPT.indent(8).stripTrailing(), extra));
-    kubectl.ok("apply", "--validate=false", "-f", file.toString());
+    kubectl.ok("apply", "-f", file.toString());
   }
 
   private static long events(String name, String reason) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.demo.Demo;
+import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.remote.JobRef;
 import dev.trainingjob.operator.support.Kubectl;
@@ -63,7 +64,7 @@ class KubectlEndToEndTest {
   private static Path apply(String name, String yaml) throws Exception {
     Path file = tmp.resolve(name + ".yaml");
     Files.writeString(file, yaml);
-    kubectl.ok("apply", "--validate=false", "-f", file.toString());
+    kubectl.ok("apply", "-f", file.toString());
     return file;
   }
 
@@ -88,7 +89,7 @@ class KubectlEndToEndTest {
 
   @Test
   void theExampleSucceedsWithFullProgressItsLastLineAndTheModelCollected() {
-    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/demo-job.yaml");
+    kubectl.ok("apply", "-f", "deploy/examples/demo-job.yaml");
 
     await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> finished("demo"));
 
@@ -116,7 +117,7 @@ class KubectlEndToEndTest {
    */
   @Test
   void theSpotResumeExampleInterruptedWithThePluginResumesFromItsCheckpoint() throws Exception {
-    kubectl.ok("apply", "--validate=false", "-f", "deploy/examples/spot-resume.yaml");
+    kubectl.ok("apply", "-f", "deploy/examples/spot-resume.yaml");
     await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
       TrainingJob job = get("spot-resume");
       return job != null && job.getStatus() != null && job.getStatus().progress != null && job.getStatus().progress.epoch != null
@@ -255,6 +256,61 @@ class KubectlEndToEndTest {
     assertThat(kubectl.ok("describe", "trainingjob", "overtime")).contains("MaxRuntimeExceeded");
   }
 
+  /**
+   * kubectl get -w prints the job's row each time it changes, as a Table row (the embedded API streams kubectl's watch);
+   * describe lists the Events the operator recorded for the job (the API filters Events by describe's field selector).
+   */
+  @Test
+  void getWatchPrintsThePhaseChangesAndDescribeListsTheJobsEvents() throws Exception {
+    java.util.function.Predicate<dev.trainingjob.operator.embedded.EmbeddedKubernetes.Request> kubectlWatch =
+        r -> r.path().contains("watch=true") && r.userAgent() != null && r.userAgent().startsWith("kubectl/");
+    int watchesBefore = demo.api().requests(kubectlWatch).size();
+    try (var watch = kubectl.start(tmp.resolve("get-watch.out"), "get", "trainingjobs", "--watch")) {
+      // the watch reaches the API before the job exists: every phase the job goes through is a change it must print
+      await().atMost(WAIT).until(() -> demo.api().requests(kubectlWatch).size() > watchesBefore);
+      apply("watched", job("watched", "import time\nfor e in range(3):\n    print(f'Epoch {e + 1}/3', flush=True)\n    time.sleep(0.3)", ""));
+
+      // a row in a phase before the end (which ones the status shows depends on how fast the job goes), then the last
+      String before = java.util.Arrays.stream(Phase.values()).filter(p -> !p.isFinal()).map(Phase::name)
+          .collect(java.util.stream.Collectors.joining("|"));
+      await().atMost(WAIT).untilAsserted(() -> assertThat(watch.printed())
+          .containsPattern("(?ms)^watched\\s+(" + before + ")\\s.*^watched\\s+Succeeded\\s+100%\\s+local\\s"));
+      assertThat(watch.printed()).doesNotContain("Failed to watch").doesNotContain("error");
+    }
+    await().atMost(WAIT).until(() -> finished("watched"));
+
+    // the Released event is recorded with the status that says so; a look or two may come between them
+    var released = java.util.regex.Pattern.compile("Normal\\s+" + Reason.Released + "\\s+\\S+\\s+trainingjob-operator\\s+Released the machine");
+    await().atMost(WAIT).until(() -> released.matcher(events(kubectl.ok("describe", "trainingjob", "watched"))).find());
+    String events = events(kubectl.ok("describe", "trainingjob", "watched"));
+    String session = JobRef.of(get("watched")).sessionName();
+    assertThat(events).containsPattern("Type\\s+Reason\\s+Age\\s+From\\s+Message")
+        .containsPattern("Normal\\s+" + Reason.Started + "\\s+\\S+\\s+trainingjob-operator\\s+Driver started in screen session " + session)
+        .containsPattern("Normal\\s+" + Reason.Succeeded + "\\s+\\S+\\s+trainingjob-operator\\s+The script exited with code 0");
+  }
+
+  /** The Events section of kubectl describe's output. */
+  private static String events(String described) {
+    return described.substring(described.lastIndexOf("Events:"));
+  }
+
+  /**
+   * kubectl apply validates against the embedded API as against a cluster (no --validate=false): a misspelt field is
+   * refused, named, and nothing is created; kubectl explain reads the CRD's documentation from the same OpenAPI.
+   */
+  @Test
+  void applyRefusesAMisspeltFieldAndExplainDescribesTheSpec() throws Exception {
+    Path file = tmp.resolve("misspelt.yaml");
+    Files.writeString(file, job("misspelt", "print('never runs')", "  limits: {maxRuntimeSecnds: 60}"));
+
+    var refused = kubectl.run("apply", "-f", file.toString());
+
+    assertThat(refused.code()).isNotZero();
+    assertThat(refused.err()).contains("BadRequest").contains("unknown field \"spec.limits.maxRuntimeSecnds\"");
+    assertThat(kubectl.run("get", "trainingjob", "misspelt").err()).contains("NotFound");
+    assertThat(kubectl.ok("explain", "trainingjob.spec.limits")).contains("KIND:       TrainingJob").contains("maxRuntimeSeconds\t<integer>");
+  }
+
   @Test
   void deletingARunningJobEndsItsSessionCleansItsDirectoryAndRemovesIt() throws Exception {
     apply("forever", job("forever", "import time\nprint('training forever', flush=True)\nwhile True: time.sleep(0.2)", ""));
@@ -266,9 +322,12 @@ class KubectlEndToEndTest {
     assertThat(Screen.hasSession(session)).isTrue();
     assertThat(home.resolve(JobRef.of(job).directory())).isDirectory();
 
-    kubectl.ok("delete", "trainingjob", "forever", "--wait=false");
+    // kubectl waits for the deletion with a watch, and returns once the job is gone (its finalizer released the machine)
+    var deleted = kubectl.run("delete", "trainingjob", "forever");
 
-    await().atMost(WAIT).until(() -> kubectl.run("get", "trainingjob", "forever").code() != 0);
+    assertThat(deleted.code()).as(deleted.err()).isZero();
+    assertThat(deleted.err()).doesNotContain("Failed to watch");
+    assertThat(kubectl.run("get", "trainingjob", "forever").err()).contains("NotFound");
     assertThat(Screen.hasSession(session)).isFalse();
     assertThat(home.resolve(JobRef.of(job).directory())).doesNotExist();
   }

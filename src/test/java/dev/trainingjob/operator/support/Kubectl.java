@@ -34,6 +34,42 @@ public final class Kubectl {
     }
   }
 
+  /**
+   * A kubectl that keeps running ({@code get -w}): its output goes to {@code output} as it comes; closing it ends the
+   * process. No request timeout: a watch is one long request.
+   */
+  public Running start(Path output, String... args) {
+    List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+    command.addAll(List.of(args));
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+      p.getOutputStream().close();
+      return new Running(p, output);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("could not start kubectl", e);
+    }
+  }
+
+  /** A kubectl started with {@link #start}. */
+  public record Running(Process process, Path output) implements AutoCloseable {
+    /** What it has printed so far (stdout and stderr). */
+    public String printed() {
+      try {
+        return java.nio.file.Files.readString(output);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    }
+  }
+
   /** Runs and insists on success. */
   public String ok(String... args) {
     Result r = run(args);
