@@ -69,6 +69,11 @@ public final class EmbeddedKubernetes implements AutoCloseable {
         if ("GET".equals(request.getMethod())) {
           return reads.answer(request);
         }
+        if (DRY_RUN.matcher(request.getPath()).find()) {
+          // the mock server would write it: a "dry" create would launch a real job
+          return ApiStatus.of(400, "BadRequest", "the embedded API does not support dry-run (it would write); "
+              + "use --dry-run=client");
+        }
         // writes one at a time, so that a status update's resourceVersion is checked against what it replaces
         synchronized (writes) {
           MockResponse conflict = staleStatusUpdate(request);
@@ -106,6 +111,9 @@ public final class EmbeddedKubernetes implements AutoCloseable {
       return null; // the mock server answers what it cannot read
     }
   }
+
+  /** A write asked as a server-side dry run (kubectl --dry-run=server sends dryRun=All). */
+  private static final java.util.regex.Pattern DRY_RUN = java.util.regex.Pattern.compile("[?&]dryRun=");
 
   private static java.util.logging.Logger quiet(String name) {
     java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);

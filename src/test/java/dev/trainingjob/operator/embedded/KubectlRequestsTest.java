@@ -205,6 +205,20 @@ class KubectlRequestsTest {
     assertThat(write("PATCH", jobs + "/checked", "application/merge-patch+json", patch).statusCode()).isBetween(200, 299);
   }
 
+  /** kubectl apply --dry-run=server: refused, since the store would write it; nothing is created (no job would start). */
+  @Test
+  void aServerSideDryRunIsRefusedAndWritesNothing() throws Exception {
+    String jobs = "/apis/trainingjob.dev/v1alpha1/namespaces/default/trainingjobs";
+    String job = """
+        {"apiVersion":"trainingjob.dev/v1alpha1","kind":"TrainingJob","metadata":{"name":"trial"},
+         "spec":{"script":{"entrypoint":"train.py","inline":{"train.py":"print(1)"}}}}""";
+    var refused = write("POST", jobs + "?dryRun=All&fieldManager=kubectl-client-side-apply&fieldValidation=Strict",
+        "application/json", job);
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(refused.body()).path("message").asText()).contains("does not support dry-run");
+    assertThat(get(jobs).path("items")).isEmpty();
+  }
+
   private HttpResponse<String> write(String method, String pathAndQuery, String type, String body) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(api.url() + pathAndQuery)).header("Content-Type", type)
         .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
