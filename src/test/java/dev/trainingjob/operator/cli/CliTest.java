@@ -30,6 +30,29 @@ class CliTest {
   }
 
   @Test
+  void aVerbRunWithOnlyItsOwnSubcommandAnswersAsTheWholeCommandLine() {
+    // Main builds only the named subcommand (start-up time); help, usage errors and exit codes must not tell
+    for (String[] args : List.of(new String[] {"get", "--help"}, new String[] {"logs", "--no-such-flag", "job"},
+        new String[] {"rerun"}, new String[] {"outputs", "-h"}, new String[] {"tunnel", "job", "not-a-port"})) {
+      assertThat(execute(Main.commandLineFor(args), args)).as(String.join(" ", args)).isEqualTo(run(args));
+    }
+    assertThat(Main.commandLineFor("get", "-A").getSubcommands()).containsOnlyKeys("get");
+    // no verb, help, or one that is not there: the whole command line, which lists them all or says what there is
+    assertThat(Main.commandLineFor().getSubcommands()).containsOnlyKeys(Main.SUBCOMMANDS.keySet());
+    assertThat(Main.commandLineFor("help", "get").getSubcommands()).containsOnlyKeys(Main.SUBCOMMANDS.keySet());
+    assertThat(Main.commandLineFor("gte").getSubcommands()).containsOnlyKeys(Main.SUBCOMMANDS.keySet());
+  }
+
+  private static Plugin.Result execute(CommandLine cli, String... args) {
+    var out = new java.io.StringWriter();
+    var err = new java.io.StringWriter();
+    cli.setOut(new java.io.PrintWriter(out));
+    cli.setErr(new java.io.PrintWriter(err));
+    int code = cli.execute(args);
+    return new Plugin.Result(code, out.toString(), err.toString());
+  }
+
+  @Test
   void runHelpDocumentsEveryOptionWithItsEnvironmentVariable() {
     Plugin.Result r = run("run", "--help");
     assertThat(r.code()).isZero();
