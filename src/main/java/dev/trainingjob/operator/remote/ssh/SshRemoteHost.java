@@ -428,7 +428,12 @@ final class SshRemoteHost implements RemoteHost {
     try (ChannelExec channel = session.createExecChannel(command)) {
       channel.setOut(out);
       channel.setErr(err);
-      channel.open().verify(timeout);
+      try {
+        channel.open().verify(timeout);
+      } catch (IOException e) {
+        replaceIfHung(session);
+        throw e;
+      }
       if (input != null) {
         try (OutputStream in = channel.getInvertedIn()) { // closing it sends EOF: the command reads to the end
           in.write(input);
@@ -436,6 +441,8 @@ final class SshRemoteHost implements RemoteHost {
       }
       var events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout.toMillis());
       if (events.contains(ClientChannelEvent.TIMEOUT)) {
+        channel.close(true);
+        replaceIfHung(session);
         throw new IOException("command timed out after " + timeout.toSeconds() + "s on " + target);
       }
       channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(5).toMillis());
@@ -444,6 +451,17 @@ final class SshRemoteHost implements RemoteHost {
         throw new IOException("the connection to " + target + " closed before the command finished");
       }
       return new ExecResult(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+  }
+
+  /**
+   * After a command that did not answer in time: one that is slow on the machine leaves the connection to the others, but
+   * a connection that hangs is replaced at once, so the probes after this one do not each wait out their timeout on it.
+   */
+  private void replaceIfHung(ClientSession session) {
+    // as long as a new connection would have to answer in
+    if (session.isOpen() && !SshRemoteHosts.answers(session, pool.settings().connectTimeout())) {
+      pool.discard(target, session);
     }
   }
 
