@@ -24,6 +24,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -149,6 +150,78 @@ final class SshRemoteHost implements RemoteHost {
     }
     return ProbeParser.parse(r.stdout());
   }
+
+  /**
+   * Waits on the machine, on a channel of the pooled connection, until the job leaves the state {@code seen} (the driver
+   * wrote another state word, or the exit), then runs the probe: the change is seen within a fifth of a second, with
+   * nothing held here but the channel. The wait sleeps in bash's own {@code read} (no process started per look) on the
+   * channel's input, which this side never writes to: when this side closes the channel (cancelled, the job released) the
+   * read meets the end of its input and the wait ends on the machine too.
+   */
+  @Override
+  public CompletableFuture<ProbeResult> awaitChange(JobRef job, ProbeResult.State seen, Duration bound) {
+    SshRemoteHosts.Lease lease = pool.leaseForWait(target).orElse(null);
+    if (lease == null) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException("no connection to " + target
+          + " with a channel to spare for a wait; the job is probed at its interval"));
+    }
+    CompletableFuture<ProbeResult> changed = new CompletableFuture<>();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ChannelExec channel;
+    try {
+      channel = lease.session().createExecChannel("cd && exec bash -c '" + AWAIT_CHANGE + "' " + AWAIT_NAME + " "
+          + job.directory() + " " + seen.word() + " " + Math.max(1, bound.toSeconds()) + " " + PROBE_LOG_BYTES);
+      channel.setOut(out);
+      channel.setErr(new ByteArrayOutputStream());
+      channel.addCloseFutureListener(closed -> {
+        lease.close();
+        Integer status = channel.getExitStatus();
+        String text = out.toString(StandardCharsets.UTF_8).strip();
+        if (status != null && status == 0 && text.startsWith("{")) {
+          try {
+            changed.complete(ProbeParser.parse(text));
+          } catch (IOException | RuntimeException unreadable) {
+            changed.completeExceptionally(unreadable);
+          }
+        } else {
+          changed.completeExceptionally(new IOException("the wait on " + target + " ended without a probe"));
+        }
+      });
+      channel.open().addListener(opened -> {
+        if (!opened.isOpened()) {
+          channel.close(true); // refused (no channel to spare on the machine): the close above ends the wait
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      lease.close();
+      return CompletableFuture.failedFuture(e);
+    }
+    changed.whenComplete((r, e) -> {
+      if (changed.isCancelled()) {
+        channel.close(false); // with a goodbye: the machine ends the wait's process when its channel closes
+      }
+    });
+    return changed;
+  }
+
+  /** The wait's name on the machine ({@code $0}): what a person sees in ps. */
+  static final String AWAIT_NAME = "tj-await-change";
+
+  /**
+   * The wait, as {@code bash -c} runs it with the job directory, the state word seen, the bound in seconds and the probe's
+   * log bytes: look every fifth of a second (as probe.sh reads the state: "starting" until the driver wrote one) until the
+   * exit is recorded, the state is another, or the bound passed; then probe. {@code read -t} times out (a status above
+   * 128) while nothing comes; any other status is the end of its input: this side let go. No single quote in it.
+   */
+  private static final String AWAIT_CHANGE = """
+      d=$1; seen=$2; end=$((SECONDS + $3))
+      while [ ! -e "$d/exit_code" ] && [ "$SECONDS" -lt "$end" ]; do
+        s=starting; [ -f "$d/state" ] && { IFS= read -r s < "$d/state"; } 2>/dev/null
+        [ "$s" = "$seen" ] || break
+        read -r -t 0.2 _; [ $? -gt 128 ] || exit 0
+      done
+      [ -f "$d/probe.sh" ] && exec bash "$d/probe.sh" "$4"
+      """;
 
   @Override
   public void stop(JobRef job) throws Exception {
@@ -441,7 +514,6 @@ final class SshRemoteHost implements RemoteHost {
       }
       var events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout.toMillis());
       if (events.contains(ClientChannelEvent.TIMEOUT)) {
-        channel.close(true);
         replaceIfHung(session);
         throw new IOException("command timed out after " + timeout.toSeconds() + "s on " + target);
       }

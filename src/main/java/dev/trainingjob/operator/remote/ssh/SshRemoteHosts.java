@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +52,8 @@ public final class SshRemoteHosts implements RemoteHosts {
   static final AttributeRepository.AttributeKey<Attempt> ATTEMPT = new AttributeRepository.AttributeKey<>();
   private static final Duration LONGEST_IDLE_CHECK = Duration.ofSeconds(30);
   private static final String KEEP_ALIVE_REQUEST = "keepalive@openssh.com";
+  /** See {@link #leaseForWait}: room for the waits of a few jobs sharing a login, and still six channels for the rest. */
+  static final int MAX_WAITS_PER_CONNECTION = 4;
 
   private final SshClient client;
   private final RemoteSettings settings;
@@ -145,6 +148,8 @@ public final class SshRemoteHosts implements RemoteHosts {
     long idleSince = System.nanoTime();
     /** Out of the pool: whoever finds it makes a new one. */
     boolean retired;
+    /** Channels lent to long waits (a job's exit): at most {@link #MAX_WAITS_PER_CONNECTION}. */
+    int waits;
 
     Pooled(PoolKey key) {
       this.key = key;
@@ -160,6 +165,8 @@ public final class SshRemoteHosts implements RemoteHosts {
     private final Pooled pooled;
     private final ClientSession session;
     private boolean returned;
+    /** Lent for a long wait: counted against the connection's {@link #MAX_WAITS_PER_CONNECTION}. */
+    private boolean waiting;
 
     private Lease(Pooled pooled, ClientSession session) {
       this.pooled = pooled;
@@ -178,6 +185,9 @@ public final class SshRemoteHosts implements RemoteHosts {
           returned = true;
           pooled.inUse--;
           pooled.idleSince = System.nanoTime();
+          if (waiting) {
+            pooled.waits--;
+          }
         }
       } finally {
         pooled.lock.unlock();
@@ -287,6 +297,46 @@ public final class SshRemoteHosts implements RemoteHosts {
       }
       // let go (or dropped) while it connected: look again
     }
+  }
+
+  /**
+   * The open connection to the target lent for a long wait on one channel (a job's exit), or empty when there is none or
+   * it carries as many waits as it may: OpenSSH serves 10 channels per connection (MaxSessions), and the probes, uploads, logs and holds of every job
+   * sharing it need the rest.
+   */
+  Optional<Lease> leaseForWait(SshTarget target) {
+    // never a connect: a wait is started from a probe that just used the connection, or from the end of the wait before
+    // (on one of MINA's own threads, which must not wait on the network)
+    Pooled p = pool.get(PoolKey.of(target));
+    if (p == null) {
+      return Optional.empty();
+    }
+    p.lock.lock();
+    try {
+      if (p.retired || !p.usable() || p.waits >= MAX_WAITS_PER_CONNECTION) {
+        return Optional.empty();
+      }
+      p.waits++;
+      Lease lease = lend(p, null);
+      lease.waiting = true;
+      return Optional.of(lease);
+    } finally {
+      p.lock.unlock();
+    }
+  }
+
+  /** Long waits lent out now, over every connection (each holds a channel open on its machine). */
+  public int openWaits() {
+    int n = 0;
+    for (Pooled p : pool.values()) {
+      p.lock.lock();
+      try {
+        n += p.waits;
+      } finally {
+        p.lock.unlock();
+      }
+    }
+    return n;
   }
 
   /** Under the entry's lock: the connection lent, the holder recorded. */
