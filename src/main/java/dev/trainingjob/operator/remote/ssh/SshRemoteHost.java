@@ -45,7 +45,7 @@ final class SshRemoteHost implements RemoteHost {
   static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "notice.sh", "hold.sh", "screenrc", "git-credential.sh"};
   /** Run as root to replace sshd's host key; not one of the job's scripts (it belongs to no job directory). */
   static final String REPLACE_HOST_KEY = "replace-host-key.sh";
-  private static final int PROBE_LOG_BYTES = 32 * 1024;
+  static final int PROBE_LOG_BYTES = 32 * 1024;
 
   private final SshRemoteHosts pool;
   private final SshTarget target;
@@ -143,12 +143,14 @@ final class SshRemoteHost implements RemoteHost {
   @Override
   public ProbeResult probe(JobRef job) throws Exception {
     String probe = job.directory() + "/probe.sh";
-    ExecResult r = exec("cd && if [ -f " + probe + " ]; then bash " + probe + " " + PROBE_LOG_BYTES
+    LogWindow log = pool.log(job);
+    LogWindow.Asked asked = log.asked();
+    ExecResult r = exec("cd && if [ -f " + probe + " ]; then bash " + probe + " " + PROBE_LOG_BYTES + asked.args()
         + "; else echo '{\"state\":\"absent\"}'; fi", pool.settings().commandTimeout());
     if (r.status() != 0) {
       throw new IOException("probe.sh exited with " + r.status() + ": " + r.stderr().strip());
     }
-    return ProbeParser.parse(r.stdout());
+    return ProbeParser.parse(r.stdout(), log, asked);
   }
 
   /**
@@ -167,10 +169,12 @@ final class SshRemoteHost implements RemoteHost {
     }
     CompletableFuture<ProbeResult> changed = new CompletableFuture<>();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LogWindow log = pool.log(job);
+    LogWindow.Asked asked = log.asked();
     ChannelExec channel;
     try {
       channel = lease.session().createExecChannel("cd && exec bash -c '" + AWAIT_CHANGE + "' " + AWAIT_NAME + " "
-          + job.directory() + " " + seen.word() + " " + Math.max(1, bound.toSeconds()) + " " + PROBE_LOG_BYTES);
+          + job.directory() + " " + seen.word() + " " + Math.max(1, bound.toSeconds()) + " " + PROBE_LOG_BYTES + asked.args());
       channel.setOut(out);
       channel.setErr(new ByteArrayOutputStream());
       channel.addCloseFutureListener(closed -> {
@@ -179,7 +183,7 @@ final class SshRemoteHost implements RemoteHost {
         String text = out.toString(StandardCharsets.UTF_8).strip();
         if (status != null && status == 0 && text.startsWith("{")) {
           try {
-            changed.complete(ProbeParser.parse(text));
+            changed.complete(ProbeParser.parse(text, log, asked));
           } catch (IOException | RuntimeException unreadable) {
             changed.completeExceptionally(unreadable);
           }
@@ -209,7 +213,7 @@ final class SshRemoteHost implements RemoteHost {
 
   /**
    * The wait, as {@code bash -c} runs it with the job directory, the state word seen, the bound in seconds and the probe's
-   * log bytes: look every fifth of a second (as probe.sh reads the state: "starting" until the driver wrote one) until the
+   * arguments (log bytes, and where the operator's log ends): look every fifth of a second (as probe.sh reads the state: "starting" until the driver wrote one) until the
    * exit is recorded, the state is another, or the bound passed; then probe. {@code read -t} times out (a status above
    * 128) while nothing comes; any other status is the end of its input: this side let go. No single quote in it.
    */
@@ -220,7 +224,8 @@ final class SshRemoteHost implements RemoteHost {
         [ "$s" = "$seen" ] || break
         read -r -t 0.2 _; [ $? -gt 128 ] || exit 0
       done
-      [ -f "$d/probe.sh" ] && exec bash "$d/probe.sh" "$4"
+      shift 3
+      [ -f "$d/probe.sh" ] && exec bash "$d/probe.sh" "$@"
       """;
 
   @Override
@@ -255,6 +260,7 @@ final class SshRemoteHost implements RemoteHost {
 
   @Override
   public void cleanup(JobRef job) throws Exception {
+    pool.forgetLog(job);
     ExecResult r = exec("cd && rm -rf -- " + job.directory(), pool.settings().commandTimeout());
     if (r.status() != 0) {
       throw new IOException("could not remove " + job.directory() + ": " + r.stderr().strip());
@@ -275,6 +281,8 @@ final class SshRemoteHost implements RemoteHost {
       put(sftp, dir + "/renew.sh", resource("renew.sh"), 0700);
       return true;
     });
+    // the new run's output.log is another file, whatever number the file system gives it
+    pool.forgetLog(job);
     if (!present) {
       return; // nothing to clear: the new run's files go up as on a new machine
     }

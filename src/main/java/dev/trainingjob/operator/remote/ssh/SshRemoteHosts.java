@@ -58,6 +58,8 @@ public final class SshRemoteHosts implements RemoteHosts {
   private final SshClient client;
   private final RemoteSettings settings;
   private final Map<PoolKey, Pooled> pool = new ConcurrentHashMap<>();
+  /** By job uid; in memory only: an operator that starts knows no log, and asks for each one's tail. */
+  private final Map<String, LogWindow> logs = new ConcurrentHashMap<>();
   private final ScheduledExecutorService idleCloser;
 
   public SshRemoteHosts(RemoteSettings settings) {
@@ -461,8 +463,21 @@ public final class SshRemoteHosts implements RemoteHosts {
     session.close(true);
   }
 
+  // ---- what the operator has of each job's log
+
+  /** The job's log as the operator has it (see LogWindow): a probe sends only what is new to it. */
+  LogWindow log(JobRef job) {
+    return logs.computeIfAbsent(job.uid(), uid -> new LogWindow(SshRemoteHost.PROBE_LOG_BYTES));
+  }
+
+  /** Forgets the job's log (its file was removed, or the job let go): the next probe sends the tail. */
+  void forgetLog(JobRef job) {
+    logs.remove(job.uid());
+  }
+
   @Override
   public void release(JobRef job) {
+    forgetLog(job);
     for (Pooled p : pool.values()) {
       p.lock.lock();
       try {
