@@ -14,7 +14,7 @@ import java.util.HexFormat;
  *
  * <p>What kubectl does with them: before {@code apply} (and create, replace, edit) it asks whether the server checks
  * fields itself, which it reads from the fieldValidation parameter of the kind's PATCH operation here. It does, so kubectl
- * sends {@code fieldValidation=Strict} and leaves the check to the server ({@link StrictFields}) instead of fetching
+ * sends {@code fieldValidation=Strict} and leaves the check to the server ({@link FieldValidation}) instead of fetching
  * /openapi/v2 (as protobuf, which this API does not serve) to validate on its own. {@code kubectl explain} reads the
  * schemas from here as well.
  */

@@ -31,13 +31,20 @@ record WatchFilter(long since, FieldSelector selector, UnaryOperator<JsonNode> p
   public ObjectNode apply(ObjectNode event) {
     JsonNode object = event.path("object");
     long version = since(object.path("metadata").path("resourceVersion").asText(null));
-    if ("ADDED".equals(event.path("type").asText()) && version > 0 && version <= since) {
+    String type = event.path("type").asText();
+    if ("ADDED".equals(type) && version > 0 && version <= since) {
       return null;
+    }
+    if (WatchableCrud.RECENTLY_DELETED.equals(type) && (since == 0 || version <= since)) {
+      return null; // a deletion the watcher's list already knew of (or, watching from no version, never asked about)
     }
     if (!selector.matches(object)) {
       return null;
     }
     ObjectNode shaped = event.deepCopy();
+    if (WatchableCrud.RECENTLY_DELETED.equals(type)) {
+      shaped.put("type", "DELETED");
+    }
     shaped.set("object", present.apply(object));
     return shaped;
   }

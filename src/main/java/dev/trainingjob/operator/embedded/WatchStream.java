@@ -52,11 +52,12 @@ final class WatchStream implements WebSocket {
   void open(long timeoutSeconds) {
     response.setStatusCode(200).setChunked(true).putHeader("Content-Type", "application/json");
     response.closeHandler(gone -> end());
+    // registered before the head goes: once kubectl counts the watch as started, no change can fall between
+    listener.onOpen(this, new MockResponse());
     response.writeHead();
     if (timeoutSeconds > 0) {
       timer = context.owner().setTimer(timeoutSeconds * 1000, fired -> end());
     }
-    listener.onOpen(this, new MockResponse());
   }
 
   @Override
@@ -73,8 +74,8 @@ final class WatchStream implements WebSocket {
     ObjectNode shaped;
     try {
       shaped = shape.apply((ObjectNode) JSON.readTree(event));
-    } catch (IOException | ClassCastException unreadable) {
-      return false;
+    } catch (IOException | RuntimeException unreadable) {
+      return false; // never the writer's failure: the write this event tells of is already stored
     }
     if (shaped != null) {
       String line = shaped + "\n";

@@ -25,6 +25,22 @@ import java.util.concurrent.CopyOnWriteArraySet;
 final class WatchableCrud extends KubernetesCrudDispatcher {
   private final Set<PlainWatch> watches = new CopyOnWriteArraySet<>();
 
+  /** The event type a deletion replayed to a new watch carries, until its WatchFilter decides whether the watcher needs it. */
+  static final String RECENTLY_DELETED = "RECENTLY_DELETED";
+  private static final int KEPT_DELETIONS = 1000;
+  private final java.util.ArrayDeque<Map.Entry<AttributeSet, String>> deletions = new java.util.ArrayDeque<>();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  private static String withVersion(String object, long version) {
+    try {
+      var node = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(object);
+      node.with("metadata").put("resourceVersion", String.valueOf(version));
+      return node.toString();
+    } catch (java.io.IOException | RuntimeException unreadable) {
+      return object;
+    }
+  }
+
   WatchableCrud(List<CustomResourceDefinitionContext> crds) {
     super(crds);
   }
@@ -45,6 +61,17 @@ final class WatchableCrud extends KubernetesCrudDispatcher {
     super.processEvent(path, pathAttributes, oldAttributes, resource, newState);
     if (Objects.equals(existing, newState)) {
       return;
+    }
+    if (newState == null && existing != null) {
+      // a deletion is a change of its own, with a version of its own (as an API server gives it); kept a while, so a watch
+      // opened just after a list still hears of a deletion that fell between the two
+      existing = withVersion(existing, requestResourceVersion());
+      synchronized (deletions) {
+        deletions.addLast(Map.entry(oldAttributes, existing));
+        if (deletions.size() > KEPT_DELETIONS) {
+          deletions.removeFirst();
+        }
+      }
     }
     // the attributes the dispatcher has just filed the new state under, worked out as it does
     AttributeSet newAttributes = null;
@@ -82,6 +109,11 @@ final class WatchableCrud extends KubernetesCrudDispatcher {
           entries = new ArrayList<>(map.entrySet());
         }
         entries.stream().filter(e -> e.getKey().matches(query)).forEach(e -> send("ADDED", e.getValue()));
+        List<Map.Entry<AttributeSet, String>> deleted;
+        synchronized (deletions) {
+          deleted = new ArrayList<>(deletions);
+        }
+        deleted.stream().filter(e -> e.getKey().matches(query)).forEach(e -> send(RECENTLY_DELETED, e.getValue()));
       }
     }
 

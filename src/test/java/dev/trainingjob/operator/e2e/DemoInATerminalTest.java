@@ -44,9 +44,11 @@ class DemoInATerminalTest {
   void close() throws Exception {
     try {
       // a test that failed half-way: the demo still serving is stopped as a person stops it, so it stops its job
-      if (Files.exists(tmp.resolve("serve.sh")) && tmux.exitStatus("serve") == null) {
-        tmux.send("serve", "C-c");
-        await().atMost(Duration.ofSeconds(90)).until(() -> tmux.exitStatus("serve") != null);
+      for (String window : List.of("demo", "serve")) {
+        if (Files.exists(tmp.resolve(window + ".sh")) && tmux.exitStatus(window) == null) {
+          tmux.send(window, "C-c");
+          await().atMost(Duration.ofSeconds(90)).until(() -> tmux.exitStatus(window) != null);
+        }
       }
     } finally {
       tmux.close();

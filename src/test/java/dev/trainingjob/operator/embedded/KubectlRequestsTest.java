@@ -128,6 +128,30 @@ class KubectlRequestsTest {
     assertThat(stream.events().get(1).path("object").path("data").path("value").asText()).isEqualTo("2");
   }
 
+  /** kubectl delete lists, then watches from the list's version: a deletion in between still reaches the watch. */
+  @Test
+  void aDeletionBetweenTheListAndTheWatchReachesTheWatch() throws Exception {
+    configMap("early", "1");
+    configMap("doomed", "1");
+    api.client().configMaps().inNamespace("default").withName("early").delete(); // known to the list below: not told again
+    String version = get(CONFIGMAPS).path("metadata").path("resourceVersion").asText();
+    api.client().configMaps().inNamespace("default").withName("doomed").delete();
+
+    Stream stream = watch(CONFIGMAPS + "?watch=true&" + selector("metadata.name=doomed") + "&resourceVersion=" + version,
+        "application/json");
+    await().atMost(WAIT).until(() -> stream.seen().size() >= 1);
+    assertThat(stream.seen()).containsExactly("DELETED doomed");
+    assertThat(Long.parseLong(stream.events().get(0).path("object").path("metadata").path("resourceVersion").asText()))
+        .as("a deletion's own version, after the list's").isGreaterThan(Long.parseLong(version));
+
+    Stream everything = watch(CONFIGMAPS + "?watch=true&resourceVersion=" + version, "application/json");
+    await().atMost(WAIT).until(everything.started()::isDone);
+    configMap("later", "1");
+    await().atMost(WAIT).until(() -> everything.seen().contains("ADDED later"));
+    assertThat(everything.seen()).as("the earlier deletion, which the list knew of, is not told")
+        .containsExactly("DELETED doomed", "ADDED later");
+  }
+
   @Test
   void aWatchFromNoVersionStartsWithEveryObjectAndHonoursItsFieldSelector() {
     configMap("one", "1");

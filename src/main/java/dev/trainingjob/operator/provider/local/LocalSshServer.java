@@ -147,6 +147,7 @@ public final class LocalSshServer implements AutoCloseable {
       Map<String, String> environment = baseEnvironment(home);
       environment.putAll(env);
       Map<String, String> requested = channel.getEnvironment().getEnv();
+      // a terminal request (pty-req) sets TERM (its modes can be empty: ssh -tt without a terminal of its own sends none)
       String term = requested.get(Environment.ENV_TERM);
       // -i: the process would inherit the operator's environment, and MINA adds what the client asked for on top
       List<String> argv = new ArrayList<>(List.of("/usr/bin/env", "-i"));
@@ -164,10 +165,32 @@ public final class LocalSshServer implements AutoCloseable {
         argv.addAll(List.of("/usr/bin/script", "-qfec", ON_A_TERMINAL, "/dev/null"));
       }
       // the pseudo-terminal (or none) does what a terminal does: the channel passes bytes as they are
+      boolean onATerminal = term != null;
       return new InvertedShellWrapper(new ProcessShell(argv) {
         @Override
         protected Map<PtyMode, Integer> resolveShellTtyOptions(Map<PtyMode, Integer> modes) {
           return Map.of();
+        }
+
+        @Override
+        public java.io.OutputStream getInputStream() {
+          java.io.OutputStream in = super.getInputStream();
+          if (!onATerminal || in == null) {
+            return in;
+          }
+          // sshd ignores the end of a terminal's input; closing script's stdin would type a Ctrl-D into the job's window.
+          // The process ends with the channel (destroy) instead.
+          return new java.io.FilterOutputStream(in) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+              out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+              out.flush();
+            }
+          };
         }
       });
     }
