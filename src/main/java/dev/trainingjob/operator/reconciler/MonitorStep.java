@@ -33,12 +33,7 @@ final class MonitorStep implements JobStep {
     }
     ProbeResult probe;
     try {
-      // the probe runs beside the reconcile: none back yet, and this reconcile ends; the probe's landing wakes the job
-      var probed = ctx.probeBeside();
-      if (probed.isEmpty()) {
-        return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), Deadlines.runtimeLeft(ctx)));
-      }
-      probe = ctx.reached(probed.get());
+      probe = ctx.probe(ctx.remote());
     } catch (JobFailure e) {
       throw e;
     } catch (Exception e) {

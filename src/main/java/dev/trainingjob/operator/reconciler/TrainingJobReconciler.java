@@ -86,10 +86,6 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         ctx.moveTo(Phase.Pending, Reason.Accepted, "Waiting to be provisioned");
       }
       StepResult result = runSteps(ctx);
-      if (ctx.status().phase != Phase.Running && ctx.status().phase != Phase.Bootstrapping) {
-        // nothing to probe beside the reconciles or to wait for on the machine any more; a probe still out lands nowhere
-        services.probes().forget(job.getMetadata().getUid());
-      }
       CostEstimate.apply(job, services.prices(), ctx.now()).ifPresent(billed ->
           services.metrics().instanceTime(job.getMetadata().getUid(), billed.instanceType(), billed.from(), billed.until(),
               billed.price().usdPerHour()));
@@ -105,13 +101,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
   }
 
-  /**
-   * A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending; a probe that came back wakes its
-   * job (see {@link OperatorFactory}).
-   */
+  /** A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending (see {@link OperatorFactory}). */
   @Override
   public List<EventSource<?, TrainingJob>> prepareEventSources(EventSourceContext<TrainingJob> context) {
-    return List.of(OperatorFactory.budgetEvents(context), OperatorFactory.probeEvents(services.probes()));
+    return List.of(OperatorFactory.budgetEvents(context));
   }
 
   /**
@@ -240,7 +233,6 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     String uid = job.getMetadata().getUid();
     recorder.forget(uid);
     probes.forget(uid);
-    services.probes().forget(uid);
     finish.forget(uid);
     services.metrics().forget(uid);
   }
