@@ -93,7 +93,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         result = StepResult.checkAgainAfter(services.config().pollInterval()); // the budgets are written on a later look
       }
       services.metrics().phase(job.getMetadata().getUid(), ctx.status().phase);
-      UpdateControl<TrainingJob> control = control(job, before, result);
+      UpdateControl<TrainingJob> control = LockedStatusWrite.apply(control(job, before, result), job, context);
       outcome = "ok";
       return control;
     } finally {
