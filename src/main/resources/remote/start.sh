@@ -59,7 +59,7 @@ if [ -n "$current" ] && [ "$ATTEMPT" -gt "$current" ]; then
     exit 4
   fi
   mkdir -p "$DIR/attempts/$current"
-  for f in state exit_code reason_code detail interrupt script.pid; do
+  for f in state exit_code reason_code detail interrupt script.pid driver.pid; do
     [ ! -e "$DIR/$f" ] || mv -f "$DIR/$f" "$DIR/attempts/$current/$f"
   done
   rm -rf "$DIR/started"

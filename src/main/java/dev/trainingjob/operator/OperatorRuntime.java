@@ -10,6 +10,7 @@ import dev.trainingjob.operator.reconciler.JobContext;
 import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import dev.trainingjob.operator.reconciler.Leadership;
 import dev.trainingjob.operator.reconciler.OperatorFactory;
+import dev.trainingjob.operator.reconciler.ProbeRunner;
 import dev.trainingjob.operator.reconciler.ShardClaim;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -90,14 +91,18 @@ public final class OperatorRuntime implements AutoCloseable {
     }
     var metrics = new OperatorMetrics(meters);
     Clock clock = Clock.systemUTC();
+    // probes of running jobs run on their own threads, so a slow machine never holds a reconcile thread
+    var probes = ProbeRunner.pooled(config.probeThreads());
     var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers, off), remoteHosts,
         new JobBundles(client), new KubernetesEventRecorder(client), clock,
         new JobPrices(prices, spotPrices(providers)), metrics, new BudgetLedger(client, clock, metrics),
-        new ShardClaim(client, config.shard()));
+        new ShardClaim(client, config.shard()), probes);
+    List<AutoCloseable> closing = new ArrayList<>(owned);
+    closing.add(0, probes);
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();
-    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, owned, meters, leadership, client, config);
+    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, closing, meters, leadership, client, config);
     if (!config.leaderElection().enabled()) {
       leadership.started(); // the only replica leads
     }

@@ -65,6 +65,11 @@ public final class OperatorOptions {
       description = "How many jobs are reconciled at once. Env: TRAININGJOB_RECONCILE_THREADS. Default: ${DEFAULT-VALUE}.")
   int reconcileThreads = DEFAULTS.reconcileThreads();
 
+  @Option(names = "--probe-threads", defaultValue = "${env:TRAININGJOB_PROBE_THREADS}",
+      description = "How many probes of running jobs run at once, beside the reconciles. Env: TRAININGJOB_PROBE_THREADS. "
+          + "Default: ${DEFAULT-VALUE}.")
+  int probeThreads = DEFAULTS.probeThreads();
+
   @Option(names = "--output-dir", defaultValue = "${env:TRAININGJOB_COLLECT_DIR}",
       description = "Where the local and host providers collect outputs, one folder per namespace/name. Env: TRAININGJOB_COLLECT_DIR. Default: ${DEFAULT-VALUE}.")
   Path outputDir = DEFAULTS.outputDir();
@@ -207,6 +212,7 @@ public final class OperatorOptions {
     c.probeInterval = probeInterval;
     c.sshReadyTimeout = sshReadyTimeout;
     c.reconcileThreads = reconcileThreads;
+    c.probeThreads = probeThreads;
     c.outputDir = outputDir;
     c.localWorkRoot = localWorkRoot;
     c.remote.miniforgeUrl = miniforgeUrl;

@@ -3,6 +3,8 @@ package dev.trainingjob.operator.reconciler;
 import dev.trainingjob.operator.job.Reason;
 
 import dev.trainingjob.operator.status.Lifecycle;
+import dev.trainingjob.operator.status.StatusRecorder;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import dev.trainingjob.operator.api.Timings;
 import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.EventRecorder;
@@ -23,6 +25,7 @@ import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.remote.RemoteHost;
 import dev.trainingjob.operator.remote.RemoteHosts;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -33,11 +36,22 @@ public final class JobContext {
   private static final Logger LOG = LoggerFactory.getLogger(JobContext.class);
   /** Connect and install a new host key; once more while sshd reloads; see it presented; connect expecting only it. */
   private static final int MAX_CONNECT_ROUNDS = 4;
+  /** A wait on the machine lasts this many probe intervals, then a later probe starts another. */
+  private static final int WAIT_PROBES = 12;
+  /** The states a job moves on from by itself, which a wait on the machine watches for a change. */
+  private static final java.util.Set<ProbeResult.State> WAITED_ON = java.util.EnumSet.of(ProbeResult.State.STARTING,
+      ProbeResult.State.BOOTSTRAPPING, ProbeResult.State.RUNNING, ProbeResult.State.SYNCING);
 
   /** What every reconcile shares. */
   public record Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts,
       JobBundles bundles, EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics, BudgetLedger budgets,
-      ShardClaim claims) {
+      ShardClaim claims, ProbeRunner probes) {
+    /** With probes made inline, in the reconcile that asks (the decision tests). */
+    public Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts, JobBundles bundles,
+        EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics, BudgetLedger budgets, ShardClaim claims) {
+      this(config, providers, remoteHosts, bundles, events, clock, prices, metrics, budgets, claims, ProbeRunner.inline());
+    }
+
     /** Without TrainingBudgets: every namespace admits jobs as if it had none. */
     public Services(OperatorConfig config, ProviderRegistry providers, RemoteHosts remoteHosts, JobBundles bundles,
         EventRecorder events, Clock clock, JobPrices prices, OperatorMetrics metrics) {
@@ -165,6 +179,80 @@ public final class JobContext {
   /** Closes the job's SSH connections (those no other job holds): it is released, or its machine is reached anew. */
   void closeConnections() {
     services.remoteHosts().release(ref());
+  }
+
+  /**
+   * The outcome of a probe made beside the reconcile ({@link ProbeRunner}): the latest one not yet taken, or, when there is
+   * none, a new one asked for and empty until it lands (the runner wakes the job then). Its failure is thrown by
+   * {@link #reached}, as a probe made here would throw it.
+   */
+  Optional<ProbeRunner.Outcome> probeBeside() {
+    String uid = job.getMetadata().getUid();
+    String stint = stint();
+    var probes = services.probes();
+    var done = probes.take(uid, stint);
+    if (done.isEmpty()) {
+      probes.request(ResourceID.fromResource(job), uid, stint, detachedProbe());
+      done = probes.take(uid, stint); // an inline runner has it already
+    }
+    return done;
+  }
+
+  /** What the probe saw; how it reached the machine goes into status, as {@link #remote} would have written it. */
+  ProbeResult reached(ProbeRunner.Outcome outcome) throws Exception {
+    var probed = outcome.get();
+    if (status().instance != null && probed.sshPort() != null) {
+      status().instance.sshPort = probed.sshPort();
+    }
+    if (probed.attachCommand() != null) {
+      status().attachCommand = probed.attachCommand();
+    }
+    return probed.result();
+  }
+
+  /** The script's run and attempt: a probe's result is taken only by the stint it was asked for. */
+  private String stint() {
+    var run = status().run;
+    return (run == null || run.number == null ? 1 : run.number) + "/" + Attempts.current(status()) + "/"
+        + (status().launch == null ? 1 : status().launch);
+  }
+
+  /**
+   * A probe that runs on another thread while this reconcile goes on: it works on its own copy of the job (the provider
+   * reads the job's spec and status to reach the machine, and {@link #remote} writes the port it found), never on the
+   * status this reconcile writes.
+   */
+  private ProbeRunner.Probe detachedProbe() {
+    TrainingJob copy = new TrainingJob();
+    copy.setMetadata(job.getMetadata());
+    copy.setSpec(job.getSpec());
+    copy.setStatus(StatusRecorder.snapshot(status()));
+    JobContext beside = new JobContext(copy, services);
+    return () -> {
+      RemoteHost remote = beside.remote();
+      ProbeResult result = beside.probe(remote);
+      var instance = beside.status().instance;
+      return new ProbeRunner.Probed(result, instance == null ? null : instance.sshPort, beside.status().attachCommand,
+          watchFor(remote, result));
+    };
+  }
+
+  /**
+   * Waits on the machine, beside the reconciles, until the job moves on from what {@code probe} saw: the job is woken the
+   * moment its script runs or ends instead of at the next probe. Nothing to wait for once it ended.
+   */
+  void waitBeside(RemoteHost remote, ProbeResult probe) {
+    services.probes().watch(ResourceID.fromResource(job), job.getMetadata().getUid(), stint(), watchFor(remote, probe));
+  }
+
+  /** A wait on the machine for the job to leave the state the probe saw; null when there is nothing left to wait for. */
+  private ProbeRunner.Watch watchFor(RemoteHost remote, ProbeResult probe) {
+    if (probe.exited() || !probe.sessionAlive() || !WAITED_ON.contains(probe.state())) {
+      return null; // ended, lost (the probes tell), or a state word this operator does not know
+    }
+    JobRef ref = ref();
+    Duration bound = config().probeInterval().multipliedBy(WAIT_PROBES);
+    return new ProbeRunner.Watch(probe.state(), () -> remote.awaitChange(ref, probe.state(), bound), seen -> watchFor(remote, seen));
   }
 
   /** One probe of the job on its machine, timed for the probe-latency metric. */

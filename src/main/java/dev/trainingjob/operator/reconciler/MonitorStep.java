@@ -33,7 +33,12 @@ final class MonitorStep implements JobStep {
     }
     ProbeResult probe;
     try {
-      probe = ctx.probe(ctx.remote());
+      // the probe runs beside the reconcile: none back yet, and this reconcile ends; the probe's landing wakes the job
+      var probed = ctx.probeBeside();
+      if (probed.isEmpty()) {
+        return StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), Deadlines.runtimeLeft(ctx)));
+      }
+      probe = ctx.reached(probed.get());
     } catch (JobFailure e) {
       throw e;
     } catch (Exception e) {

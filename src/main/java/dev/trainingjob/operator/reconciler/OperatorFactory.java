@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
@@ -111,6 +112,16 @@ public final class OperatorFactory {
             .collect(Collectors.toSet()))
         .build();
     return new InformerEventSource<>(configuration, context);
+  }
+
+  /**
+   * Wakes a running job when its probe, made beside the reconciles ({@link ProbeRunner}), came back: its reconcile takes
+   * the result at once instead of at its next poll.
+   */
+  static SimpleInboundEventSource<TrainingJob> probeEvents(ProbeRunner probes) {
+    var source = new SimpleInboundEventSource<TrainingJob>("probes");
+    probes.onResult(source::propagateEvent);
+    return source;
   }
 
   /**

@@ -83,6 +83,7 @@ final class StartStep implements JobStep {
       return StepResult.next();
     }
     ctx.status().message = "Preparing Python (" + probe.state().word() + ")";
+    ctx.waitBeside(remote, probe); // the driver moving on (the script runs, or it ended) wakes the job at once
     return StepResult.checkAgainAfter(ctx.config().probeInterval());
   }
 

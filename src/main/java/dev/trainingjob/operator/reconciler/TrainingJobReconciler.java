@@ -86,6 +86,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         ctx.moveTo(Phase.Pending, Reason.Accepted, "Waiting to be provisioned");
       }
       StepResult result = runSteps(ctx);
+      if (ctx.status().phase != Phase.Running && ctx.status().phase != Phase.Bootstrapping) {
+        // nothing to probe beside the reconciles or to wait for on the machine any more; a probe still out lands nowhere
+        services.probes().forget(job.getMetadata().getUid());
+      }
       CostEstimate.apply(job, services.prices(), ctx.now()).ifPresent(billed ->
           services.metrics().instanceTime(job.getMetadata().getUid(), billed.instanceType(), billed.from(), billed.until(),
               billed.price().usdPerHour()));
@@ -101,10 +105,13 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
   }
 
-  /** A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending (see {@link OperatorFactory}). */
+  /**
+   * A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending; a probe that came back wakes its
+   * job (see {@link OperatorFactory}).
+   */
   @Override
   public List<EventSource<?, TrainingJob>> prepareEventSources(EventSourceContext<TrainingJob> context) {
-    return List.of(OperatorFactory.budgetEvents(context));
+    return List.of(OperatorFactory.budgetEvents(context), OperatorFactory.probeEvents(services.probes()));
   }
 
   /**
@@ -233,6 +240,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     String uid = job.getMetadata().getUid();
     recorder.forget(uid);
     probes.forget(uid);
+    services.probes().forget(uid);
     finish.forget(uid);
     services.metrics().forget(uid);
   }

@@ -5,6 +5,8 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
@@ -30,6 +32,17 @@ public interface RemoteHost extends AutoCloseable {
 
   /** One snapshot of the job: state, exit code, log tail, progress, disk, GPU. */
   ProbeResult probe(JobRef job) throws Exception;
+
+  /**
+   * Waits on the machine until the job leaves the state {@code seen} (the script starts running, the driver copies the
+   * outputs, the script exits), holding no thread here meanwhile: completes with a probe taken at once after the change, or
+   * with a plain probe once {@code bound} passed without one (then wait again). Cancelling the future ends the wait on the
+   * machine. A host that cannot wait (this default, or a connection with no channel to spare) fails the future at once:
+   * the job is then probed at its interval only.
+   */
+  default CompletableFuture<ProbeResult> awaitChange(JobRef job, ProbeResult.State seen, Duration bound) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("this machine is only probed"));
+  }
 
   /** Interrupts the script, kills it after a grace period, and ends its screen session. */
   void stop(JobRef job) throws Exception;

@@ -17,10 +17,18 @@ import java.util.function.Consumer;
  *     (and the status says so): the operator's volume is not the place for a data set
  * @param idleTimeout how long an SSH connection nothing uses stays open before it is closed (a running job's probes use
  *     it; the next use opens a new one)
+ * @param keepAlive how often a connection asks the machine for a sign of life; after {@link #KEEP_ALIVE_MISSES} unanswered
+ *     in a row it is closed (a machine that vanished without a word), and the next use opens a new one
  */
 public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Duration connectTimeout, Duration commandTimeout,
-    Duration stopGrace, Duration idleTimeout, Duration collectTimeout, long collectMaxBytes) {
+    Duration stopGrace, Duration idleTimeout, Duration collectTimeout, long collectMaxBytes, Duration keepAlive) {
+  /** Unanswered keep-alives in a row after which a connection is taken for dead, as OpenSSH's ServerAliveCountMax. */
+  public static final int KEEP_ALIVE_MISSES = 3;
+
   public RemoteSettings {
+    if (keepAlive == null || keepAlive.isNegative() || keepAlive.isZero()) {
+      throw new IllegalArgumentException("the SSH keep-alive interval must be positive, not " + keepAlive);
+    }
     if (collectTimeout == null || collectTimeout.isNegative() || collectTimeout.isZero()) {
       throw new IllegalArgumentException("the collect timeout must be positive, not " + collectTimeout);
     }
@@ -50,6 +58,7 @@ public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Durati
     b.idleTimeout = idleTimeout;
     b.collectTimeout = collectTimeout;
     b.collectMaxBytes = collectMaxBytes;
+    b.keepAlive = keepAlive;
     return b;
   }
 
@@ -71,12 +80,14 @@ public record RemoteSettings(String miniforgeUrl, String miniforgeSha256, Durati
     public Duration idleTimeout = Duration.ofMinutes(10);
     public Duration collectTimeout = Duration.ofMinutes(30);
     public long collectMaxBytes = 20L << 30;
+    /** A dead connection is noticed within about a minute (three unanswered), well inside the command timeout's reach. */
+    public Duration keepAlive = Duration.ofSeconds(15);
 
     private Builder() {
     }
 
     public RemoteSettings build() {
-      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace, idleTimeout, collectTimeout, collectMaxBytes);
+      return new RemoteSettings(miniforgeUrl, miniforgeSha256, connectTimeout, commandTimeout, stopGrace, idleTimeout, collectTimeout, collectMaxBytes, keepAlive);
     }
   }
 }

@@ -39,10 +39,17 @@ final class SyncOperator {
   /** With the TrainingBudgets of the API {@code client} talks to (null: none anywhere), their gauges in {@code metrics}. */
   SyncOperator(OperatorConfig config, String defaultProvider, List<ComputeProvider> providers, RemoteHosts hosts,
       KubernetesClient client, OperatorMetrics metrics) {
+    this(config, defaultProvider, providers, hosts, client, metrics, ProbeRunner.inline());
+  }
+
+  /** With running jobs probed by {@code probes} (inline elsewhere: a reconcile finds its probe's result at once). */
+  SyncOperator(OperatorConfig config, String defaultProvider, List<ComputeProvider> providers, RemoteHosts hosts,
+      KubernetesClient client, OperatorMetrics metrics, ProbeRunner probes) {
     this.config = config;
     budgets = new BudgetLedger(client, clock, metrics);
     var services = new JobContext.Services(config, new ProviderRegistry(defaultProvider, providers), hosts,
-        new JobBundles(null), events, clock, JobPrices.of(PriceList.bundled()), metrics, budgets);
+        new JobBundles(null), events, clock, JobPrices.of(PriceList.bundled()), metrics, budgets,
+        new ShardClaim(null, config.shard()), probes);
     reconciler = new TrainingJobReconciler(services);
   }
 
@@ -79,13 +86,14 @@ final class SyncOperator {
     return reconciler.cleanup(job, null);
   }
 
-  /** Reconciles until the job reaches the phase (at most a few dozen times). */
-  void reconcileUntil(TrainingJob job, Phase phase) throws Exception {
+  /** Reconciles until the job reaches the phase (at most a few dozen times); the last reconcile's answer, if any. */
+  UpdateControl<TrainingJob> reconcileUntil(TrainingJob job, Phase phase) throws Exception {
+    UpdateControl<TrainingJob> last = null;
     for (int i = 0; i < 50; i++) {
       if (job.getStatus() != null && job.getStatus().phase == phase) {
-        return;
+        return last;
       }
-      reconcile(job);
+      last = reconcile(job);
     }
     throw new AssertionError(job.ref() + " never reached " + phase + "; it is " + job.getStatus().phase);
   }

@@ -54,6 +54,13 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile RuntimeException holdFails;
   /** When set, every probe fails with it (a machine that stopped answering). */
   public volatile RuntimeException probeFails;
+  /**
+   * When set, a probe made beside the reconciles (on one of the probe runner's threads, named probe-N) waits for it before it
+   * answers: a slow machine, or one that hangs; the probes a reconcile makes itself (Bootstrapping's) answer at once.
+   */
+  public volatile java.util.concurrent.CountDownLatch probeGate;
+  /** How many probes wait at {@link #probeGate} now. */
+  public final AtomicInteger atTheGate = new AtomicInteger();
 
   @Override
   public RemoteHost connect(SshTarget target) {
@@ -84,6 +91,18 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       @Override
       public ProbeResult probe(JobRef job) {
         calls.add(new Call("probe", job.toString()));
+        var gate = probeGate;
+        if (gate != null && Thread.currentThread().getName().startsWith("probe-")) {
+          atTheGate.incrementAndGet();
+          try {
+            gate.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the machine was slow", e);
+          } finally {
+            atTheGate.decrementAndGet();
+          }
+        }
         if (probeFails != null) {
           throw probeFails;
         }

@@ -19,7 +19,23 @@ public final class ProbeParser {
   private ProbeParser() {}
 
   static ProbeResult parse(String output) throws java.io.IOException {
+    return parse(output, null, LogWindow.Asked.TAIL);
+  }
+
+  /**
+   * The probe's JSON, its log added to the job's {@code window} (null: the log it sent is the whole tail): the result's log
+   * tail is the window's, however little of it this probe sent.
+   */
+  static ProbeResult parse(String output, LogWindow window, LogWindow.Asked asked) throws java.io.IOException {
     JsonNode n = JSON.readTree(output);
+    String log;
+    if (window == null) {
+      log = text(n.path("log").asText(""));
+    } else {
+      Long from = n.path("logFrom").isIntegralNumber() ? n.path("logFrom").asLong() : null;
+      byte[] sent = n.path("log").asText("").isEmpty() ? new byte[0] : Base64.getDecoder().decode(n.path("log").asText(""));
+      log = from == null && !n.path("log").isTextual() ? "" : window.add(asked, from, n.path("logId").asText(""), sent);
+    }
     Integer exit = n.path("exitCode").isNumber() ? n.path("exitCode").asInt() : null;
     String detail = text(n.path("detail").asText(""));
     ProbeResult.ExitReason reason = ProbeResult.ExitReason.parse(n.path("reasonCode").asText(""));
@@ -33,7 +49,7 @@ public final class ProbeParser {
         ? new ProbeResult.Disk(n.path("disk").path("usedBytes").asLong(), n.path("disk").path("totalBytes").asLong()) : null;
     return new ProbeResult(ProbeResult.State.of(n.path("state").asText("")), exit, n.path("sessionAlive").asBoolean(false),
         reason, detail.isBlank() ? null : detail.strip(),
-        lines(text(n.path("log").asText(""))), progress(text(n.path("progress").asText(""))),
+        lines(log), progress(text(n.path("progress").asText(""))),
         disk, gpus(text(n.path("gpu").asText(""))), n.path("uptimeSeconds").isNumber() ? n.path("uptimeSeconds").asDouble() : null,
         n.path("attempt").canConvertToInt() && n.path("attempt").isIntegralNumber() ? n.path("attempt").asInt() : null);
   }

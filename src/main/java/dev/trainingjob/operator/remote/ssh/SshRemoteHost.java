@@ -24,6 +24,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -44,7 +45,7 @@ final class SshRemoteHost implements RemoteHost {
   static final String[] SCRIPTS = {"driver.sh", "probe.sh", "start.sh", "stop.sh", "notice.sh", "hold.sh", "screenrc", "git-credential.sh"};
   /** Run as root to replace sshd's host key; not one of the job's scripts (it belongs to no job directory). */
   static final String REPLACE_HOST_KEY = "replace-host-key.sh";
-  private static final int PROBE_LOG_BYTES = 32 * 1024;
+  static final int PROBE_LOG_BYTES = 32 * 1024;
 
   private final SshRemoteHosts pool;
   private final SshTarget target;
@@ -142,13 +143,90 @@ final class SshRemoteHost implements RemoteHost {
   @Override
   public ProbeResult probe(JobRef job) throws Exception {
     String probe = job.directory() + "/probe.sh";
-    ExecResult r = exec("cd && if [ -f " + probe + " ]; then bash " + probe + " " + PROBE_LOG_BYTES
+    LogWindow log = pool.log(job);
+    LogWindow.Asked asked = log.asked();
+    ExecResult r = exec("cd && if [ -f " + probe + " ]; then bash " + probe + " " + PROBE_LOG_BYTES + asked.args()
         + "; else echo '{\"state\":\"absent\"}'; fi", pool.settings().commandTimeout());
     if (r.status() != 0) {
       throw new IOException("probe.sh exited with " + r.status() + ": " + r.stderr().strip());
     }
-    return ProbeParser.parse(r.stdout());
+    return ProbeParser.parse(r.stdout(), log, asked);
   }
+
+  /**
+   * Waits on the machine, on a channel of the pooled connection, until the job leaves the state {@code seen} (the driver
+   * wrote another state word, or the exit), then runs the probe: the change is seen within a fifth of a second, with
+   * nothing held here but the channel. The wait sleeps in bash's own {@code read} (no process started per look) on the
+   * channel's input, which this side never writes to: when this side closes the channel (cancelled, the job released) the
+   * read meets the end of its input and the wait ends on the machine too.
+   */
+  @Override
+  public CompletableFuture<ProbeResult> awaitChange(JobRef job, ProbeResult.State seen, Duration bound) {
+    SshRemoteHosts.Lease lease = pool.leaseForWait(target).orElse(null);
+    if (lease == null) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException("no connection to " + target
+          + " with a channel to spare for a wait; the job is probed at its interval"));
+    }
+    CompletableFuture<ProbeResult> changed = new CompletableFuture<>();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LogWindow log = pool.log(job);
+    LogWindow.Asked asked = log.asked();
+    ChannelExec channel;
+    try {
+      channel = lease.session().createExecChannel("cd && exec bash -c '" + AWAIT_CHANGE + "' " + AWAIT_NAME + " "
+          + job.directory() + " " + seen.word() + " " + Math.max(1, bound.toSeconds()) + " " + PROBE_LOG_BYTES + asked.args());
+      channel.setOut(out);
+      channel.setErr(new ByteArrayOutputStream());
+      channel.addCloseFutureListener(closed -> {
+        lease.close();
+        Integer status = channel.getExitStatus();
+        String text = out.toString(StandardCharsets.UTF_8).strip();
+        if (status != null && status == 0 && text.startsWith("{")) {
+          try {
+            changed.complete(ProbeParser.parse(text, log, asked));
+          } catch (IOException | RuntimeException unreadable) {
+            changed.completeExceptionally(unreadable);
+          }
+        } else {
+          changed.completeExceptionally(new IOException("the wait on " + target + " ended without a probe"));
+        }
+      });
+      channel.open().addListener(opened -> {
+        if (!opened.isOpened()) {
+          channel.close(true); // refused (no channel to spare on the machine): the close above ends the wait
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      lease.close();
+      return CompletableFuture.failedFuture(e);
+    }
+    changed.whenComplete((r, e) -> {
+      if (changed.isCancelled()) {
+        channel.close(false); // with a goodbye: the machine ends the wait's process when its channel closes
+      }
+    });
+    return changed;
+  }
+
+  /** The wait's name on the machine ({@code $0}): what a person sees in ps. */
+  static final String AWAIT_NAME = "tj-await-change";
+
+  /**
+   * The wait, as {@code bash -c} runs it with the job directory, the state word seen, the bound in seconds and the probe's
+   * arguments (log bytes, and where the operator's log ends): look every fifth of a second (as probe.sh reads the state: "starting" until the driver wrote one) until the
+   * exit is recorded, the state is another, or the bound passed; then probe. {@code read -t} times out (a status above
+   * 128) while nothing comes; any other status is the end of its input: this side let go. No single quote in it.
+   */
+  private static final String AWAIT_CHANGE = """
+      d=$1; seen=$2; end=$((SECONDS + $3))
+      while [ ! -e "$d/exit_code" ] && [ "$SECONDS" -lt "$end" ]; do
+        s=starting; [ -f "$d/state" ] && { IFS= read -r s < "$d/state"; } 2>/dev/null
+        [ "$s" = "$seen" ] || break
+        read -r -t 0.2 _; [ $? -gt 128 ] || exit 0
+      done
+      shift 3
+      [ -f "$d/probe.sh" ] && exec bash "$d/probe.sh" "$@"
+      """;
 
   @Override
   public void stop(JobRef job) throws Exception {
@@ -182,6 +260,7 @@ final class SshRemoteHost implements RemoteHost {
 
   @Override
   public void cleanup(JobRef job) throws Exception {
+    pool.forgetLog(job);
     ExecResult r = exec("cd && rm -rf -- " + job.directory(), pool.settings().commandTimeout());
     if (r.status() != 0) {
       throw new IOException("could not remove " + job.directory() + ": " + r.stderr().strip());
@@ -202,6 +281,8 @@ final class SshRemoteHost implements RemoteHost {
       put(sftp, dir + "/renew.sh", resource("renew.sh"), 0700);
       return true;
     });
+    // the new run's output.log is another file, whatever number the file system gives it
+    pool.forgetLog(job);
     if (!present) {
       return; // nothing to clear: the new run's files go up as on a new machine
     }
@@ -428,7 +509,12 @@ final class SshRemoteHost implements RemoteHost {
     try (ChannelExec channel = session.createExecChannel(command)) {
       channel.setOut(out);
       channel.setErr(err);
-      channel.open().verify(timeout);
+      try {
+        channel.open().verify(timeout);
+      } catch (IOException e) {
+        replaceIfHung(session);
+        throw e;
+      }
       if (input != null) {
         try (OutputStream in = channel.getInvertedIn()) { // closing it sends EOF: the command reads to the end
           in.write(input);
@@ -436,6 +522,7 @@ final class SshRemoteHost implements RemoteHost {
       }
       var events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout.toMillis());
       if (events.contains(ClientChannelEvent.TIMEOUT)) {
+        replaceIfHung(session);
         throw new IOException("command timed out after " + timeout.toSeconds() + "s on " + target);
       }
       channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(5).toMillis());
@@ -444,6 +531,17 @@ final class SshRemoteHost implements RemoteHost {
         throw new IOException("the connection to " + target + " closed before the command finished");
       }
       return new ExecResult(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+  }
+
+  /**
+   * After a command that did not answer in time: one that is slow on the machine leaves the connection to the others, but
+   * a connection that hangs is replaced at once, so the probes after this one do not each wait out their timeout on it.
+   */
+  private void replaceIfHung(ClientSession session) {
+    // as long as a new connection would have to answer in
+    if (session.isOpen() && !SshRemoteHosts.answers(session, pool.settings().connectTimeout())) {
+      pool.discard(target, session);
     }
   }
 

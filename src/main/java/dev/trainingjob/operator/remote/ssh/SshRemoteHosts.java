@@ -18,8 +18,10 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,6 +32,8 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.signature.BuiltinSignatures;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -47,10 +51,15 @@ public final class SshRemoteHosts implements RemoteHosts {
   private static final Logger LOG = LoggerFactory.getLogger(SshRemoteHosts.class);
   static final AttributeRepository.AttributeKey<Attempt> ATTEMPT = new AttributeRepository.AttributeKey<>();
   private static final Duration LONGEST_IDLE_CHECK = Duration.ofSeconds(30);
+  private static final String KEEP_ALIVE_REQUEST = "keepalive@openssh.com";
+  /** See {@link #leaseForWait}: room for the waits of a few jobs sharing a login, and still six channels for the rest. */
+  static final int MAX_WAITS_PER_CONNECTION = 4;
 
   private final SshClient client;
   private final RemoteSettings settings;
   private final Map<PoolKey, Pooled> pool = new ConcurrentHashMap<>();
+  /** By job uid; in memory only: an operator that starts knows no log, and asks for each one's tail. */
+  private final Map<String, LogWindow> logs = new ConcurrentHashMap<>();
   private final ScheduledExecutorService idleCloser;
 
   public SshRemoteHosts(RemoteSettings settings) {
@@ -60,7 +69,12 @@ public final class SshRemoteHosts implements RemoteHosts {
     client.setSignatureFactories(List.of(BuiltinSignatures.ed25519, BuiltinSignatures.nistp256, BuiltinSignatures.nistp384,
         BuiltinSignatures.nistp521, BuiltinSignatures.rsaSHA512, BuiltinSignatures.rsaSHA256));
     client.setServerKeyVerifier(this::verifyServerKey);
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(30));
+    // keep-alives that want an answer (OpenSSH's ServerAliveInterval and ServerAliveCountMax): a machine that vanished
+    // without closing the connection is noticed and the connection closed, so the next use opens a new one instead of
+    // every command on it waiting out its timeout
+    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, settings.keepAlive());
+    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, settings.keepAlive());
+    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, RemoteSettings.KEEP_ALIVE_MISSES);
     client.start();
     idleCloser = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ssh-idle-closer");
@@ -125,17 +139,26 @@ public final class SshRemoteHosts implements RemoteHosts {
   /** One kept connection, the jobs holding it, and whether anything uses it now. */
   private static final class Pooled {
     final PoolKey key;
+    /** Held only for bookkeeping, never across the network: a connect runs outside it (see {@link #connecting}). */
     final ReentrantLock lock = new ReentrantLock();
     /** This and the rest under {@link #lock}. */
     ClientSession session;
+    /** The connect in progress for this key, which every user of the key waits on instead of connecting again. */
+    CompletableFuture<ClientSession> connecting;
     final Set<String> holders = new java.util.HashSet<>();
     int inUse;
     long idleSince = System.nanoTime();
     /** Out of the pool: whoever finds it makes a new one. */
     boolean retired;
+    /** Channels lent to long waits (a job's exit): at most {@link #MAX_WAITS_PER_CONNECTION}. */
+    int waits;
 
     Pooled(PoolKey key) {
       this.key = key;
+    }
+
+    boolean usable() {
+      return session != null && session.isOpen() && session.isAuthenticated();
     }
   }
 
@@ -144,6 +167,8 @@ public final class SshRemoteHosts implements RemoteHosts {
     private final Pooled pooled;
     private final ClientSession session;
     private boolean returned;
+    /** Lent for a long wait: counted against the connection's {@link #MAX_WAITS_PER_CONNECTION}. */
+    private boolean waiting;
 
     private Lease(Pooled pooled, ClientSession session) {
       this.pooled = pooled;
@@ -162,6 +187,9 @@ public final class SshRemoteHosts implements RemoteHosts {
           returned = true;
           pooled.inUse--;
           pooled.idleSince = System.nanoTime();
+          if (waiting) {
+            pooled.waits--;
+          }
         }
       } finally {
         pooled.lock.unlock();
@@ -220,27 +248,143 @@ public final class SshRemoteHosts implements RemoteHosts {
     PoolKey key = PoolKey.of(target);
     while (true) {
       Pooled p = pool.computeIfAbsent(key, Pooled::new);
-      // one connection attempt per key at a time; other machines' connections go on meanwhile
+      CompletableFuture<ClientSession> connecting;
+      boolean mine = false;
       p.lock.lock();
       try {
         if (p.retired) {
           continue;
         }
-        if (p.session == null || !p.session.isOpen() || !p.session.isAuthenticated()) {
-          if (p.session != null) {
-            closeQuietly(p.session);
-            p.session = null;
-          }
-          p.session = open(target);
+        if (p.usable()) {
+          return lend(p, holder);
         }
-        if (holder != null) {
-          p.holders.add(holder.uid());
+        if (p.session != null) {
+          closeQuietly(p.session);
+          p.session = null;
         }
-        p.inUse++;
-        return new Lease(p, p.session);
+        if (p.connecting == null) {
+          p.connecting = new CompletableFuture<>();
+          mine = true;
+        }
+        connecting = p.connecting;
+        p.inUse++; // a connect being waited for is a use: the idle closer leaves it alone
       } finally {
         p.lock.unlock();
       }
+      // the network is met outside the entry's lock: a machine that accepts TCP and then says nothing holds up those that
+      // wait for that very machine, never a release, the idle closer, or another machine's connect
+      if (mine) {
+        connect(p, target, connecting);
+      }
+      try {
+        connecting.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        giveBack(p);
+        if (e.getCause() instanceof HostKeyMismatchException m) {
+          throw m;
+        }
+        if (e.getCause() instanceof HostUnreachableException u) {
+          throw u;
+        }
+        throw new HostUnreachableException(target.host() + ":" + target.port(), describe(e.getCause()), e.getCause());
+      }
+      p.lock.lock();
+      try {
+        p.inUse--;
+        if (!p.retired && p.usable()) {
+          return lend(p, holder);
+        }
+      } finally {
+        p.lock.unlock();
+      }
+      // let go (or dropped) while it connected: look again
+    }
+  }
+
+  /**
+   * The open connection to the target lent for a long wait on one channel (a job's exit), or empty when there is none or
+   * it carries as many waits as it may: OpenSSH serves 10 channels per connection (MaxSessions), and the probes, uploads, logs and holds of every job
+   * sharing it need the rest.
+   */
+  Optional<Lease> leaseForWait(SshTarget target) {
+    // never a connect: a wait is started from a probe that just used the connection, or from the end of the wait before
+    // (on one of MINA's own threads, which must not wait on the network)
+    Pooled p = pool.get(PoolKey.of(target));
+    if (p == null) {
+      return Optional.empty();
+    }
+    p.lock.lock();
+    try {
+      if (p.retired || !p.usable() || p.waits >= MAX_WAITS_PER_CONNECTION) {
+        return Optional.empty();
+      }
+      p.waits++;
+      Lease lease = lend(p, null);
+      lease.waiting = true;
+      return Optional.of(lease);
+    } finally {
+      p.lock.unlock();
+    }
+  }
+
+  /** Long waits lent out now, over every connection (each holds a channel open on its machine). */
+  public int openWaits() {
+    int n = 0;
+    for (Pooled p : pool.values()) {
+      p.lock.lock();
+      try {
+        n += p.waits;
+      } finally {
+        p.lock.unlock();
+      }
+    }
+    return n;
+  }
+
+  /** Under the entry's lock: the connection lent, the holder recorded. */
+  private Lease lend(Pooled p, JobRef holder) {
+    if (holder != null) {
+      p.holders.add(holder.uid());
+    }
+    p.inUse++;
+    return new Lease(p, p.session);
+  }
+
+  /** One connect for the key, whose outcome every waiter shares; the session goes into the entry unless it was let go. */
+  private void connect(Pooled p, SshTarget target, CompletableFuture<ClientSession> connecting) {
+    ClientSession session = null;
+    Exception failure = null;
+    try {
+      session = open(target);
+    } catch (HostUnreachableException | HostKeyMismatchException | RuntimeException e) {
+      failure = e;
+    }
+    p.lock.lock();
+    try {
+      p.connecting = null;
+      if (session != null && p.retired) {
+        closeQuietly(session); // released while it connected: nobody holds it
+      } else if (session != null) {
+        p.session = session;
+        p.idleSince = System.nanoTime();
+      }
+    } finally {
+      p.lock.unlock();
+    }
+    if (failure != null) {
+      connecting.completeExceptionally(failure);
+    } else {
+      connecting.complete(session);
+    }
+  }
+
+  private void giveBack(Pooled p) {
+    p.lock.lock();
+    try {
+      p.inUse--;
+      p.idleSince = System.nanoTime();
+    } finally {
+      p.lock.unlock();
     }
   }
 
@@ -251,11 +395,14 @@ public final class SshRemoteHosts implements RemoteHosts {
     try {
       ConnectFuture future = client.connect(target.user(), target.host(), target.port(),
           AttributeRepository.ofKeyValuePair(ATTEMPT, attempt));
+      long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
       session = future.verify(settings.connectTimeout()).getSession();
       if (target.key() != null) {
         session.addPublicKeyIdentity(target.key());
       }
-      session.auth().verify(settings.connectTimeout());
+      // one deadline for the TCP connect, the key exchange and the login: a machine that accepts and says nothing costs
+      // the connect timeout, not twice it
+      session.auth().verify(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
       LOG.info("connected to {}", target);
       return session;
     } catch (IOException | RuntimeException e) {
@@ -282,6 +429,21 @@ public final class SshRemoteHosts implements RemoteHosts {
     return text;
   }
 
+  /**
+   * Whether the connection still answers: one keep-alive request that wants a reply (any reply: OpenSSH refuses the
+   * request it does not know, which is an answer), waited for at most {@code within}.
+   */
+  static boolean answers(ClientSession session, Duration within) {
+    try {
+      Buffer ping = session.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST, 64);
+      ping.putString(KEEP_ALIVE_REQUEST);
+      ping.putBoolean(true);
+      return session.request(ping, KEEP_ALIVE_REQUEST, null).await(within);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
   // ---- letting go
 
   /** Forgets a connection that failed mid-command, so the next use opens a new one. */
@@ -297,11 +459,25 @@ public final class SshRemoteHosts implements RemoteHosts {
         p.lock.unlock();
       }
     }
-    closeQuietly(session);
+    // at once: a connection that fails or hangs gets no goodbye it would wait on
+    session.close(true);
+  }
+
+  // ---- what the operator has of each job's log
+
+  /** The job's log as the operator has it (see LogWindow): a probe sends only what is new to it. */
+  LogWindow log(JobRef job) {
+    return logs.computeIfAbsent(job.uid(), uid -> new LogWindow(SshRemoteHost.PROBE_LOG_BYTES));
+  }
+
+  /** Forgets the job's log (its file was removed, or the job let go): the next probe sends the tail. */
+  void forgetLog(JobRef job) {
+    logs.remove(job.uid());
   }
 
   @Override
   public void release(JobRef job) {
+    forgetLog(job);
     for (Pooled p : pool.values()) {
       p.lock.lock();
       try {
