@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.cli;
 
 import dev.trainingjob.operator.config.OperatorConfig;
+import dev.trainingjob.operator.provider.ec2.Ec2ApiLimits;
 import dev.trainingjob.operator.provider.ec2.Ec2Settings;
 import dev.trainingjob.operator.provider.ec2.NamespaceAllowance;
 import java.net.URI;
@@ -162,6 +163,18 @@ public final class OperatorOptions {
           + "ran out ($1 says which). Env: TRAININGJOB_EC2_SHUTDOWN_COMMAND. Default: " + Ec2Settings.DEFAULT_SHUTDOWN_COMMAND)
   String ec2ShutdownCommand = DEFAULTS.ec2().shutdownCommand();
 
+  @Option(names = "--ec2-api-limits", converter = ApiLimitsConverter.class, defaultValue = "${env:TRAININGJOB_EC2_API_LIMITS}",
+      description = "EC2 API limits AWS raised for this account, as Action=capacity/refill (a second) entries: "
+          + "RunInstances=10/4,RunInstances.resources=2000/4 (Action.unfiltered for a Describe without filters). The operator "
+          + "paces every EC2 call to stay inside them; actions not named keep AWS's defaults (RunInstances 5, 2 a second). "
+          + "Env: TRAININGJOB_EC2_API_LIMITS.")
+  String ec2ApiLimits;
+
+  @Option(names = "--ec2-api-share", defaultValue = "${env:TRAININGJOB_EC2_API_SHARE}",
+      description = "The part of the account's EC2 API limits this operator may use, above 0 and at most 1: less where other "
+          + "tools, or other shards, call EC2 in the same account and region. Env: TRAININGJOB_EC2_API_SHARE. Default: ${DEFAULT-VALUE}.")
+  double ec2ApiShare = DEFAULTS.ec2().apiLimits().share();
+
   @Option(names = "--progress-write-interval", converter = DurationConverter.class,
       defaultValue = "${env:TRAININGJOB_PROGRESS_WRITE_INTERVAL}",
       description = "The least time between two status writes of a job that change only progress, log tail, usage or cost; "
@@ -238,6 +251,7 @@ public final class OperatorOptions {
     if (blankToNull(ec2ShutdownCommand) != null) {
       c.ec2.shutdownCommand = ec2ShutdownCommand;
     }
+    c.ec2.apiLimits = Ec2ApiLimits.parse(ec2ApiLimits, ec2ApiShare);
     c.progressWriteInterval = progressWriteInterval;
     c.metricsPort = metricsPort;
     c.priceList = priceList;

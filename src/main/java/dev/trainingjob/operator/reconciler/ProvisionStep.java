@@ -8,6 +8,7 @@ import dev.trainingjob.operator.api.ConditionType;
 import dev.trainingjob.operator.api.InstanceStatus;
 import dev.trainingjob.operator.job.AttemptSpent;
 import dev.trainingjob.operator.job.WaitAndRetry;
+import dev.trainingjob.operator.job.WaitForTurn;
 import dev.trainingjob.operator.status.Conditions;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +27,10 @@ final class ProvisionStep implements JobStep {
       machine = ctx.provider().ensure(ctx.job());
     } catch (WaitAndRetry shortage) {
       return waitForCapacity(ctx, shortage);
+    } catch (WaitForTurn turn) {
+      // the job stays Provisioning: its launch waits for the install's share of the provider's API
+      ctx.status().message = turn.getMessage();
+      return StepResult.checkAgainAfter(turn.after());
     } catch (AttemptSpent spent) {
       // persisted before the next launch: a crash in between only repeats this answer
       // a new launch of the same attempt (the script has not run): status.launch, part of the next launch's token

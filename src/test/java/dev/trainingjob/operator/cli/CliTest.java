@@ -96,6 +96,22 @@ class CliTest {
   }
 
   @Test
+  void ec2ApiLimitsDefaultToAwssAndARaisedLimitOrAShareIsNamedOnTheCommandLine() {
+    OperatorOptions plain = new OperatorOptions();
+    new CommandLine(plain).parseArgs();
+    assertThat(plain.toConfig().ec2().apiLimits()).isEqualTo(dev.trainingjob.operator.provider.ec2.Ec2ApiLimits.AWS_DEFAULTS);
+    OperatorOptions raised = new OperatorOptions();
+    new CommandLine(raised).parseArgs("--ec2-api-limits", "RunInstances=10/4", "--ec2-api-share", "0.5");
+    var limits = raised.toConfig().ec2().apiLimits();
+    assertThat(limits.share()).isEqualTo(0.5);
+    assertThat(limits.request("RunInstances", false)).hasToString("10/4");
+
+    Plugin.Result r = run("run", "--ec2-api-limits", "RunInstances=10 per second");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("Action=capacity/refill");
+  }
+
+  @Test
   void leaderElectionIsOffUnlessAskedAndThenNamesItsLease() {
     OperatorOptions off = new OperatorOptions();
     new CommandLine(off).parseArgs();

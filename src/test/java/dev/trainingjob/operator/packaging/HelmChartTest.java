@@ -94,7 +94,8 @@ class HelmChartTest {
     Map<String, JsonNode> objects = render("""
         aws: {region: eu-west-1}
         operatorId: ml-prod-eu1
-        ec2: {sshCidrs: [198.51.100.7/32, 10.0.0.0/16], instanceProfile: trainingjob-instance, heartbeatTimeout: 45m}
+        ec2: {sshCidrs: [198.51.100.7/32, 10.0.0.0/16], instanceProfile: trainingjob-instance, heartbeatTimeout: 45m,
+              apiLimits: "RunInstances=10/4,RunInstances.resources=2000/4", apiShare: 0.5}
         defaultProvider: host
         leaderElection: {enabled: false}
         metrics: {port: 9090}
@@ -107,7 +108,9 @@ class HelmChartTest {
         .containsEntry("TRAININGJOB_EC2_SSH_CIDRS", "198.51.100.7/32,10.0.0.0/16")
         .containsEntry("TRAININGJOB_EC2_INSTANCE_PROFILE", "trainingjob-instance").containsEntry("TRAININGJOB_DEFAULT_PROVIDER", "host")
         .containsEntry("TRAININGJOB_LEADER_ELECTION", "false").containsEntry("TRAININGJOB_METRICS_PORT", "9090")
-        .containsEntry("TRAININGJOB_EC2_HEARTBEAT_TIMEOUT", "45m").containsEntry("TRAININGJOB_OPERATOR_ID", "ml-prod-eu1");
+        .containsEntry("TRAININGJOB_EC2_HEARTBEAT_TIMEOUT", "45m").containsEntry("TRAININGJOB_OPERATOR_ID", "ml-prod-eu1")
+        .containsEntry("TRAININGJOB_EC2_API_LIMITS", "RunInstances=10/4,RunInstances.resources=2000/4")
+        .containsEntry("TRAININGJOB_EC2_API_SHARE", "0.5");
     assertThat(deployment.at("/spec/replicas").asInt()).as("one replica without an election").isEqualTo(1);
     assertThat(deployment.at("/spec/template/spec/containers/0/image").asText()).endsWith(":0.2.0");
     assertThat(deployment.at("/spec/template/spec/containers/0/ports/0/containerPort").asInt()).isEqualTo(9090);
@@ -205,6 +208,8 @@ class HelmChartTest {
     assertThatThrownBy(() -> render("{defaultProvider: gcp}")).hasMessageContaining("defaultProvider");
     assertThatThrownBy(() -> render("{ec2: {sshCidrs: [my-laptop]}}")).hasMessageContaining("sshCidrs");
     assertThatThrownBy(() -> render("{ec2: {heartbeatTimeout: half an hour}}")).hasMessageContaining("heartbeatTimeout");
+    assertThatThrownBy(() -> render("{ec2: {apiLimits: \"RunInstances=fast\"}}")).hasMessageContaining("apiLimits");
+    assertThatThrownBy(() -> render("{ec2: {apiShare: 2}}")).hasMessageContaining("apiShare");
     assertThatThrownBy(() -> render("{extraEnv: {JAVA_OPTS: -Xmx1g}}")).hasMessageContaining("JAVA_OPTS").hasMessageContaining("TRAININGJOB_");
   }
 

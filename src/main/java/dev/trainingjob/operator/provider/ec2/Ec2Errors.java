@@ -5,9 +5,10 @@ import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 
 /**
- * What an EC2 error code means for a launch: the README's error table, in code. Throttling and
- * server errors are not here: the SDK's retry policy owns them, and anything unclassified is
- * retried by the reconciler within the job's pending deadline.
+ * What an EC2 error code means for a launch: the README's error table, in code. Server errors are
+ * not here: the SDK's retry policy owns them, and anything unclassified is retried by the
+ * reconciler within the job's pending deadline. Throttling is the SDK's to retry too; one that
+ * outlasts its retries waits for another turn (THROTTLED).
  */
 final class Ec2Errors {
   private Ec2Errors() {}
@@ -32,6 +33,8 @@ final class Ec2Errors {
     SPOT_ROLE,
     /** The ClientToken already launched an instance (since terminated, or with other parameters): find it by token. */
     TOKEN_USED,
+    /** EC2's API limits refused the call even after the SDK's retries (another client of the account uses them): later. */
+    THROTTLED,
     /** Anything else: retried within the pending deadline. */
     OTHER
   }
@@ -72,6 +75,9 @@ final class Ec2Errors {
     }
     if (code.equals("AuthFailure.ServiceLinkedRoleCreationNotPermitted")) {
       return Kind.SPOT_ROLE;
+    }
+    if (code.equals("RequestLimitExceeded")) {
+      return Kind.THROTTLED;
     }
     if (code.equals("IdempotentInstanceTerminated") || code.equals("IdempotentParameterMismatch")) {
       return Kind.TOKEN_USED;

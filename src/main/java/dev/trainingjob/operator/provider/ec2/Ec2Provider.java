@@ -14,6 +14,7 @@ import dev.trainingjob.operator.job.EventRecorder;
 import dev.trainingjob.operator.job.AttemptSpent;
 import dev.trainingjob.operator.job.JobFailure;
 import dev.trainingjob.operator.job.WaitAndRetry;
+import dev.trainingjob.operator.job.WaitForTurn;
 import dev.trainingjob.operator.remote.MachineAccess;
 import dev.trainingjob.operator.remote.MachineDuties;
 import dev.trainingjob.operator.remote.RemoteHost;
@@ -47,6 +48,8 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
   static final Duration VISIBILITY_GRACE = Duration.ofMinutes(2);
   /** TerminateInstances is idempotent; repeating it for the same instance sooner only adds calls. */
   private static final Duration TERMINATE_AGAIN_AFTER = Duration.ofSeconds(30);
+  /** How long a launch that EC2 throttled after the SDK's retries waits before it asks again. */
+  static final Duration THROTTLED_PAUSE = Duration.ofSeconds(10);
   /** The state reason of an instance EC2 took back: a spot interruption. */
   static final String SPOT_RECLAIMED = "Server.SpotInstanceTermination";
 
@@ -64,6 +67,9 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
   private final SpotPriceBook spotPrices;
   private final Path outputRoot;
   private final Clock clock;
+  /** Whose turn it is to launch: RunInstances tokens are the scarcest of EC2's API limits. */
+  private final LaunchLine launches;
+  private final Ec2Pacing pacing;
   /** Launches this process made, by uid: what RunInstances answered, until DescribeInstances shows it. */
   private final Map<String, InstanceView.Instance> launched = new ConcurrentHashMap<>();
   /** When termination was last asked for, by instance id: asked again only after an interval. */
@@ -86,6 +92,8 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
     this.spotPrices = new SpotPriceBook(ec2, clock);
     this.outputRoot = outputRoot.toAbsolutePath();
     this.clock = clock;
+    this.pacing = clients.pacing();
+    this.launches = new LaunchLine(pacing, Clock.systemUTC());
   }
 
   @Override
@@ -212,6 +220,7 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
     Ec2Admission.checkConfigured(job, settings);
     // again at every launch: the allowances may have changed since admission (an operator restarted with new ones)
     Ec2Admission.checkAllowance(job, spec, settings);
+    waitForTurn(job);
     JobKeys.Keys jobKeys = keys.forLaunch(job, LaunchRequest.launchNumber(job));
     ImageCatalog.ResolvedImage image = images.resolve(spec.image);
     String user = sshUser(spec, image);
@@ -226,6 +235,7 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
         MachineGuard.of(settings)));
     List<String> types = Ec2Admission.allTypes(spec);
     boolean spot = LaunchRequest.spot(job);
+    boolean first = true; // the call of the job's turn; each further one (a fallback type) delays the turns after it
     List<String> noCapacity = new ArrayList<>();
     List<String> unusable = new ArrayList<>();
     java.util.Map<String, String> quotaHit = new java.util.LinkedHashMap<>(); // bucket -> what EC2 said
@@ -237,6 +247,10 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
       }
       RunInstancesRequest request = LaunchRequest.build(job, settings, operatorId, image, user, type, i, groupId, userData,
           askPublicIp);
+      if (!first) {
+        launches.anotherCall();
+      }
+      first = false;
       try {
         var response = ec2.runInstances(request);
         InstanceView.Instance instance = InstanceView.of(response.instances().get(0));
@@ -272,6 +286,10 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
           case TOKEN_USED -> {
             return tokenUsed(job, request.clientToken(), code);
           }
+          case THROTTLED -> throw new WaitForTurn("EC2 refused RunInstances with " + code + " even after the SDK's retries: "
+              + "another client of the account uses the same API limits (this operator launches at most "
+              + Ec2ApiLimits.format(pacing.paced(LaunchLine.ACTION).refillPerSecond()) + " a second; --ec2-api-share gives it less of "
+              + "them); launching again in " + THROTTLED_PAUSE.toSeconds() + "s", THROTTLED_PAUSE);
           default -> throw e;
         }
         LOG.warn("{}: {} cannot be launched now: {}: {}", job.ref(), type, code, Ec2Errors.message(e));
@@ -294,6 +312,23 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
     }
     throw new JobFailure(Reason.InvalidSpec, "spec.compute.ec2.instanceType: no instance type the spec allows can be launched here: "
         + String.join(", ", unusable));
+  }
+
+  /**
+   * Launches wait their turn in the install's launch line, so that a burst of jobs stays inside EC2's RunInstances limit
+   * without RequestLimitExceeded; a job whose turn has not come is told when to look again, and says so in its status.
+   */
+  private void waitForTurn(TrainingJob job) {
+    LaunchLine.Turn turn = launches.take(job.getMetadata().getUid());
+    if (turn.now()) {
+      return;
+    }
+    Ec2ApiLimits.Bucket rate = pacing.paced(LaunchLine.ACTION);
+    long seconds = Math.max(1, (turn.pause().toMillis() + 999) / 1000);
+    String place = turn.ahead() == 0 ? "first" : turn.ahead() + (turn.ahead() == 1 ? " job" : " jobs") + " ahead";
+    throw new WaitForTurn("Waiting for a turn to launch: " + place + " in this operator's launch line; EC2's API limits let it "
+        + "launch " + Ec2ApiLimits.format(rate.refillPerSecond()) + " a second (RunInstances; --ec2-api-limits); next look in "
+        + seconds + "s", turn.pause());
   }
 
   /** UnauthorizedOperation carries an encoded explanation only the account can read: say how. */
@@ -391,6 +426,7 @@ public final class Ec2Provider implements ComputeProvider, SpotPrices {
   @Override
   public boolean release(TrainingJob job) throws Exception {
     String uid = job.getMetadata().getUid();
+    launches.leave(uid); // a job that ended while it waited for its turn holds up no one
     List<InstanceView.Instance> mine = new ArrayList<>(view.current().forUid(uid));
     InstanceStatus known = job.getStatus() == null ? null : job.getStatus().instance;
     InstanceView.Instance recent = launched.get(uid);

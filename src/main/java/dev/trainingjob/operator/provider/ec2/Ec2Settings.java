@@ -26,6 +26,8 @@ import java.util.Map;
  * @param metadataUrl the instance metadata service as the instance reaches it, where the driver looks for a spot interruption
  *     notice (AWS's link-local address; a fake's in tests)
  * @param namespaces what each namespace's jobs may use (instance profile, subnets, S3 prefix); empty: no limits per namespace
+ * @param apiLimits EC2's API rate limits for the account (AWS's defaults unless raised) and this install's share of them: every
+ *     EC2 call is paced to stay inside them (see Ec2Pacing)
  */
 public record Ec2Settings(
     boolean enabled,
@@ -41,7 +43,8 @@ public record Ec2Settings(
     Duration shutdownGrace,
     String shutdownCommand,
     String metadataUrl,
-    Map<String, NamespaceAllowance> namespaces) {
+    Map<String, NamespaceAllowance> namespaces,
+    Ec2ApiLimits apiLimits) {
 
   /**
    * Powers off at once, never scheduled (so no /run/nologin window locks the operator's SSH out); an instance
@@ -101,6 +104,7 @@ public record Ec2Settings(
     b.shutdownCommand = shutdownCommand;
     b.metadataUrl = metadataUrl;
     b.namespaces = namespaces;
+    b.apiLimits = apiLimits;
     return b;
   }
 
@@ -120,13 +124,15 @@ public record Ec2Settings(
     public String shutdownCommand = DEFAULT_SHUTDOWN_COMMAND;
     public String metadataUrl = DEFAULT_METADATA_URL;
     public Map<String, NamespaceAllowance> namespaces = Map.of();
+    public Ec2ApiLimits apiLimits = Ec2ApiLimits.AWS_DEFAULTS;
 
     private Builder() {
     }
 
     public Ec2Settings build() {
       return new Ec2Settings(enabled, region, endpoint, List.copyOf(sshCidrs), sshPort, privateAddress, instanceProfile, sweepInterval,
-          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand, metadataUrl, Map.copyOf(namespaces));
+          orphanGrace, heartbeatTimeout, shutdownGrace, shutdownCommand, metadataUrl, Map.copyOf(namespaces),
+          apiLimits);
     }
   }
 }

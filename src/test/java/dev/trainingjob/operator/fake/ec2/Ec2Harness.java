@@ -94,10 +94,14 @@ public final class Ec2Harness implements AutoCloseable {
   /** The client the operator talks to the API with; a test may give it one of its own (see EmbeddedKubernetes.newClient). */
   public KubernetesClient operatorClient;
 
+  /** How the operator reaches machines; null: over SSH, as in production. */
+  public dev.trainingjob.operator.remote.RemoteHosts remoteHosts;
+
   public Ec2Harness startOperator() {
     provider = newProvider();
     List<ComputeProvider> providers = List.of(provider);
-    operator = OperatorRuntime.start(operatorClient(), config, providers, new SshRemoteHosts(config.remote()), List.of(clients));
+    operator = OperatorRuntime.start(operatorClient(), config, providers,
+        remoteHosts != null ? remoteHosts : new SshRemoteHosts(config.remote()), List.of(clients));
     return this;
   }
 

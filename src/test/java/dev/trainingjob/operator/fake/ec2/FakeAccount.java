@@ -83,6 +83,8 @@ final class FakeAccount {
   volatile boolean bootcmd = true;
   /** On: instances launched from now on serve a new host key only once told to (FakeInstance#resumeSshdReloads). */
   volatile boolean sshdReloadsHeld;
+  /** On: instances run without booting (no bootcmd, no sshd). */
+  volatile boolean bootless;
 
   /**
    * @param root where instances keep their homes
@@ -169,7 +171,9 @@ final class FakeAccount {
     for (FakeInstance i : instances.values()) {
       if ("pending".equals(i.state) && !now.isBefore(i.launchTime.plus(pendingFor))) {
         try {
-          i.boot(sshPort, bootEnv, bootcmd);
+          if (!bootless) {
+            i.boot(sshPort, bootEnv, bootcmd);
+          }
         } catch (Exception e) {
           throw new IllegalStateException("fake instance " + i.id + " could not boot at " + i.address + ":" + sshPort, e);
         }
@@ -278,8 +282,10 @@ final class FakeAccount {
     return !clock.instant().isBefore(i.launchTime.plus(invisibleAfterLaunch));
   }
 
+  /** 127.0.0.2 on, then 127.0.1.x ...: all of 127/8 is this machine's, and a burst of launches outgrows one /24. */
   private String nextAddress() {
-    return "127.0.0." + nextAddress.getAndIncrement();
+    int n = nextAddress.getAndIncrement();
+    return n < 255 ? "127.0.0." + n : "127.0." + (n / 254) + "." + (n % 254 + 1);
   }
 
   private static String newId(String prefix) {

@@ -70,6 +70,8 @@ public final class FakeEc2 implements AutoCloseable {
   private final List<Request> log = new CopyOnWriteArrayList<>();
   private final AtomicInteger throttleNext = new AtomicInteger();
   private volatile Predicate<String> throttleWhich = a -> true;
+  /** EC2's API limits, when a test turns them on: off by default, so that tests of other things need not pace themselves. */
+  private volatile FakeApiLimits apiLimits;
 
   public FakeEc2(Path root) throws IOException {
     this.root = root.toAbsolutePath();
@@ -183,6 +185,35 @@ public final class FakeEc2 implements AutoCloseable {
   public void throttleNext(int n, Predicate<String> actions) {
     throttleWhich = actions;
     throttleNext.set(n);
+  }
+
+  /**
+   * From now on the fake throttles as EC2 does, with AWS's default token buckets per action and for instances
+   * ({@link FakeApiLimits}), refilled by real time: a call that finds its bucket empty gets RequestLimitExceeded.
+   */
+  public FakeEc2 throttleAsEc2() {
+    return throttleAsEc2(Clock.systemUTC());
+  }
+
+  /** As {@link #throttleAsEc2()}, the buckets refilled by a clock the test moves. */
+  public FakeEc2 throttleAsEc2(Clock clock) {
+    apiLimits = new FakeApiLimits(clock);
+    return this;
+  }
+
+  /** The RequestLimitExceeded answers EC2's API limits gave so far, by action (none before {@link #throttleAsEc2}). */
+  public Map<String, Integer> requestLimitExceeded() {
+    FakeApiLimits limits = apiLimits;
+    return limits == null ? Map.of() : limits.refused();
+  }
+
+  /**
+   * Instances from now on run without booting: no bootcmd, no sshd (nobody can log in). For tests of the EC2 calls
+   * alone, with more instances than this machine could boot.
+   */
+  public FakeEc2 bootless() {
+    account.bootless = true;
+    return this;
   }
 
   public void noCapacityFor(String instanceType) {
@@ -435,7 +466,11 @@ public final class FakeEc2 implements AutoCloseable {
 
   private Answer ec2(String action, QueryParams q) {
     if (throttleNext.get() > 0 && throttleWhich.test(action) && throttleNext.getAndDecrement() > 0) {
-      return error(new FakeAccount.Ec2Error(503, "RequestLimitExceeded", "Request limit exceeded."));
+      return error(REQUEST_LIMIT_EXCEEDED);
+    }
+    FakeApiLimits limits = apiLimits;
+    if (limits != null && !limits.admit(action, q)) {
+      return error(REQUEST_LIMIT_EXCEEDED);
     }
     try {
       String inner = account.answer(action, q);
@@ -446,6 +481,10 @@ public final class FakeEc2 implements AutoCloseable {
       return error(e);
     }
   }
+
+  /** What EC2 answers a call over its API limits. */
+  private static final FakeAccount.Ec2Error REQUEST_LIMIT_EXCEEDED = new FakeAccount.Ec2Error(503, "RequestLimitExceeded",
+      "Request limit exceeded.");
 
   private static Answer error(FakeAccount.Ec2Error e) {
     String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + e.code + "</Code><Message>"

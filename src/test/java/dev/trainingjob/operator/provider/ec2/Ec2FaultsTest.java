@@ -40,6 +40,23 @@ class Ec2FaultsTest extends WithEc2Operator {
   }
 
   @Test
+  void aLaunchThrottledBeyondTheSdkRetriesWaitsForAnotherTurnAndSaysWhy() {
+    // another client of the account empties the RunInstances bucket: every attempt of the SDK's policy is refused
+    h.fake.throttleNext(3, "RunInstances"::equals);
+    h.create(Ec2Harness.job("crowded", Ec2LifecycleTest.SCRIPT));
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.get("crowded").getStatus() != null
+        && h.get("crowded").getStatus().message != null && h.get("crowded").getStatus().message.contains("RequestLimitExceeded"));
+    TrainingJob waiting = h.get("crowded");
+    assertThat(waiting.getStatus().phase).isEqualTo(Phase.Provisioning);
+    assertThat(waiting.getStatus().message).contains("another client of the account").contains("launching again in 10s");
+    assertThat(h.fake.instances()).isEmpty();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> h.phase("crowded") == Phase.Succeeded);
+    assertThat(h.fake.requests("RunInstances")).extracting(FakeEc2.Request::errorCode)
+        .containsExactly("RequestLimitExceeded", "RequestLimitExceeded", "RequestLimitExceeded", null);
+  }
+
+  @Test
   void noCapacityForTheTypeMeansTheNextFallbackIsLaunchedAndNamed() {
     h.fake.noCapacityFor("g5.xlarge");
     TrainingJob job = Ec2Harness.job("fallback", Ec2LifecycleTest.SCRIPT);

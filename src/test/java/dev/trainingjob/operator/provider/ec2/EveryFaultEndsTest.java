@@ -12,6 +12,7 @@ import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.fake.ec2.Ec2Harness;
 import dev.trainingjob.operator.status.Conditions;
 import dev.trainingjob.operator.support.Jobs;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -70,6 +71,10 @@ class EveryFaultEndsTest {
       h.fake.terminateOnLaunch("c5.xlarge");
       h.fake.dropTagsOfTerminatedAfter(Duration.ZERO);
       h.fake.noCapacityFor("g6.xlarge");
+      // the operator that is killed talks to the API with a client of its own, closed with it: a reconcile still under way
+      // in it (an SSH timeout) then writes nothing after the new one took over, as a dead process would not
+      KubernetesClient killedOperatorsClient = h.api.newClient();
+      h.operatorClient = killedOperatorsClient;
       h.startOperator();
 
       Map<String, Expected> expected = new LinkedHashMap<>();
@@ -117,6 +122,8 @@ class EveryFaultEndsTest {
       create(h, expected, pending, "operator-killed", Phase.Succeeded, null, 120, j -> ec2(j).instanceType = "g5.2xlarge");
       assertThat(killed.await(60, TimeUnit.SECONDS)).as("the launch happened").isTrue();
       h.stopOperator();
+      killedOperatorsClient.close();
+      h.operatorClient = null;
       h.startOperator();
 
       await().atMost(Duration.ofSeconds(150)).until(() -> expected.keySet().stream().allMatch(name -> {
