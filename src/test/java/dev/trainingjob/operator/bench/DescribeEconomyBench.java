@@ -23,7 +23,8 @@ class DescribeEconomyBench {
 
   @Test
   void listingCallsPerIntervalAsJobsGrow() throws Exception {
-    StringBuilder report = new StringBuilder("while        jobs  listings  intervals  listings/interval  listings/job/interval\n");
+    StringBuilder report = new StringBuilder(
+        "while        jobs  listings  intervals  listings/interval  listings/job/interval  by-id describes  all EC2 calls\n");
     for (int jobs : List.of(1, 4, 8)) {
       Path dir = Files.createTempDirectory("bench-ec2");
       try (Ec2Harness h = new Ec2Harness(dir)) {
@@ -44,11 +45,20 @@ class DescribeEconomyBench {
 
   private static void measure(String phase, int jobs, Ec2Harness h, StringBuilder report) throws InterruptedException {
     long before = listings(h.fake);
+    long byIdBefore = byId(h.fake);
+    long allBefore = h.fake.requests().size();
     Thread.sleep(WINDOW.toMillis()); // a measuring window, not a wait for a condition
     long calls = listings(h.fake) - before;
+    long byIdCalls = byId(h.fake) - byIdBefore;
+    long all = h.fake.requests().size() - allBefore;
     double intervals = (double) WINDOW.toMillis() / h.config.pollInterval().toMillis();
-    report.append(String.format(java.util.Locale.ROOT, "%-12s %4d  %8d  %9.0f  %17.2f  %21.3f%n", phase, jobs, calls, intervals,
-        calls / intervals, calls / intervals / jobs));
+    report.append(String.format(java.util.Locale.ROOT, "%-12s %4d  %8d  %9.0f  %17.2f  %21.3f  %15d  %13d%n", phase, jobs, calls,
+        intervals, calls / intervals, calls / intervals / jobs, byIdCalls, all));
+  }
+
+  /** DescribeInstances naming instances (one job's own look): these grow with the jobs, so they must stay rare. */
+  private static long byId(FakeEc2 fake) {
+    return fake.requests("DescribeInstances").stream().filter(r -> r.params().containsKey("InstanceId.1")).count();
   }
 
   private static long listings(FakeEc2 fake) {
