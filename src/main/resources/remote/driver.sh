@@ -86,8 +86,15 @@ record_exit() {
 doing() { step_code=$1; step=$2; }
 doing setup "starting"
 interrupted=""
+# A subshell (the watcher, the script's launcher) inherits the driver's traps until its first command resets them: one
+# stopped in that moment (a script that exits at once gets its watcher killed at once) once ran on_exit, found no exit
+# record yet and wrote "bootstrap failed while starting the script (exit 1)" for a script that ran. The traps act in the
+# driver's own process only; in a subshell a signal ends it, and its end records nothing.
+DRIVER_PID=$BASHPID
+in_driver() { [ "$BASHPID" = "$DRIVER_PID" ]; }
 on_exit() {
   local code=$?
+  in_driver || return 0
   forget_git_credentials
   if [ ! -e "$DIR/exit_code" ]; then
     [ "$code" -ne 0 ] || code=1
@@ -101,7 +108,7 @@ trap on_exit EXIT
 last_command=""
 trap 'last_command=$BASH_COMMAND' DEBUG
 # Ctrl-C from stop.sh reaches the script too; the driver stays to record what happened.
-trap 'interrupted=1; note "interrupted"' INT TERM HUP
+trap 'in_driver || exit 143; interrupted=1; note "interrupted"' INT TERM HUP
 
 if [ -e "$DIR/exit_code" ]; then
   log "this job already ran (exit code $(cat "$DIR/exit_code")); not running it again"
@@ -377,7 +384,7 @@ script_pid=$!
 write_atomic "$DIR/script.pid" "$script_pid"
 watch_script &
 watcher_pid=$!
-trap 'interrupted=1; note "interrupted"; bash "$DIR/notice.sh" stop "$GRACE" &' INT TERM HUP
+trap 'in_driver || exit 143; interrupted=1; note "interrupted"; bash "$DIR/notice.sh" stop "$GRACE" &' INT TERM HUP
 # a wait cut short by a trapped signal returns above 128 while the script still runs: wait again, until it is gone
 while :; do
   wait "$script_pid"
@@ -395,7 +402,7 @@ while :; do
 done
 kill "$watcher_pid" 2>/dev/null
 wait "$watcher_pid" 2>/dev/null
-trap 'interrupted=1; note "interrupted"' INT TERM HUP
+trap 'in_driver || exit 143; interrupted=1; note "interrupted"' INT TERM HUP
 # set -e stays off from here: a failure now (a full disk) must not read as a bootstrap failure of a script that ran
 
 reason_code=exited

@@ -90,7 +90,7 @@ class RemoteHostTest {
     return ref;
   }
 
-  /** The script's exit, with what the driver and the script said when it is not 0 (a rare exit 1 here is still unexplained). */
+  /** The script's exit, with what the driver and the script said when it is not 0. */
   private void assertExitedZero(SshPeer peer, RemoteHost remote, JobRef ref) {
     ProbeResult end = awaitExit(remote, ref);
     assertThat(end.exitCode()).as(() -> end.reason() + " " + end.detail() + " " + end.logTail() + " " + driverLog(peer, ref))
@@ -237,7 +237,8 @@ class RemoteHostTest {
     Files.delete(Path.of(wheel.toString())); // pip could not install it a second time
     remote.startOnce(ref);
     ProbeResult second = awaitExit(remote, ref);
-    assertThat(second.exitCode()).isZero();
+    assertThat(second.exitCode()).as(() -> second.reason() + " " + second.detail() + " " + second.logTail() + " "
+        + driverLog(peer, ref)).isZero();
     assertThat(second.logTail()).anyMatch(l -> l.startsWith("value 42"));
     assertThat(second.logTail()).noneMatch(l -> l.contains("creating a virtual environment") || l.contains("installing requirements"));
   }
