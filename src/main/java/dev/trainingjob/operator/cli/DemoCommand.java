@@ -83,15 +83,12 @@ public final class DemoCommand implements Callable<Integer> {
   /** Set when Ctrl-C or SIGTERM arrived: the table stops, and the stop is said instead. */
   private volatile boolean stopping;
 
-  /** Whether the demo's jobs are being stopped already (its own timeout, then Ctrl-C, would otherwise stop them twice). */
-  private static final java.util.concurrent.atomic.AtomicBoolean stopStarted = new java.util.concurrent.atomic.AtomicBoolean();
-
   /** How long the demo waits, at its end, for its jobs to stop and be released. */
   static final Duration STOP_WAIT = Duration.ofSeconds(60);
 
   /** The demo's end: its jobs stopped and released, and what became of them said on {@code out}. */
   public static void stopJobs(Demo demo, PrintWriter out) {
-    if (!stopStarted.compareAndSet(false, true)) {
+    if (!demo.claimStop()) {
       return; // Ctrl-C while a timed-out demo stops its job: one stop, said once
     }
     try {

@@ -35,6 +35,8 @@ public final class Demo implements AutoCloseable {
   private final EmbeddedKubernetes api;
   private final OperatorRuntime operator;
   private final OperatorConfig config;
+  /** Whether this demo's jobs are being stopped already (its own timeout, then Ctrl-C, would otherwise stop them twice). */
+  private final java.util.concurrent.atomic.AtomicBoolean stopClaimed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Demo(EmbeddedKubernetes api, OperatorRuntime operator, OperatorConfig config) {
     this.api = api;
@@ -125,6 +127,11 @@ public final class Demo implements AutoCloseable {
       }
       return Serialization.unmarshal(in, TrainingJob.class);
     }
+  }
+
+  /** True for the first caller only: the one that stops this demo's jobs and says so. */
+  public boolean claimStop() {
+    return stopClaimed.compareAndSet(false, true);
   }
 
   /**
