@@ -11,7 +11,6 @@ import dev.trainingjob.operator.api.TrainingBudgetSpec;
 import dev.trainingjob.operator.api.TrainingBudgetStatus;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.config.OperatorConfig;
-import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.status.Conditions;
@@ -28,9 +27,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.trainingjob.operator.support.EmbeddedApi;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A namespace's TrainingBudgets at admission and at the end, with the reconciler called as JOSDK would and a test clock:
@@ -39,26 +38,15 @@ import org.junit.jupiter.api.Test;
 class BudgetAdmissionTest {
   /** $3.60 an hour: a second of the machine costs a tenth of a cent, 1000 seconds cost $1.00. */
   private static final double PRICE = 3.6;
-  private static EmbeddedKubernetes api;
-  private static KubernetesClient client;
+  @RegisterExtension
+  static final EmbeddedApi API = new EmbeddedApi();
 
   private final RecordingProvider provider = new RecordingProvider("local");
   private final ScriptedRemoteHosts remote = new ScriptedRemoteHosts();
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
-  @BeforeAll
-  static void startApi() {
-    api = new EmbeddedKubernetes().start(0);
-    client = api.client();
-  }
-
-  @AfterAll
-  static void stopApi() {
-    api.close();
-  }
-
   private SyncOperator operator() {
-    SyncOperator operator = new SyncOperator(OperatorConfig.defaults(), "local", List.of(provider), remote, client,
+    SyncOperator operator = new SyncOperator(OperatorConfig.defaults(), "local", List.of(provider), remote, API.client(),
         new OperatorMetrics(meters));
     provider.clock = operator.clock; // machines are paid for in the test's time
     return operator;
@@ -70,11 +58,11 @@ class BudgetAdmissionTest {
     budget.setSpec(new TrainingBudgetSpec());
     budget.getSpec().limitUSD = limitUSD;
     budget.getSpec().period = period;
-    return client.resource(budget).create();
+    return API.client().resource(budget).create();
   }
 
   static TrainingBudget budget(String namespace, String name) {
-    return client.resources(TrainingBudget.class).inNamespace(namespace).withName(name).get();
+    return API.client().resources(TrainingBudget.class).inNamespace(namespace).withName(name).get();
   }
 
   /** A job on a $3.60/h machine whose worst case is {@code maxCostUSD} (null: none). */
@@ -89,7 +77,7 @@ class BudgetAdmissionTest {
       job.getSpec().limits.maxCostUSD = maxCostUSD;
     }
     // in the API too, as the jobs a budget holds room for are (the ledger drops the reservations of jobs that are gone)
-    TrainingJob created = client.resource(job).create();
+    TrainingJob created = API.client().resource(job).create();
     job.getMetadata().setUid(created.getMetadata().getUid());
     return job;
   }
@@ -220,7 +208,7 @@ class BudgetAdmissionTest {
     // team had room, but holds nothing for a job that waits
     assertFigures(budget(ns, "team"), 0, 4, 6);
 
-    client.resources(TrainingBudget.class).inNamespace(ns).withName("project").edit(b -> {
+    API.client().resources(TrainingBudget.class).inNamespace(ns).withName("project").edit(b -> {
       b.getSpec().limitUSD = 8.0;
       return b;
     });
@@ -239,7 +227,7 @@ class BudgetAdmissionTest {
       b.setStatus(new TrainingBudgetStatus());
       b.getStatus().spentUSD = 9.0;
       b.getStatus().periodStart = "2025-12-01T00:00:00Z"; // December; the test clock is on 1 January 2026
-      client.resource(b).updateStatus();
+      API.client().resource(b).updateStatus();
     }
     SyncOperator operator = operator();
     TrainingJob job = job(ns, "january", 4.0);
@@ -249,7 +237,7 @@ class BudgetAdmissionTest {
     TrainingBudget monthly = budget(ns, "monthly");
     assertThat(monthly.getStatus().reservations).isEmpty();
 
-    client.resources(TrainingBudget.class).inNamespace(ns).withName("total").delete();
+    API.client().resources(TrainingBudget.class).inNamespace(ns).withName("total").delete();
     operator.reconcile(job);
     assertThat(job.getStatus().phase).isEqualTo(Phase.Provisioning);
     monthly = budget(ns, "monthly");
@@ -278,7 +266,7 @@ class BudgetAdmissionTest {
 
     var team = budget(ns, "team");
     team.getSpec().limitUSD = 4.0;
-    client.resources(dev.trainingjob.operator.api.TrainingBudget.class).inNamespace(ns).resource(team).update();
+    API.client().resources(dev.trainingjob.operator.api.TrainingBudget.class).inNamespace(ns).resource(team).update();
     operator.reconcile(job); // admitted: the pending deadline counts from now
     assertThat(job.getStatus().timings.admitted).isEqualTo(operator.clock.instant().toString());
     provider.looksBeforeRunning = 1_000; // a machine that never comes up
@@ -294,7 +282,7 @@ class BudgetAdmissionTest {
   @Test
   void aBudgetWhoseSpecCannotBeReadAdmitsNothingAndSaysWhy() throws Exception {
     String ns = "unreadable";
-    client.genericKubernetesResources("trainingjob.dev/v1alpha1", "TrainingBudget").inNamespace(ns)
+    API.client().genericKubernetesResources("trainingjob.dev/v1alpha1", "TrainingBudget").inNamespace(ns)
         .resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("trainingjob.dev/v1alpha1")
             .withKind("TrainingBudget").withNewMetadata().withName("weekly").withNamespace(ns).endMetadata()
             .addToAdditionalProperties("spec", java.util.Map.of("limitUSD", 10, "period", "Weekly")).build())
@@ -393,7 +381,7 @@ class BudgetAdmissionTest {
     b.getStatus().periodStart = "2025-12-01T00:00:00Z";
     b.getStatus().reservations.add(new dev.trainingjob.operator.api.BudgetReservation("alive", alive.getMetadata().getUid(), 3, "2025-12-30T00:00:00Z"));
     b.getStatus().reservations.add(new dev.trainingjob.operator.api.BudgetReservation("deleted", "gone-uid", 4, "2025-12-30T00:00:00Z"));
-    client.resource(b).updateStatus();
+    API.client().resource(b).updateStatus();
     SyncOperator operator = operator();
     operator.clock.advance(Duration.ofDays(14));
     var reconciler = new TrainingBudgetReconciler(operator.budgets, operator.clock);
@@ -407,7 +395,7 @@ class BudgetAdmissionTest {
     // looked at again when February starts
     assertThat(control.getScheduleDelay().orElseThrow()).isEqualTo(Duration.ofDays(17).plusSeconds(1).toMillis());
 
-    client.resources(TrainingBudget.class).inNamespace(ns).withName("team").edit(x -> {
+    API.client().resources(TrainingBudget.class).inNamespace(ns).withName("team").edit(x -> {
       x.getSpec().limitUSD = 20.0;
       return x;
     });
@@ -417,7 +405,7 @@ class BudgetAdmissionTest {
     assertThat(gauge("trainingjob.budget.limit.usd", ns, "team")).isEqualTo(20.0);
 
     TrainingBudget last = budget(ns, "team");
-    client.resource(last).delete();
+    API.client().resource(last).delete();
     reconciler.reconcile(last, null);
     assertThat(meters.find("trainingjob.budget.limit.usd").tag("namespace", ns).gauges()).as("the gauges go with the budget").isEmpty();
   }
@@ -430,7 +418,7 @@ class BudgetAdmissionTest {
     b.setStatus(new TrainingBudgetStatus());
     b.getStatus().reservations.add(new dev.trainingjob.operator.api.BudgetReservation("removed-by-hand", "gone-uid", 4,
         "2025-12-30T00:00:00Z"));
-    client.resource(b).updateStatus();
+    API.client().resource(b).updateStatus();
     SyncOperator operator = operator();
     TrainingJob job = job(ns, "next", 4.0);
 

@@ -5,17 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
-import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.support.EmbeddedApi;
 import dev.trainingjob.operator.support.Jobs;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A reconcile's status is written against the resourceVersion the job was read at: a decision made on a stale copy never
@@ -23,19 +22,8 @@ import org.junit.jupiter.api.Test;
  * InstanceLost).
  */
 class LockedStatusWriteTest {
-  private static EmbeddedKubernetes api;
-  private static KubernetesClient client;
-
-  @BeforeAll
-  static void startApi() {
-    api = new EmbeddedKubernetes().start(0);
-    client = api.client();
-  }
-
-  @AfterAll
-  static void stopApi() {
-    api.close();
-  }
+  @RegisterExtension
+  static final EmbeddedApi API = new EmbeddedApi();
 
   private static TrainingJob withPhase(TrainingJob job, Phase phase, Reason reason) {
     if (job.getStatus() == null) {
@@ -47,19 +35,19 @@ class LockedStatusWriteTest {
   }
 
   private static TrainingJob stored(String name) {
-    return client.resources(TrainingJob.class).inNamespace("default").withName(name).get();
+    return API.client().resources(TrainingJob.class).inNamespace("default").withName(name).get();
   }
 
   @Test
   void aDecisionMadeOnAStaleCopyDoesNotOverwriteTheNewerStatus() {
-    TrainingJob created = client.resource(Jobs.simple("stale")).create();
-    TrainingJob running = client.resource(withPhase(created, Phase.Running, Reason.Running)).updateStatus();
-    TrainingJob staleCopy = client.getKubernetesSerialization().clone(running); // what a lagging cache still hands over
-    client.resource(withPhase(stored("stale"), Phase.Succeeded, Reason.Succeeded)).updateStatus(); // the real end
+    TrainingJob created = API.client().resource(Jobs.simple("stale")).create();
+    TrainingJob running = API.client().resource(withPhase(created, Phase.Running, Reason.Running)).updateStatus();
+    TrainingJob staleCopy = API.client().getKubernetesSerialization().clone(running); // what a lagging cache still hands over
+    API.client().resource(withPhase(stored("stale"), Phase.Succeeded, Reason.Succeeded)).updateStatus(); // the real end
 
     List<TrainingJob> cached = new ArrayList<>();
     withPhase(staleCopy, Phase.Failed, Reason.InstanceLost); // "the machine is gone": it was released after the end
-    UpdateControl<TrainingJob> control = LockedStatusWrite.apply(UpdateControl.patchStatus(staleCopy), staleCopy, client,
+    UpdateControl<TrainingJob> control = LockedStatusWrite.apply(UpdateControl.patchStatus(staleCopy), staleCopy, API.client(),
         cached::add);
 
     assertThat(stored("stale").getStatus().phase).as("the job's real end is kept").isEqualTo(Phase.Succeeded);
@@ -71,13 +59,13 @@ class LockedStatusWriteTest {
 
   @Test
   void aDecisionOnTheCurrentCopyIsWrittenAndItsRescheduleKept() {
-    TrainingJob created = client.resource(Jobs.simple("current")).create();
-    TrainingJob running = client.resource(withPhase(created, Phase.Running, Reason.Running)).updateStatus();
+    TrainingJob created = API.client().resource(Jobs.simple("current")).create();
+    TrainingJob running = API.client().resource(withPhase(created, Phase.Running, Reason.Running)).updateStatus();
 
     List<TrainingJob> cached = new ArrayList<>();
     withPhase(running, Phase.Succeeded, Reason.Succeeded);
     UpdateControl<TrainingJob> control = LockedStatusWrite.apply(
-        UpdateControl.patchStatus(running).rescheduleAfter(Duration.ofSeconds(7)), running, client, cached::add);
+        UpdateControl.patchStatus(running).rescheduleAfter(Duration.ofSeconds(7)), running, API.client(), cached::add);
 
     assertThat(stored("current").getStatus().phase).isEqualTo(Phase.Succeeded);
     assertThat(control.isPatchStatus()).as("written already, not twice").isFalse();
@@ -90,9 +78,9 @@ class LockedStatusWriteTest {
 
   @Test
   void aDecisionWithoutAStatusWriteIsLeftAsItIs() {
-    TrainingJob created = client.resource(Jobs.simple("quiet")).create();
+    TrainingJob created = API.client().resource(Jobs.simple("quiet")).create();
     UpdateControl<TrainingJob> decided = UpdateControl.<TrainingJob>noUpdate().rescheduleAfter(Duration.ofSeconds(3));
-    assertThat(LockedStatusWrite.apply(decided, created, client, w -> {
+    assertThat(LockedStatusWrite.apply(decided, created, API.client(), w -> {
       throw new AssertionError("nothing was written");
     })).isSameAs(decided);
   }

@@ -7,8 +7,8 @@ import dev.trainingjob.operator.api.Shard;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.api.TrainingJobStatus;
 import dev.trainingjob.operator.config.OperatorConfig;
-import dev.trainingjob.operator.embedded.EmbeddedKubernetes;
 import dev.trainingjob.operator.job.Reason;
+import dev.trainingjob.operator.support.EmbeddedApi;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.RecordingProvider;
 import dev.trainingjob.operator.support.ScriptedRemoteHosts;
@@ -16,45 +16,33 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A shard takes a job with a status write checked against the resourceVersion it read, before it does anything for it: a
  * relabel between the read and the take loses the take (no launch), and a job taken by one shard is left alone by another.
  */
 class ShardClaimTest {
-  private static EmbeddedKubernetes api;
-  private static KubernetesClient client;
-
-  @BeforeAll
-  static void startApi() {
-    api = new EmbeddedKubernetes().start(0);
-    client = api.client();
-  }
-
-  @AfterAll
-  static void stopApi() {
-    api.close();
-  }
+  @RegisterExtension
+  static final EmbeddedApi API = new EmbeddedApi();
 
   private static TrainingJob created(String name, String shard) {
     TrainingJob job = Jobs.simple(name);
     if (shard != null) {
       job.getMetadata().setLabels(new HashMap<>(Map.of(Shard.LABEL, shard)));
     }
-    return client.resource(job).create();
+    return API.client().resource(job).create();
   }
 
   private static TrainingJob stored(String name) {
-    return client.resources(TrainingJob.class).inNamespace("default").withName(name).get();
+    return API.client().resources(TrainingJob.class).inNamespace("default").withName(name).get();
   }
 
   @Test
   void aJobRelabelledBetweenTheReadAndTheTakeIsNotTaken() throws Exception {
     TrainingJob read = created("raced", "gpu"); // what the gpu shard's informer handed over
-    client.resources(TrainingJob.class).inNamespace("default").withName("raced").edit(j -> {
+    API.client().resources(TrainingJob.class).inNamespace("default").withName("raced").edit(j -> {
       j.getMetadata().getLabels().put(Shard.LABEL, "cpu");
       return j;
     });
@@ -64,7 +52,7 @@ class ShardClaimTest {
         new dev.trainingjob.operator.provider.ProviderRegistry("local", List.of(provider)), new ScriptedRemoteHosts(),
         new JobBundles(null), new dev.trainingjob.operator.support.RecordingEvents(), java.time.Clock.systemUTC(),
         dev.trainingjob.operator.cost.JobPrices.of(dev.trainingjob.operator.cost.PriceList.bundled()),
-        dev.trainingjob.operator.metrics.OperatorMetrics.discarding(), BudgetLedger.none(), new ShardClaim(client, "gpu"));
+        dev.trainingjob.operator.metrics.OperatorMetrics.discarding(), BudgetLedger.none(), new ShardClaim(API.client(), "gpu"));
     var control = new TrainingJobReconciler(services).reconcile(read, null);
 
     assertThat(control.isPatchStatus()).isFalse();
@@ -74,7 +62,7 @@ class ShardClaimTest {
 
     // the cpu shard, reading it as it is, takes it
     TrainingJob now = stored("raced");
-    assertThat(new ShardClaim(client, "cpu").take(now)).isTrue();
+    assertThat(new ShardClaim(API.client(), "cpu").take(now)).isTrue();
     assertThat(stored("raced").getStatus().shard).isEqualTo("cpu");
     assertThat(now.getMetadata().getResourceVersion()).isEqualTo(stored("raced").getMetadata().getResourceVersion());
   }
@@ -82,8 +70,8 @@ class ShardClaimTest {
   @Test
   void aJobTakenByOneShardIsAnotherShardsToLeaveAlone() throws Exception {
     TrainingJob job = created("taken", null);
-    ShardClaim defaultShard = new ShardClaim(client, null);
-    ShardClaim gpu = new ShardClaim(client, "gpu");
+    ShardClaim defaultShard = new ShardClaim(API.client(), null);
+    ShardClaim gpu = new ShardClaim(API.client(), "gpu");
     assertThat(ShardClaim.taken(job)).isFalse();
     assertThat(defaultShard.take(job)).isTrue();
 
