@@ -33,12 +33,7 @@ final class LockedStatusWrite {
    * hold jobs in memory).
    */
   static UpdateControl<TrainingJob> apply(UpdateControl<TrainingJob> decided, TrainingJob job, Context<TrainingJob> context) {
-    if (context == null) {
-      return decided;
-    }
-    // what is written is what the next reconcile starts from, not the informer's older copy
-    return apply(decided, job, context.getClient(), written -> context.eventSourceRetriever().getControllerEventSource()
-        .handleRecentResourceUpdate(ResourceID.fromResource(job), written, job));
+    return context == null ? decided : apply(decided, job, context.getClient(), cached(job, context));
   }
 
   /** As above, with the client to write with and what to tell the cache of the job as written. */
@@ -47,25 +42,42 @@ final class LockedStatusWrite {
     if (!decided.isPatchStatus()) {
       return decided;
     }
+    UpdateControl<TrainingJob> rest = UpdateControl.noUpdate();
+    if (write(job, client, cacheWritten)) {
+      decided.getScheduleDelay().ifPresent(rest::rescheduleAfter);
+      return rest;
+    }
+    return rest.rescheduleAfter(AFTER_CONFLICT);
+  }
+
+  /** The job's status written now, if the job is as it was read; false when it changed (or went) meanwhile. */
+  static boolean write(TrainingJob job, Context<TrainingJob> context) {
+    return write(job, context.getClient(), cached(job, context));
+  }
+
+  /** What is written is what the next reconcile starts from, not the informer's older copy. */
+  private static Consumer<TrainingJob> cached(TrainingJob job, Context<TrainingJob> context) {
+    return written -> context.eventSourceRetriever().getControllerEventSource()
+        .handleRecentResourceUpdate(ResourceID.fromResource(job), written, job);
+  }
+
+  private static boolean write(TrainingJob job, KubernetesClient client, Consumer<TrainingJob> cacheWritten) {
     // the status alone, with the version read: nothing else of the object is sent back
     TrainingJob toWrite = new TrainingJob();
     toWrite.setMetadata(new ObjectMetaBuilder().withName(job.getMetadata().getName())
         .withNamespace(job.getMetadata().getNamespace()).withResourceVersion(job.getMetadata().getResourceVersion()).build());
     toWrite.setStatus(job.getStatus());
-    UpdateControl<TrainingJob> rest = UpdateControl.noUpdate();
     try {
-      TrainingJob written = client.resource(toWrite).updateStatus();
-      cacheWritten.accept(written);
-      decided.getScheduleDelay().ifPresent(rest::rescheduleAfter);
-      return rest;
+      cacheWritten.accept(client.resource(toWrite).updateStatus());
+      return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
         LOG.info("{}: changed since it was read (resourceVersion {}); its status was not written, and it is looked at again",
             job.ref(), job.getMetadata().getResourceVersion());
-        return rest.rescheduleAfter(AFTER_CONFLICT);
+        return false;
       }
       if (e.getCode() == 404) {
-        return rest; // deleted meanwhile: its cleanup comes with the deletion
+        return false; // deleted meanwhile: its cleanup comes with the deletion
       }
       throw e;
     }

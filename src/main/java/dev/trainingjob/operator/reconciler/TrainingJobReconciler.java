@@ -270,7 +270,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
     job.getStatus().message = message;
     services.events().warning(job, Reason.ReconcileError, message);
-    return ErrorStatusUpdateControl.patchStatus(job);
+    if (context == null) {
+      return ErrorStatusUpdateControl.patchStatus(job);
+    }
+    // as every status write, against the version read: a stale copy's error never lands on a job that moved on
+    LockedStatusWrite.write(job, context);
+    return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   private static String rootMessage(Throwable e) {

@@ -69,6 +69,21 @@ class TrainingJobLifecycleTest {
     assertThat(provider.count("default/walk", "release")).isGreaterThanOrEqualTo(2);
   }
 
+  /** An error that retrying may fix is said in status while JOSDK retries, and the job goes on once it clears. */
+  @Test
+  void aProviderErrorIsSaidInStatusWhileItIsRetriedAndTheJobGoesOnOnceItClears() {
+    provider.ensureFails = new IllegalStateException("the provider's API answered 500");
+    harness.create(Jobs.simple("flaky"));
+
+    await().atMost(WAIT).until(() -> harness.get("flaky").getStatus() != null
+        && "Retrying after an error: the provider's API answered 500".equals(harness.get("flaky").getStatus().message));
+    assertThat(harness.events("flaky").stream().map(Event::getReason)).contains("ReconcileError");
+    provider.ensureFails = null;
+
+    await().atMost(WAIT).until(() -> phase("flaky") == Phase.Succeeded);
+    assertThat(harness.get("flaky").getStatus().message).doesNotContain("Retrying");
+  }
+
   @Test
   void aFailingScriptEndsFailedWithTheExceptionInTheMessageAndIsStillReleased() {
     remote.exitCode = 3;
