@@ -109,6 +109,8 @@ class OverheadBench {
         }
       } finally {
         operator.close();
+        mux = false;
+        ssh("rm -rf overhead-bench"); // the manual runs' parent directory in the login's home
         box.close();
       }
       String report = report("a new ssh or scp connection per command", manual, operated, loads)
