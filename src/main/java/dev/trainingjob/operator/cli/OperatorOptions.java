@@ -71,6 +71,11 @@ public final class OperatorOptions {
           + "Default: ${DEFAULT-VALUE}.")
   int probeThreads = DEFAULTS.probeThreads();
 
+  @Option(names = "--collect-threads", defaultValue = "${env:TRAININGJOB_COLLECT_THREADS}",
+      description = "How many jobs' outputs are downloaded at once; the others wait their turn, within their collect deadline. "
+          + "Env: TRAININGJOB_COLLECT_THREADS. Default: ${DEFAULT-VALUE}.")
+  int collectThreads = DEFAULTS.collectThreads();
+
   @Option(names = "--output-dir", defaultValue = "${env:TRAININGJOB_COLLECT_DIR}",
       description = "Where the local and host providers collect outputs, one folder per namespace/name. Env: TRAININGJOB_COLLECT_DIR. Default: ${DEFAULT-VALUE}.")
   Path outputDir = DEFAULTS.outputDir();
@@ -226,6 +231,7 @@ public final class OperatorOptions {
     c.sshReadyTimeout = sshReadyTimeout;
     c.reconcileThreads = reconcileThreads;
     c.probeThreads = probeThreads;
+    c.collectThreads = collectThreads;
     c.outputDir = outputDir;
     c.localWorkRoot = localWorkRoot;
     c.remote.miniforgeUrl = miniforgeUrl;

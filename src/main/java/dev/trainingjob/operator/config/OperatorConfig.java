@@ -24,6 +24,7 @@ import java.util.function.Consumer;
  * @param sshReadyTimeout how long a machine may take before SSH answers
  * @param reconcileThreads how many jobs are reconciled at once
  * @param probeThreads how many probes of running jobs run at once, beside the reconciles (a probe waits on the machine)
+ * @param collectThreads how many jobs' outputs are downloaded at once (the others wait their turn, within their collect deadline)
  * @param outputDir where the local and host providers collect outputs (one folder per job)
  * @param localWorkRoot the local provider's working root (one home per job)
  * @param remote how the operator works on machines
@@ -45,6 +46,7 @@ public record OperatorConfig(
     Duration sshReadyTimeout,
     int reconcileThreads,
     int probeThreads,
+    int collectThreads,
     Path outputDir,
     Path localWorkRoot,
     RemoteSettings remote,
@@ -98,6 +100,7 @@ public record OperatorConfig(
     b.sshReadyTimeout = sshReadyTimeout;
     b.reconcileThreads = reconcileThreads;
     b.probeThreads = probeThreads;
+    b.collectThreads = collectThreads;
     b.outputDir = outputDir;
     b.localWorkRoot = localWorkRoot;
     b.remote = remote.toBuilder();
@@ -136,6 +139,7 @@ public record OperatorConfig(
     public int reconcileThreads = 10;
     /** A probe mostly waits on the machine (0.1-0.3 s): 32 carry 1,000 jobs at the default interval with room to spare. */
     public int probeThreads = 32;
+    public int collectThreads = 8;
     public Path outputDir = Path.of("trainingjob-outputs");
     // the user's own, not a name under the shared /tmp that another user could create first (LocalWorkRoot checks either)
     public Path localWorkRoot = Path.of(System.getProperty("user.home"), ".trainingjob-operator", "local");
@@ -153,7 +157,7 @@ public record OperatorConfig(
 
     public OperatorConfig build() {
       return new OperatorConfig(operatorId, shard, defaultProvider, localProvider, namespaces, pollInterval, probeInterval, sshReadyTimeout,
-          reconcileThreads, probeThreads, outputDir, localWorkRoot, remote.build(), ec2.build(), progressWriteInterval, metricsPort, priceList,
+          reconcileThreads, probeThreads, collectThreads, outputDir, localWorkRoot, remote.build(), ec2.build(), progressWriteInterval, metricsPort, priceList,
           leaderElection.build(), outputsTokenFile);
     }
   }

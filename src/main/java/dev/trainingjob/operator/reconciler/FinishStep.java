@@ -35,13 +35,22 @@ final class FinishStep implements JobStep {
   static final Duration SHORT_WAIT = Duration.ofSeconds(2);
 
   private static final Logger LOG = LoggerFactory.getLogger(FinishStep.class);
-  private final ExecutorService downloads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "output-collector");
-    t.setDaemon(true);
-    return t;
-  });
+  /** At most so many downloads at once (each holds an SFTP channel and a thread); the others queue, one entry per job. */
+  private final ExecutorService downloads;
   /** Downloads in progress or done but not yet seen, by job uid. */
   private final Map<String, Future<Collected>> collecting = new ConcurrentHashMap<>();
+
+  FinishStep(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("--collect-threads must be at least 1, not " + threads);
+    }
+    var count = new java.util.concurrent.atomic.AtomicInteger();
+    downloads = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "output-collector-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
 
   @Override
   public StepResult run(JobContext ctx) throws Exception {

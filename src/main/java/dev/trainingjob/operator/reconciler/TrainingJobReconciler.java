@@ -45,10 +45,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final Map<Phase, JobStep> steps = new EnumMap<>(Phase.class);
   private final ReleaseStep release = new ReleaseStep();
   private final ProbeApplier probes = new ProbeApplier();
-  private final FinishStep finish = new FinishStep();
+  private final FinishStep finish;
   private final StatusRecorder recorder;
 
   public TrainingJobReconciler(JobContext.Services services) {
+    this.finish = new FinishStep(services.config().collectThreads());
     this.services = services;
     this.recorder = new StatusRecorder(services.config().progressWriteInterval());
     steps.put(Phase.Pending, new AdmitStep());

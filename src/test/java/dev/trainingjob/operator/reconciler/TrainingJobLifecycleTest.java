@@ -12,6 +12,7 @@ import dev.trainingjob.operator.api.JobCondition;
 import dev.trainingjob.operator.api.Phase;
 import dev.trainingjob.operator.api.TrainingJob;
 import dev.trainingjob.operator.remote.ProbeResult;
+import dev.trainingjob.operator.config.OperatorConfig;
 import dev.trainingjob.operator.support.Jobs;
 import dev.trainingjob.operator.support.OperatorHarness;
 import dev.trainingjob.operator.support.RecordingProvider;
@@ -266,6 +267,35 @@ class TrainingJobLifecycleTest {
     await().atMost(WAIT).until(() -> phase("big-outputs") == Phase.Succeeded);
     assertThat(harness.get("big-outputs").getStatus().message).contains("outputs collected").contains("(1 of 1)");
     assertThat(remote.count("default/big-outputs", "collect")).as("downloaded once, not once per check").isEqualTo(1);
+  }
+
+  /** Downloads are bounded (--collect-threads): a job past the bound waits its turn, probed meanwhile, and then ends too. */
+  @Test
+  void downloadsPastTheCollectThreadsWaitTheirTurnAndThenEnd() {
+    harness.close();
+    harness = new OperatorHarness(OperatorConfig.defaults().with(c -> {
+      c.defaultProvider = "local";
+      c.pollInterval = c.probeInterval = Duration.ofMillis(200);
+      c.metricsPort = -1;
+      c.collectThreads = 1;
+    }), List.of(provider), remote);
+    remote.collectGate = new java.util.concurrent.CountDownLatch(1);
+    for (String name : List.of("first", "second")) {
+      TrainingJob job = Jobs.simple(name);
+      job.getSpec().output = new dev.trainingjob.operator.api.OutputSpec();
+      job.getSpec().output.paths = List.of("checkpoints/");
+      harness.create(job);
+    }
+    await().atMost(WAIT).until(() -> phase("first") == Phase.Finishing && phase("second") == Phase.Finishing);
+    long probes = remote.count("default/second", "probe") + remote.count("default/first", "probe");
+    await().atMost(WAIT).until(() -> remote.count("default/second", "probe") + remote.count("default/first", "probe") >= probes + 6);
+    assertThat(remote.count("default/first", "collect") + remote.count("default/second", "collect"))
+        .as("one download at a time").isEqualTo(1);
+
+    remote.collectGate.countDown();
+    await().atMost(WAIT).until(() -> phase("first") == Phase.Succeeded && phase("second") == Phase.Succeeded);
+    assertThat(remote.count("default/first", "collect")).isEqualTo(1);
+    assertThat(remote.count("default/second", "collect")).isEqualTo(1);
   }
 
   @Test
