@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q test -Dtest=InMemoryScaleBench -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dbench.jobs="${BENCH_JOBS:-100,1000,5000}" -Dbench.window="${BENCH_WINDOW_S:-60}"
+  -Dbench.jobs="${BENCH_JOBS:-100,1000,5000}" -Dbench.window="${BENCH_WINDOW_S:-60}" \
+  -Dbench.reconcileThreads="${BENCH_RECONCILE_THREADS:-10}"
 cat target/bench-scale-in-memory.txt

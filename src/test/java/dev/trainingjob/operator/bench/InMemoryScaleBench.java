@@ -74,6 +74,7 @@ class InMemoryScaleBench {
       c.defaultProvider = "fake";
       c.metricsPort = -1;
       c.outputDir = tmp.resolve("outputs-" + n);
+      c.reconcileThreads = Integer.getInteger("bench.reconcileThreads", c.reconcileThreads);
     });
     try (EmbeddedKubernetes api = new EmbeddedKubernetes().start(0)) {
       double heapBefore = ScaleMeter.heapAfterGcMiB();
@@ -115,16 +116,36 @@ class InMemoryScaleBench {
         double spread = Math.max(10, n / 50.0);
         Instant first = Instant.now().plusSeconds(1);
         Map<String, Instant> exits = new java.util.HashMap<>();
+        Map<String, String> uids = new java.util.HashMap<>();
+        machines.clearAnswers();
         var all = jobs.list().getItems();
         for (int i = 0; i < all.size(); i++) {
           TrainingJob job = all.get(i);
           Instant at = first.plusNanos((long) (spread * 1e9 * i / all.size()));
           machines.exitAt(job.getMetadata().getUid(), at);
           exits.put(job.getMetadata().getName(), at);
+          uids.put(job.getMetadata().getName(), job.getMetadata().getUid());
         }
         await().atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(200)).until(() -> phases.ended.size() >= n);
         List<Double> noticed = exits.entrySet().stream()
             .map(e -> Duration.between(e.getValue(), phases.leftRunning.get(e.getKey())).toNanos() / 1e9).toList();
+        // where the time went: the machine's answer (a wait open at the exit answers at once), then the operator to the API
+        List<Double> answered = new ArrayList<>();
+        List<Double> answeredToNoticed = new ArrayList<>();
+        int unanswered = 0;
+        for (var e : exits.entrySet()) {
+          Instant a = machines.answeredAt(uids.get(e.getKey()));
+          if (a == null || a.isBefore(e.getValue())) {
+            unanswered++; // no wait open at the exit: a probe found it
+            continue;
+          }
+          answered.add(Duration.between(e.getValue(), a).toNanos() / 1e9);
+          answeredToNoticed.add(Duration.between(a, phases.leftRunning.get(e.getKey())).toNanos() / 1e9);
+        }
+        String path = String.format("exits a wait answered: %d (the rest, %d, found by a probe); exit -> answer p50 %.3f p99 %.3f; "
+            + "answer -> seen leaving Running p50 %.3f p99 %.3f", answered.size(), unanswered, ScaleMeter.percentile(answered, 0.5),
+            ScaleMeter.percentile(answered, 0.99), ScaleMeter.percentile(answeredToNoticed, 0.5),
+            ScaleMeter.percentile(answeredToNoticed, 0.99));
         List<Double> allReconciles = meters.reconcileSeconds(start, System.nanoTime());
         long succeeded = phases.last.values().stream().filter(j -> j.getStatus().phase == dev.trainingjob.operator.api.Phase.Succeeded)
             .count();
@@ -133,8 +154,8 @@ class InMemoryScaleBench {
             waits, reconciles.size(), succeeded, n);
         Files.writeString(Path.of("target", "bench-scale-in-memory-" + n + ".log"), String.format(
             "cpu by group (s, window of %.0f s): %s%nopen waits on machines in the window: %d%nreconciles in window: %d, whole run %d%n"
-                + "succeeded %d of %d%nexits spread over %.0f s%nthreads by CPU in the window: %s%nreconcile threads, whole run: %s%n", (to - from) / 1e9, cpu,
-            waits, reconciles.size(), allReconciles.size(), succeeded, n, spread, topThreads, locks.summary()));
+                + "succeeded %d of %d%nexits spread over %.0f s%nthreads by CPU in the window: %s%nreconcile threads, whole run: %s%n%s%n", (to - from) / 1e9, cpu,
+            waits, reconciles.size(), allReconciles.size(), succeeded, n, spread, topThreads, locks.summary(), path));
         return String.format("| %d | %.0f (%.0f before the jobs; %.0f) | %.4f (%.4f) | %.3f / %.3f (%.3f) | %.2f | %.2f / %.2f / %.2f "
                 + "| %.0f | %d | %.1f-%.1f |",
             n, heap, heapBefore, (heap - heapBefore) * 1024 / n, ScaleMeter.Cpu.operator(cpu) / jobMinutes,

@@ -65,8 +65,9 @@ final class ScaleMeter {
     if (thread.startsWith("sshd-SshClient")) {
       return "ssh-client";
     }
-    if (thread.startsWith("sshd-SshServer") || thread.startsWith("sshd-") && !thread.contains("Client")) {
-      return "machine-sshd"; // the local provider's SSH server: the machines' side
+    if (thread.startsWith("sshd-SshServer") || thread.startsWith("sshd-") && !thread.contains("Client")
+        || thread.startsWith("process reaper")) {
+      return "machine-sshd"; // the local provider's SSH server and the JDK's reapers of its processes: the machines' side
     }
     if (thread.startsWith("vert.x")) {
       return "api-server"; // the embedded Kubernetes API
@@ -359,6 +360,8 @@ final class ScaleMeter {
           if (what.startsWith("LOCK")) {
             lockSamples++;
             waits.merge(what, 1, Integer::sum);
+          } else {
+            states.merge("  " + what, 1, Integer::sum);
           }
         }
         java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
@@ -374,6 +377,7 @@ final class ScaleMeter {
         return null;
       }
       String frame = Arrays.stream(stack).filter(f -> f.getClassName().startsWith("dev.trainingjob")).findFirst()
+          .or(() -> Arrays.stream(stack).filter(f -> !f.getClassName().matches("(java|jdk|sun)\\..*")).findFirst())
           .map(f -> f.getClassName().replaceFirst(".*\\.", "") + "." + f.getMethodName() + ":" + f.getLineNumber()).orElse("?");
       String lock = info.getLockName() == null ? "" : info.getLockName().replaceFirst("@.*", "");
       return switch (info.getThreadState()) {
@@ -402,8 +406,13 @@ final class ScaleMeter {
     String summary() {
       String top = waits.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(5)
           .map(e -> e.getValue() + "x " + e.getKey()).collect(Collectors.joining("; "));
-      return String.format("busy samples %d (%s); waiting on a lock in %d samples%s; monitor blocks (ThreadMXBean) %d",
-          samples, states, lockSamples, top.isEmpty() ? "" : ": " + top, monitorBlocks);
+      String busy = states.entrySet().stream().filter(e -> e.getKey().startsWith("  "))
+          .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(6)
+          .map(e -> e.getValue() + "x " + e.getKey().strip()).collect(Collectors.joining("; "));
+      String totals = states.entrySet().stream().filter(e -> !e.getKey().startsWith("  ")).map(Object::toString)
+          .collect(Collectors.joining(", "));
+      return String.format("busy samples %d (%s; most: %s); waiting on a lock in %d samples%s; monitor blocks (ThreadMXBean) %d",
+          samples, totals, busy, lockSamples, top.isEmpty() ? "" : ": " + top, monitorBlocks);
     }
   }
 }

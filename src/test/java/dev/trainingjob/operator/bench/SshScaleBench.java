@@ -49,7 +49,7 @@ class SshScaleBench {
     Files.createDirectories(out.getParent());
     StringBuilder table = new StringBuilder("| jobs | all done s (ideal: one alone) | ratio | operator CPU s per job-minute, steady "
         + "(whole run; process whole run) | reconcile p50 / p99 s (steady; whole run p99) | status writes per job-minute (steady) "
-        + "| exit noticed p50 / p99 / max s | first SSH after create p50 / max s | SSH sessions | threads now / peak "
+        + "| exit noticed p50 / p99 / max s | Running after create p50 / max s | SSH sessions | threads now / peak "
         + "| reconcile threads waiting on a lock (samples; ramp / after) | load avg |\n"
         + "|---:|---|---:|---|---|---:|---|---|---:|---|---|---|\n");
     for (int n : sizes) {
@@ -145,7 +145,7 @@ class SshScaleBench {
         var cpuAll = new ScaleMeter.Cpu().since(cpuStart);
         double loadEnd = ScaleMeter.loadAverage();
         List<Double> noticed = new ArrayList<>();
-        List<Double> firstSsh = new ArrayList<>();
+        List<Double> toRunning = new ArrayList<>();
         long succeeded = 0;
         for (int i = 0; i < n; i++) {
           String name = "job-" + i;
@@ -159,7 +159,7 @@ class SshScaleBench {
             noticed.add(left.toEpochMilli() / 1000.0 - exited);
           });
           phases.running.computeIfPresent(name, (k, v) -> {
-            firstSsh.add(Duration.between(createdAt, v).toMillis() / 1000.0);
+            toRunning.add(Duration.between(createdAt, v).toMillis() / 1000.0);
             return v;
           });
         }
@@ -175,7 +175,7 @@ class SshScaleBench {
             n, total, ideal, total / ideal, s[0], ScaleMeter.Cpu.operator(cpuAll) / jobMinutesAll,
             cpuAll.get("process") / jobMinutesAll, s[1], ScaleMeter.percentile(rec, 0.99), s[2],
             ScaleMeter.percentile(noticed, 0.5), ScaleMeter.percentile(noticed, 0.99), ScaleMeter.percentile(noticed, 1.0),
-            ScaleMeter.percentile(firstSsh, 0.5), ScaleMeter.percentile(firstSsh, 1.0), sessions, threadsNow,
+            ScaleMeter.percentile(toRunning, 0.5), ScaleMeter.percentile(toRunning, 1.0), sessions, threadsNow,
             ScaleMeter.THREADS.getPeakThreadCount(), ramp.lockSamples, after.lockSamples, ramp.monitorBlocks, after.monitorBlocks,
             loadStart, loadEnd);
       } finally {

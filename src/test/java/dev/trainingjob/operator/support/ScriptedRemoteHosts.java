@@ -103,6 +103,7 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
     }
 
     void answer() {
+      answeredAt.putIfAbsent(uid, java.time.Instant.now());
       var set = waits.get(uid);
       if (set != null) {
         set.remove(this);
@@ -140,6 +141,19 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   /** With {@link #runFor} set: when the job's script exits (null: it has not started). */
   public java.time.Instant exitsAt(String uid) {
     return exitsAt.get(uid);
+  }
+
+  /** When a wait on each job's machine last answered (the exit, or its bound), by uid. */
+  private final Map<String, java.time.Instant> answeredAt = new ConcurrentHashMap<>();
+
+  /** When a wait on the job's machine first answered (its exit, when the wait was open then), or null. */
+  public java.time.Instant answeredAt(String uid) {
+    return answeredAt.get(uid);
+  }
+
+  /** Forgets when the waits answered (a benchmark's exits come next). */
+  public void clearAnswers() {
+    answeredAt.clear();
   }
 
   /** How many waits on machines are open now. */
