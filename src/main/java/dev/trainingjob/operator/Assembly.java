@@ -72,6 +72,11 @@ public final class Assembly {
   }
 
   public static OperatorRuntime start(KubernetesClient client, OperatorConfig config) {
+    return start(client, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** As above, with the registry its metrics go to (a benchmark's, which keeps what it measures). */
+  public static OperatorRuntime start(KubernetesClient client, OperatorConfig config, PrometheusMeterRegistry meters) {
     check(config);
     SshRemoteHosts remoteHosts = new SshRemoteHosts(config.remote());
     List<ComputeProvider> providers = new ArrayList<>();
@@ -91,7 +96,6 @@ public final class Assembly {
       off.put("local", LOCAL_OFF);
     }
     providers.add(new HostProvider(client, remoteHosts, config.outputDir()));
-    var meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Optional<String> ec2Off = ec2Off(config);
     Ec2Clients aws = ec2Off.isPresent() ? null : ec2Clients(config, meters);
     Ec2Provider ec2 = null;

@@ -46,6 +46,34 @@ final class WatchableCrud extends KubernetesCrudDispatcher {
   }
 
   /**
+   * Where each named object was last found, by the query that named it: the mock server looks an object up by scanning
+   * every stored object, so a write cost grew with everything stored (a thousand jobs and their Events: milliseconds per
+   * status write, and the operator's reconciles queued behind them). An entry is used only while the map still holds that
+   * object under those attributes and they still answer the query; otherwise the scan runs, as before.
+   */
+  private final Map<AttributeSet, AttributeSet> found = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public Map.Entry<AttributeSet, String> findResource(AttributeSet query) {
+    if (!query.containsKey(KubernetesAttributesExtractor.NAME)) {
+      return super.findResource(query);
+    }
+    AttributeSet known = found.get(query);
+    if (known != null) {
+      String value = map.get(known);
+      if (value != null && known.matches(query)) {
+        return Map.entry(known, value);
+      }
+      found.remove(query);
+    }
+    Map.Entry<AttributeSet, String> entry = super.findResource(query);
+    if (entry != null) {
+      found.put(query, entry.getKey());
+    }
+    return entry;
+  }
+
+  /**
    * A plain watch of what {@code path} selects (a list path, with a label selector if any): once opened, every matching
    * object as ADDED, then each change, as JSON watch events.
    */

@@ -40,6 +40,15 @@ public final class RecordingProvider implements ComputeProvider {
   public volatile java.util.function.Consumer<String> onRelease;
   private final Map<String, AtomicInteger> launches = new ConcurrentHashMap<>();
 
+  /** When false, nothing is recorded (a benchmark's thousands of jobs, whose calls nobody reads). */
+  public volatile boolean recordCalls = true;
+
+  private void record(Call call) {
+    if (recordCalls) {
+      calls.add(call);
+    }
+  }
+
   public RecordingProvider(String name) {
     this.name = name;
   }
@@ -52,7 +61,7 @@ public final class RecordingProvider implements ComputeProvider {
   @Override
   public Machine ensure(TrainingJob job) {
     String uid = job.getMetadata().getUid();
-    calls.add(new Call("ensure", job.ref()));
+    record(new Call("ensure", job.ref()));
     if (ensureFails != null) {
       throw ensureFails;
     }
@@ -72,7 +81,7 @@ public final class RecordingProvider implements ComputeProvider {
 
   @Override
   public Optional<Machine> describe(TrainingJob job) {
-    calls.add(new Call("describe", job.ref()));
+    record(new Call("describe", job.ref()));
     Machine m = machines.get(job.getMetadata().getUid());
     if (m != null && machinesGone) {
       return Optional.of(new Machine(m.id(), m.type(), Machine.State.GONE, null, m.sshUser(), m.launchedAt(), "terminated from outside"));
@@ -82,7 +91,7 @@ public final class RecordingProvider implements ComputeProvider {
 
   @Override
   public MachineAccess access(TrainingJob job, InstanceStatus instance) {
-    calls.add(new Call("access", job.ref()));
+    record(new Call("access", job.ref()));
     return new MachineAccess(new SshTarget(instance.address, sshPort, instance.sshUser, null, null, true),
         "ssh " + instance.sshUser + "@" + instance.address + " -t screen -r x");
   }
@@ -94,7 +103,7 @@ public final class RecordingProvider implements ComputeProvider {
 
   @Override
   public boolean release(TrainingJob job) {
-    calls.add(new Call("release", job.ref()));
+    record(new Call("release", job.ref()));
     int n = releases.computeIfAbsent(job.getMetadata().getUid(), k -> new AtomicInteger()).incrementAndGet();
     if (n >= releaseCallsNeeded) {
       machines.remove(job.getMetadata().getUid());

@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A remote-host test double: after start, the job bootstraps for one probe, then runs for
  * {@code runningProbes} probes with progress, then exits with {@code exitCode}. Calls are recorded.
+ *
+ * <p>With {@link #runFor} set it runs by the clock instead, as a machine does: the script runs from its start until its
+ * exit (its start plus {@code runFor}, or when {@link #exitAt} says), and a wait on the machine ({@code awaitChange})
+ * completes the moment it exits, as the SSH wait does, holding no thread meanwhile.
  */
 public final class ScriptedRemoteHosts implements RemoteHosts {
   public record Call(String method, String job) {}
@@ -62,18 +66,138 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   /** How many probes wait at {@link #probeGate} now. */
   public final AtomicInteger atTheGate = new AtomicInteger();
 
+  /** When false, nothing is recorded (a benchmark's thousands of jobs, whose calls nobody reads). */
+  public volatile boolean recordCalls = true;
+  /** When set, jobs run by the clock (see the class comment): this long from their start unless {@link #exitAt} moves it. */
+  public volatile java.time.Duration runFor;
+  /** When each job's script started, and when it exits (by the clock). */
+  private final Map<String, java.time.Instant> startedAt = new ConcurrentHashMap<>();
+  private final Map<String, java.time.Instant> exitsAt = new ConcurrentHashMap<>();
+  /** The waits on each job's machine not yet answered. */
+  private final Map<String, java.util.Set<Wait>> waits = new ConcurrentHashMap<>();
+  private volatile java.util.concurrent.ScheduledExecutorService clock;
+
+  /** One wait on a job's machine: answered at the exit or at its bound, whichever comes first. */
+  private final class Wait {
+    final String uid;
+    final JobRef job;
+    final java.time.Instant bound;
+    final java.util.concurrent.CompletableFuture<ProbeResult> answer = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.ScheduledFuture<?> timer;
+
+    Wait(String uid, JobRef job, java.time.Instant bound) {
+      this.uid = uid;
+      this.job = job;
+      this.bound = bound;
+    }
+
+    /** (Re)sets the timer for whichever comes first, the exit or the bound. */
+    synchronized void arm() {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      java.time.Instant exit = exitsAt.get(uid);
+      java.time.Instant at = exit != null && exit.isBefore(bound) ? exit : bound;
+      long delay = Math.max(0, java.time.Duration.between(java.time.Instant.now(), at).toNanos());
+      timer = scheduler().schedule(this::answer, delay, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    void answer() {
+      answeredAt.putIfAbsent(uid, java.time.Instant.now());
+      var set = waits.get(uid);
+      if (set != null) {
+        set.remove(this);
+      }
+      answer.complete(timedProbe(job));
+    }
+  }
+
+  private java.util.concurrent.ScheduledExecutorService scheduler() {
+    var s = clock;
+    if (s == null) {
+      synchronized (this) {
+        if (clock == null) {
+          clock = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "scripted-machines");
+            t.setDaemon(true);
+            return t;
+          });
+        }
+        s = clock;
+      }
+    }
+    return s;
+  }
+
+  /** With {@link #runFor} set: the job's script exits at {@code when} (a wait on its machine answers then). */
+  public void exitAt(String uid, java.time.Instant when) {
+    exitsAt.put(uid, when);
+    var set = waits.get(uid);
+    if (set != null) {
+      set.forEach(Wait::arm);
+    }
+  }
+
+  /** With {@link #runFor} set: when the job's script exits (null: it has not started). */
+  public java.time.Instant exitsAt(String uid) {
+    return exitsAt.get(uid);
+  }
+
+  /** When a wait on each job's machine last answered (the exit, or its bound), by uid. */
+  private final Map<String, java.time.Instant> answeredAt = new ConcurrentHashMap<>();
+
+  /** When a wait on the job's machine first answered (its exit, when the wait was open then), or null. */
+  public java.time.Instant answeredAt(String uid) {
+    return answeredAt.get(uid);
+  }
+
+  /** Forgets when the waits answered (a benchmark's exits come next). */
+  public void clearAnswers() {
+    answeredAt.clear();
+  }
+
+  /** How many waits on machines are open now. */
+  public int openWaits() {
+    return waits.values().stream().mapToInt(java.util.Set::size).sum();
+  }
+
+  private void record(Call call) {
+    if (recordCalls) {
+      calls.add(call);
+    }
+  }
+
+  /** A probe of a job that runs by the clock: running until its exit, then exited. */
+  private ProbeResult timedProbe(JobRef job) {
+    String uid = job.uid();
+    java.time.Instant started = startedAt.get(uid);
+    if (started == null) {
+      return new ProbeResult(ProbeResult.State.ABSENT, null, false, null, null, List.of(), null, null, List.of(), 1.0, null);
+    }
+    java.time.Instant now = java.time.Instant.now();
+    java.time.Instant exit = exitsAt.get(uid);
+    if (exit == null || now.isBefore(exit)) {
+      long seconds = java.time.Duration.between(started, now).toSeconds();
+      return new ProbeResult(ProbeResult.State.RUNNING, null, true, null, null, List.of("step " + seconds),
+          Map.of("step", seconds, "loss", 1.0 / (seconds + 1)), disk, gpus, 3.0, attempts.get(uid));
+    }
+    int code = exitCodeOf == null ? exitCode : exitCodeOf.applyAsInt(attempts.getOrDefault(uid, 1));
+    return new ProbeResult(ProbeResult.State.EXITED, code, false, exitReason, exitDetail, List.of("done"), null, null, List.of(), 4.0,
+        attempts.get(uid));
+  }
+
   @Override
   public RemoteHost connect(SshTarget target) {
     return new RemoteHost() {
       @Override
       public void upload(JobBundle bundle) {
-        calls.add(new Call("upload", bundle.job().toString()));
+        record(new Call("upload", bundle.job().toString()));
         uploads.put(bundle.job().uid(), bundle);
       }
 
       @Override
       public boolean start(JobRef job, int attempt) throws Exception {
-        calls.add(new Call("startOnce", job.toString()));
+        record(new Call("startOnce", job.toString()));
         if (screenMissing) {
           throw new dev.trainingjob.operator.remote.RemoteCommandException(screenMissingMessage, 10);
         }
@@ -85,12 +209,16 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
           return true;
         }
         attempts.putIfAbsent(job.uid(), attempt);
+        var timed = runFor;
+        if (timed != null && startedAt.putIfAbsent(job.uid(), java.time.Instant.now()) == null) {
+          exitsAt.putIfAbsent(job.uid(), startedAt.get(job.uid()).plus(timed));
+        }
         return probesSinceStart.putIfAbsent(job.uid(), new AtomicInteger()) == null;
       }
 
       @Override
       public ProbeResult probe(JobRef job) {
-        calls.add(new Call("probe", job.toString()));
+        record(new Call("probe", job.toString()));
         var gate = probeGate;
         if (gate != null && Thread.currentThread().getName().startsWith("probe-")) {
           atTheGate.incrementAndGet();
@@ -105,6 +233,9 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         }
         if (probeFails != null) {
           throw probeFails;
+        }
+        if (runFor != null) {
+          return timedProbe(job);
         }
         AtomicInteger n = probesSinceStart.get(job.uid());
         if (n == null) {
@@ -142,8 +273,38 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       }
 
       @Override
+      public java.util.concurrent.CompletableFuture<ProbeResult> awaitChange(JobRef job, ProbeResult.State seen,
+          java.time.Duration bound) {
+        if (runFor == null) {
+          return RemoteHost.super.awaitChange(job, seen, bound); // probed only, as before
+        }
+        record(new Call("awaitChange", job.toString()));
+        ProbeResult now = timedProbe(job);
+        if (now.state() != seen) {
+          return java.util.concurrent.CompletableFuture.completedFuture(now);
+        }
+        Wait wait = new Wait(job.uid(), job, java.time.Instant.now().plus(bound));
+        waits.computeIfAbsent(job.uid(), k -> ConcurrentHashMap.newKeySet()).add(wait);
+        wait.answer.whenComplete((r, e) -> {
+          if (wait.answer.isCancelled()) {
+            var set = waits.get(job.uid());
+            if (set != null) {
+              set.remove(wait);
+            }
+            synchronized (wait) {
+              if (wait.timer != null) {
+                wait.timer.cancel(false);
+              }
+            }
+          }
+        });
+        wait.arm();
+        return wait.answer;
+      }
+
+      @Override
       public void stop(JobRef job) {
-        calls.add(new Call("stop", job.toString()));
+        record(new Call("stop", job.toString()));
         if (stopEndsScript) {
           stopped.add(job.uid());
         }
@@ -152,7 +313,7 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
       @Override
       public dev.trainingjob.operator.remote.Collected collect(JobRef job, List<String> paths, Path destination, long maxBytes)
           throws InterruptedException {
-        calls.add(new Call("collect", job.toString()));
+        record(new Call("collect", job.toString()));
         var gate = collectGate;
         if (gate != null) {
           gate.await(); // a large download
@@ -162,7 +323,7 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
 
       @Override
       public void hold(JobRef job, long ceilingEpochSecond) {
-        calls.add(new Call("hold", job.toString()));
+        record(new Call("hold", job.toString()));
         if (holdFails != null) {
           throw holdFails;
         }
@@ -170,22 +331,24 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
 
       @Override
       public void keepUntil(JobRef job, long ceilingEpochSecond) {
-        calls.add(new Call("keepUntil", job.toString()));
+        record(new Call("keepUntil", job.toString()));
       }
 
       @Override
       public void cleanup(JobRef job) {
-        calls.add(new Call("cleanup", job.toString()));
+        record(new Call("cleanup", job.toString()));
       }
 
       @Override
       public void renew(JobRef job, String run) {
-        calls.add(new Call("renew", job.toString()));
+        record(new Call("renew", job.toString()));
         if (!run.equals(renewedFor.put(job.uid(), run))) {
           // the directory is the new run's: nothing started in it yet
           attempts.remove(job.uid());
           probesSinceStart.remove(job.uid());
           stopped.remove(job.uid());
+          startedAt.remove(job.uid());
+          exitsAt.remove(job.uid());
         }
       }
 
@@ -226,6 +389,8 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
     probesSinceStart.remove(uid);
     stopped.remove(uid);
     renewedFor.remove(uid);
+    startedAt.remove(uid);
+    exitsAt.remove(uid);
   }
 
   public List<String> methods(String jobRef) {
@@ -241,5 +406,10 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    var s = clock;
+    if (s != null) {
+      s.shutdownNow();
+    }
+  }
 }

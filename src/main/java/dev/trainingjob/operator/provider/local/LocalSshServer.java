@@ -17,7 +17,6 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.SessionContext;
-import org.apache.sshd.common.channel.PtyMode;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
@@ -26,8 +25,6 @@ import org.apache.sshd.server.command.CommandFactory;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.server.forward.StaticDecisionForwardingFilter;
-import org.apache.sshd.server.shell.InvertedShellWrapper;
-import org.apache.sshd.server.shell.ProcessShell;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 
 /**
@@ -38,6 +35,12 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  * or service-account settings, its AWS credentials) never reaches a job.
  */
 public final class LocalSshServer implements AutoCloseable {
+  /** The threads that copy commands' input and output (blocked on them while a command waits; see BlockingShellCommand). */
+  private final java.util.concurrent.ExecutorService pumps = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "sshd-local-command");
+    t.setDaemon(true);
+    return t;
+  });
   private final SshServer server;
   private final Path root;
   private final Set<PublicKey> authorized = ConcurrentHashMap.newKeySet();
@@ -166,33 +169,7 @@ public final class LocalSshServer implements AutoCloseable {
       }
       // the pseudo-terminal (or none) does what a terminal does: the channel passes bytes as they are
       boolean onATerminal = term != null;
-      return new InvertedShellWrapper(new ProcessShell(argv) {
-        @Override
-        protected Map<PtyMode, Integer> resolveShellTtyOptions(Map<PtyMode, Integer> modes) {
-          return Map.of();
-        }
-
-        @Override
-        public java.io.OutputStream getInputStream() {
-          java.io.OutputStream in = super.getInputStream();
-          if (!onATerminal || in == null) {
-            return in;
-          }
-          // sshd ignores the end of a terminal's input; closing script's stdin would type a Ctrl-D into the job's window.
-          // The process ends with the channel (destroy) instead.
-          return new java.io.FilterOutputStream(in) {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-              out.write(b, off, len);
-            }
-
-            @Override
-            public void close() throws IOException {
-              out.flush();
-            }
-          };
-        }
-      });
+      return new BlockingShellCommand(argv, onATerminal, pumps);
     }
   }
 
@@ -218,5 +195,6 @@ public final class LocalSshServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     server.stop(true);
+    pumps.shutdown();
   }
 }
