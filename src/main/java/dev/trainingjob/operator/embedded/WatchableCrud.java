@@ -52,6 +52,7 @@ final class WatchableCrud extends KubernetesCrudDispatcher {
    * object under those attributes and they still answer the query; otherwise the scan runs, as before.
    */
   private final Map<AttributeSet, AttributeSet> found = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int KEPT_LOOKUPS = 20_000;
 
   @Override
   public Map.Entry<AttributeSet, String> findResource(AttributeSet query) {
@@ -68,6 +69,9 @@ final class WatchableCrud extends KubernetesCrudDispatcher {
     }
     Map.Entry<AttributeSet, String> entry = super.findResource(query);
     if (entry != null) {
+      if (found.size() >= KEPT_LOOKUPS) {
+        found.clear(); // names of objects long gone (each Event has its own): forgotten, found again by a scan when asked for
+      }
       found.put(query, entry.getKey());
     }
     return entry;
