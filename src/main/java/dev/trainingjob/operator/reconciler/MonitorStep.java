@@ -64,7 +64,8 @@ final class MonitorStep implements JobStep {
     }
     probes.apply(ctx, probe);
     if (probe.exited()) {
-      return ScriptEnded.decide(ctx, probe);
+      var sessionEnding = ScriptEnded.waitForTheSessionToEnd(ctx, probe);
+      return sessionEnding.isPresent() ? sessionEnding.get() : ScriptEnded.decide(ctx, probe);
     }
     if (!probe.sessionAlive()) {
       // the driver writes exit_code before its session ends, so a dead session without one means it was killed

@@ -7,6 +7,9 @@ import dev.trainingjob.operator.job.Reason;
 import dev.trainingjob.operator.remote.ProbeResult;
 import dev.trainingjob.operator.status.FailureDiagnosis;
 import dev.trainingjob.operator.status.ProbeStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * What follows once the driver recorded an exit, whichever step saw it (the script may end before
@@ -16,6 +19,29 @@ import dev.trainingjob.operator.status.ProbeStatus;
  */
 final class ScriptEnded {
   private ScriptEnded() {}
+
+  /** How long an exit seen while the driver's session is still open waits for the session to end. */
+  static final Duration SESSION_END_WAIT = Duration.ofSeconds(3);
+
+  /**
+   * An exit seen while the driver's session is still open: the driver records the exit just before it ends, and screen writes
+   * the log's last lines (flushed once a second) when the session closes. Since an exit is noticed at once, the traceback's
+   * last line, which a failure is diagnosed from, was often not in the log yet ("ScriptError" instead of "GpuOutOfMemory").
+   * Such an exit is looked at again shortly, until the session has ended, at most {@link #SESSION_END_WAIT} after it was
+   * first seen (a session that lingers is not waited for longer).
+   */
+  static Optional<StepResult> waitForTheSessionToEnd(JobContext ctx, ProbeResult probe) {
+    if (!probe.exited() || !probe.sessionAlive()) {
+      return Optional.empty();
+    }
+    if (ctx.timings().finished == null) {
+      ctx.timings().finished = ctx.nowText(); // when the exit was first seen
+    }
+    if (!ctx.now().isBefore(Instant.parse(ctx.timings().finished).plus(SESSION_END_WAIT))) {
+      return Optional.empty();
+    }
+    return Optional.of(StepResult.checkAgainAfter(Duration.ofMillis(200)));
+  }
 
   static StepResult decide(JobContext ctx, ProbeResult probe) {
     var status = ctx.status();

@@ -71,7 +71,8 @@ final class StartStep implements JobStep {
     }
     probes.apply(ctx, probe);
     if (probe.exited()) {
-      return ScriptEnded.decide(ctx, probe);
+      var sessionEnding = ScriptEnded.waitForTheSessionToEnd(ctx, probe);
+      return sessionEnding.isPresent() ? sessionEnding.get() : ScriptEnded.decide(ctx, probe);
     }
     if (probe.state() == ProbeResult.State.RUNNING) {
       // the first attempt's start: spec.limits.maxRuntimeSeconds counts the whole job, all attempts together

@@ -70,6 +70,22 @@ class TrainingJobLifecycleTest {
     assertThat(provider.count("default/walk", "release")).isGreaterThanOrEqualTo(2);
   }
 
+  /**
+   * An exit noticed at once, while screen has not yet written the log's last line: the ending waits for the session's end,
+   * so the failure is told from the whole traceback.
+   */
+  @Test
+  void anExitSeenBeforeTheLogIsCompleteIsDiagnosedFromTheWholeLog() {
+    remote.exitCode = 3;
+    remote.exitSeenBeforeTheLogIsFlushed = true;
+    harness.create(Jobs.simple("early"));
+
+    await().atMost(WAIT).until(() -> phase("early") == Phase.Failed);
+    TrainingJob job = harness.get("early");
+    assertThat(job.getStatus().failure.line).isEqualTo("ValueError: boom");
+    assertThat(job.getStatus().message).contains("ValueError: boom");
+  }
+
   /** An error that retrying may fix is said in status while JOSDK retries, and the job goes on once it clears. */
   @Test
   void aProviderErrorIsSaidInStatusWhileItIsRetriedAndTheJobGoesOnOnceItClears() {

@@ -54,6 +54,12 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
   public volatile java.util.concurrent.CountDownLatch collectGate;
   /** When set, the driver's session is gone while the script runs, with no exit record (a killed driver, a reboot). */
   public volatile boolean sessionDies = false;
+  /**
+   * The first probe that sees the exit record finds the session still open and the log without its last line (screen
+   * flushes the log once a second, and at the session's end); the next sees both.
+   */
+  public volatile boolean exitSeenBeforeTheLogIsFlushed = false;
+  private final java.util.Set<String> exitSeenEarly = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** When set, the debug hold cannot start (a job uploaded by an operator without hold.sh, a machine that stopped answering). */
   public volatile RuntimeException holdFails;
   /** When set, every probe fails with it (a machine that stopped answering). */
@@ -268,6 +274,10 @@ public final class ScriptedRemoteHosts implements RemoteHosts {
         }
         int code = exitCodeOf == null ? exitCode : exitCodeOf.applyAsInt(attempts.getOrDefault(job.uid(), 1));
         List<String> tail = code == 0 ? List.of("Epoch done", "saved model.pt") : List.of("Traceback", "ValueError: boom");
+        if (exitSeenBeforeTheLogIsFlushed && exitSeenEarly.add(job.uid())) {
+          return new ProbeResult(ProbeResult.State.EXITED, code, true, exitReason, exitDetail, tail.subList(0, 1),
+              Map.of("epoch", runningProbes, "epochs", runningProbes, "loss", 0.1), null, List.of(), 4.0, attempts.get(job.uid()));
+        }
         return new ProbeResult(ProbeResult.State.EXITED, code, false, exitReason, exitDetail, tail,
             Map.of("epoch", runningProbes, "epochs", runningProbes, "loss", 0.1), null, List.of(), 4.0, attempts.get(job.uid()));
       }
