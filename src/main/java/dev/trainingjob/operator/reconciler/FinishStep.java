@@ -38,7 +38,14 @@ final class FinishStep implements JobStep {
   /** At most so many downloads at once (each holds an SFTP channel and a thread); the others queue, one entry per job. */
   private final ExecutorService downloads;
   /** Downloads in progress or done but not yet seen, by job uid. */
-  private final Map<String, Future<Collected>> collecting = new ConcurrentHashMap<>();
+  private final Map<String, Download> collecting = new ConcurrentHashMap<>();
+
+  /**
+   * A job's download for one stint of the script (run/attempt/launch). Kept once done, until the job's next stint or its
+   * deletion: a reconcile whose status write was refused (the job changed meanwhile) comes back to Finishing and takes the
+   * same result, rather than collecting again from a machine that reconcile may already have released.
+   */
+  private record Download(String stint, Future<Collected> future, java.util.concurrent.atomic.AtomicBoolean started) {}
 
   FinishStep(int threads) {
     if (threads < 1) {
@@ -81,8 +88,14 @@ final class FinishStep implements JobStep {
     Duration limit = ctx.config().remote().collectTimeout();
     Instant deadline = Instant.parse(ctx.timings().finished == null ? ctx.nowText() : ctx.timings().finished).plus(limit);
     Duration left = Duration.between(ctx.now(), deadline);
-    Future<Collected> download = collecting.get(uid);
-    if (download == null) {
+    String stint = ctx.stint();
+    Download current = collecting.get(uid);
+    if (current != null && !current.stint().equals(stint)) {
+      current.future().cancel(true); // an earlier stint's
+      collecting.remove(uid, current);
+      current = null;
+    }
+    if (current == null) {
       if (left.isNegative()) {
         gaveUp(ctx, paths, destination, "the collect deadline (" + limit + " from the script's end) passed");
         return Optional.empty();
@@ -101,10 +114,16 @@ final class FinishStep implements JobStep {
         LOG.warn("{}: could not move the machine's power-off ceiling past the collect deadline: {}", ctx.job().ref(), e.toString());
       }
       long maxBytes = ctx.config().remote().collectMaxBytes();
-      download = downloads.submit(() -> remote.collect(ref, paths, destination, maxBytes));
-      collecting.put(uid, download);
+      var started = new java.util.concurrent.atomic.AtomicBoolean();
+      current = new Download(stint, downloads.submit(() -> {
+        started.set(true);
+        return remote.collect(ref, paths, destination, maxBytes);
+      }), started);
+      collecting.put(uid, current);
     }
-    if (!download.isDone()) {
+    Future<Collected> download = current.future();
+    // a download still waiting for its turn (--collect-threads) is not waited for: that would hold this reconcile thread too
+    if (!download.isDone() && current.started().get()) {
       try {
         // most collections take a moment: a short wait here, rather than a whole probe interval until the next look
         long wait = Math.min(Math.min(SHORT_WAIT.toMillis(), ctx.config().probeInterval().toMillis()), Math.max(0, left.toMillis()));
@@ -118,22 +137,23 @@ final class FinishStep implements JobStep {
     if (!download.isDone()) {
       if (left.isNegative()) {
         download.cancel(true);
-        collecting.remove(uid);
+        collecting.remove(uid, current);
         gaveUp(ctx, paths, destination, "the collect deadline (" + limit + " from the script's end) passed before the download "
-            + "ended");
+            + (current.started().get() ? "ended" : "had its turn (--collect-threads)"));
         return Optional.empty();
       }
       feedGuard(ctx);
       var ending = ctx.status().ending;
       ctx.status().message = (ending != null ? ending.message : "The script exited with code " + ctx.status().exitCode)
-          + "; collecting outputs to " + destination;
+          + (current.started().get() ? "; collecting outputs to " + destination
+              : "; waiting for a turn to collect outputs (--collect-threads downloads at once)");
       return Optional.of(StepResult.checkAgainAfter(Deadlines.until(ctx.config().probeInterval(), Optional.of(left))));
     }
-    collecting.remove(uid);
     Collected got;
     try {
       got = download.get();
     } catch (ExecutionException e) {
+      collecting.remove(uid, current); // tried again, if the machine and the deadline allow
       Exception cause = e.getCause() instanceof Exception c ? c : e;
       return Optional.ofNullable(unreachable(ctx, paths, destination, cause, left));
     }
@@ -214,9 +234,9 @@ final class FinishStep implements JobStep {
 
   /** Forgets a deleted job's download. */
   void forget(String uid) {
-    Future<Collected> download = collecting.remove(uid);
+    Download download = collecting.remove(uid);
     if (download != null) {
-      download.cancel(true);
+      download.future().cancel(true);
     }
   }
 

@@ -211,7 +211,7 @@ public final class JobContext {
   }
 
   /** The script's run and attempt: a probe's result is taken only by the stint it was asked for. */
-  private String stint() {
+  String stint() {
     var run = status().run;
     return (run == null || run.number == null ? 1 : run.number) + "/" + Attempts.current(status()) + "/"
         + (status().launch == null ? 1 : status().launch);

@@ -94,6 +94,24 @@ class EveryEndingCollectsTest {
     assertThat(released(job)).as("collected first, released after").isTrue();
   }
 
+  /**
+   * The reconcile that took the finished download ended the job and released its machine, but its status write was refused
+   * (the job changed meanwhile): the next reconcile, from Finishing again, takes the same download's result rather than
+   * collecting again from a machine that is gone.
+   */
+  @Test
+  void aReconcileWhoseWriteWasRefusedAfterTheDownloadTakesTheSameDownload() throws Exception {
+    TrainingJob job = job("refused", null, null);
+    reconcileUntil(job, Phase.Finishing);
+    TrainingJob asWritten = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().clone(job); // what the API still holds
+    reconcileUntil(job, Phase.Succeeded);
+    assertThat(remote.count("default/refused", "collect")).isEqualTo(1);
+
+    reconcileUntil(asWritten, Phase.Succeeded); // the write was refused: reconciled again from what the API holds
+    assertThat(remote.count("default/refused", "collect")).as("not collected a second time").isEqualTo(1);
+    assertThat(asWritten.getStatus().outputs.collected).containsExactly("model.pt", "checkpoints/");
+  }
+
   @Test
   void anOperatorRestartedAfterItDecidedToStopEndsTheJobTheSameWay() throws Exception {
     remote.runningProbes = 1000;

@@ -307,6 +307,8 @@ class TrainingJobLifecycleTest {
     await().atMost(WAIT).until(() -> remote.count("default/second", "probe") + remote.count("default/first", "probe") >= probes + 6);
     assertThat(remote.count("default/first", "collect") + remote.count("default/second", "collect"))
         .as("one download at a time").isEqualTo(1);
+    String waiting = remote.count("default/first", "collect") == 0 ? "first" : "second";
+    await().atMost(WAIT).until(() -> harness.get(waiting).getStatus().message.contains("waiting for a turn to collect outputs"));
 
     remote.collectGate.countDown();
     await().atMost(WAIT).until(() -> phase("first") == Phase.Succeeded && phase("second") == Phase.Succeeded);
