@@ -202,12 +202,15 @@ class Ec2SpotTest extends WithEc2Operator {
     // each attempt's instance is reclaimed as soon as EC2 runs it (before its script starts: it counts all the same)
     for (int attempt = 1; attempt <= 4; attempt++) {
       int a = attempt;
+      // the operator saw it run (past Provisioning): reclaimed earlier, it would be told from the listing's absence, after
+      // EC2's eventual-consistency grace, and the test would wait minutes
       await().atMost(WAIT).until(() -> status("fallback").attempt != null && status("fallback").attempt == a
-          && status("fallback").instance != null && "running".equals(h.fake.instance(status("fallback").instance.id).state()));
+          && status("fallback").instance != null && "running".equals(h.fake.instance(status("fallback").instance.id).state())
+          && status("fallback").phase != Phase.Provisioning);
       h.fake.interruptSpot(status("fallback").instance.id);
       if (attempt == 1) {
         await().atMost(WAIT).until(() -> status("strict").instance != null
-            && "running".equals(h.fake.instance(status("strict").instance.id).state()));
+            && "running".equals(h.fake.instance(status("strict").instance.id).state()) && status("strict").phase != Phase.Provisioning);
         h.fake.interruptSpot(status("strict").instance.id);
       }
     }
