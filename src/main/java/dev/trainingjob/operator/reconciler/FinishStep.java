@@ -95,6 +95,7 @@ final class FinishStep implements JobStep {
       collecting.remove(uid, current);
       current = null;
     }
+    boolean submittedNow = current == null;
     if (current == null) {
       if (left.isNegative()) {
         gaveUp(ctx, paths, destination, "the collect deadline (" + limit + " from the script's end) passed");
@@ -122,8 +123,9 @@ final class FinishStep implements JobStep {
       collecting.put(uid, current);
     }
     Future<Collected> download = current.future();
-    // a download still waiting for its turn (--collect-threads) is not waited for: that would hold this reconcile thread too
-    if (!download.isDone() && current.started().get()) {
+    // a download still waiting for its turn (--collect-threads) is waited for only by the reconcile that asked for it (a
+    // free thread takes it at once): every later look would hold a reconcile thread behind the queue too
+    if (!download.isDone() && (submittedNow || current.started().get())) {
       try {
         // most collections take a moment: a short wait here, rather than a whole probe interval until the next look
         long wait = Math.min(Math.min(SHORT_WAIT.toMillis(), ctx.config().probeInterval().toMillis()), Math.max(0, left.toMillis()));

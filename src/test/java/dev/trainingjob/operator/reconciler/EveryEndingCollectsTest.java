@@ -102,14 +102,19 @@ class EveryEndingCollectsTest {
   @Test
   void aReconcileWhoseWriteWasRefusedAfterTheDownloadTakesTheSameDownload() throws Exception {
     TrainingJob job = job("refused", null, null);
-    reconcileUntil(job, Phase.Finishing);
-    TrainingJob asWritten = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().clone(job); // what the API still holds
-    reconcileUntil(job, Phase.Succeeded);
+    var json = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+    TrainingJob[] asWritten = new TrainingJob[1]; // what the API still holds: the job before the reconcile that ended it
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> {
+      asWritten[0] = json.clone(job);
+      operator.reconcile(job);
+      return job.getStatus().phase == Phase.Succeeded;
+    });
+    assertThat(asWritten[0].getStatus().phase).isIn(Phase.Running, Phase.Finishing);
     assertThat(remote.count("default/refused", "collect")).isEqualTo(1);
 
-    reconcileUntil(asWritten, Phase.Succeeded); // the write was refused: reconciled again from what the API holds
+    reconcileUntil(asWritten[0], Phase.Succeeded); // the write was refused: reconciled again from what the API holds
     assertThat(remote.count("default/refused", "collect")).as("not collected a second time").isEqualTo(1);
-    assertThat(asWritten.getStatus().outputs.collected).containsExactly("model.pt", "checkpoints/");
+    assertThat(asWritten[0].getStatus().outputs.collected).containsExactly("model.pt", "checkpoints/");
   }
 
   @Test
