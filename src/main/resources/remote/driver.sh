@@ -318,12 +318,16 @@ sync_checkpoint() {
   [ -n "$CKPT_URI" ] || return 0
   aws s3 sync --only-show-errors "$CKPT" "$CKPT_URI"
 }
+# now_s VAR: VAR becomes the time in seconds, with bash's own clock where it has one (no process every second per job)
+now_s() {
+  printf -v "$1" '%(%s)T' -1 2>/dev/null || printf -v "$1" '%s' "$(date +%s)"
+}
 watch_script() {
   local now last_look=0 last_sync
-  last_sync=$(date +%s)
+  now_s last_sync
   trap - TERM HUP EXIT
   while :; do
-    now=$(date +%s)
+    now_s now
     if [ -n "$METADATA" ] && [ $((now - last_look)) -ge 5 ]; then
       last_look=$now
       if spot_notice; then
@@ -382,8 +386,13 @@ set +e
 ) &
 script_pid=$!
 write_atomic "$DIR/script.pid" "$script_pid"
-watch_script &
-watcher_pid=$!
+# a watcher only where there is something to watch for (a machine without a metadata service and a job without a
+# checkpoint URI have nothing): it is a process or two a second per job, which on a machine of many jobs adds up
+watcher_pid=""
+if [ -n "$METADATA" ] || [ -n "$CKPT_URI" ]; then
+  watch_script &
+  watcher_pid=$!
+fi
 trap 'in_driver || exit 143; interrupted=1; note "interrupted"; bash "$DIR/notice.sh" stop "$GRACE" &' INT TERM HUP
 # a wait cut short by a trapped signal returns above 128 while the script still runs: wait again, until it is gone
 while :; do
@@ -400,8 +409,10 @@ while :; do
   fi
   break
 done
-kill "$watcher_pid" 2>/dev/null
-wait "$watcher_pid" 2>/dev/null
+if [ -n "$watcher_pid" ]; then
+  kill "$watcher_pid" 2>/dev/null
+  wait "$watcher_pid" 2>/dev/null
+fi
 trap 'in_driver || exit 143; interrupted=1; note "interrupted"' INT TERM HUP
 # set -e stays off from here: a failure now (a full disk) must not read as a bootstrap failure of a script that ran
 

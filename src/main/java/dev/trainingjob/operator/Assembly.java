@@ -9,6 +9,7 @@ import dev.trainingjob.operator.provider.ec2.OperatorId;
 import dev.trainingjob.operator.provider.ec2.OrphanSweeper;
 import dev.trainingjob.operator.provider.host.HostProvider;
 import dev.trainingjob.operator.provider.local.LocalProvider;
+import dev.trainingjob.operator.job.BackgroundEventRecorder;
 import dev.trainingjob.operator.job.KubernetesEventRecorder;
 import dev.trainingjob.operator.remote.ssh.SshRemoteHosts;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -100,7 +101,11 @@ public final class Assembly {
     Ec2Clients aws = ec2Off.isPresent() ? null : ec2Clients(config, meters);
     Ec2Provider ec2 = null;
     if (aws != null) {
-      var events = new KubernetesEventRecorder(client);
+      // the provider records Events on reconcile threads too (admission, launch): beside them, as the operator's own
+      var events = new BackgroundEventRecorder(client, 1, 5_000);
+      io.micrometer.core.instrument.FunctionCounter.builder("trainingjob.events.dropped", events, BackgroundEventRecorder::dropped)
+          .tag("recorder", "ec2").description("Events not recorded because the API did not keep up with them").register(meters);
+      owned.add(events);
       ec2 = new Ec2Provider(config.ec2(), config.installId(), config.pollInterval(), aws, client, events, config.outputDir(),
           Clock.systemUTC());
       providers.add(ec2);

@@ -7,7 +7,7 @@ import dev.trainingjob.operator.provider.ProviderRegistry;
 import dev.trainingjob.operator.reconciler.BudgetLedger;
 import dev.trainingjob.operator.reconciler.JobBundles;
 import dev.trainingjob.operator.reconciler.JobContext;
-import dev.trainingjob.operator.job.KubernetesEventRecorder;
+import dev.trainingjob.operator.job.BackgroundEventRecorder;
 import dev.trainingjob.operator.reconciler.Leadership;
 import dev.trainingjob.operator.reconciler.OperatorFactory;
 import dev.trainingjob.operator.reconciler.ProbeRunner;
@@ -23,12 +23,14 @@ import dev.trainingjob.operator.metrics.OperatorMetrics;
 import dev.trainingjob.operator.outputs.KnownJobs;
 import dev.trainingjob.operator.outputs.OutputsEndpoint;
 import dev.trainingjob.operator.outputs.OutputsToken;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,10 @@ import org.slf4j.LoggerFactory;
 /** A started operator and what it owns; closing it stops reconciling and closes SSH connections. */
 public final class OperatorRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorRuntime.class);
+  /** Threads that write Events; each job's go through one, in order. */
+  private static final int EVENT_LANES = 4;
+  /** Events waiting per lane before more are dropped: minutes of a burst of exits at the API's pace. */
+  private static final int EVENT_QUEUE_PER_LANE = 5_000;
   private final Operator operator;
   private final RemoteHosts remoteHosts;
   private final List<AutoCloseable> owned;
@@ -48,9 +54,12 @@ public final class OperatorRuntime implements AutoCloseable {
   private final Leadership leadership;
   private final KubernetesClient client;
   private final OperatorConfig config;
+  private final BackgroundEventRecorder events;
 
   private OperatorRuntime(Operator operator, RemoteHosts remoteHosts, List<? extends AutoCloseable> owned,
-      PrometheusMeterRegistry meters, Leadership leadership, KubernetesClient client, OperatorConfig config) {
+      PrometheusMeterRegistry meters, Leadership leadership, KubernetesClient client, OperatorConfig config,
+      BackgroundEventRecorder events) {
+    this.events = events;
     this.leadership = leadership;
     this.client = client;
     this.config = config;
@@ -58,6 +67,14 @@ public final class OperatorRuntime implements AutoCloseable {
     this.operator = operator;
     this.remoteHosts = remoteHosts;
     this.owned = new ArrayList<>(owned);
+  }
+
+  /**
+   * Waits until the Events the operator recorded before this call are written (they are written beside the reconciles);
+   * false when {@code within} ran out first.
+   */
+  public boolean awaitEventsWritten(Duration within) throws InterruptedException {
+    return events.awaitWritten(within);
   }
 
   /** Something started after the operator that must stop with it (closed first). */
@@ -93,16 +110,21 @@ public final class OperatorRuntime implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     // probes of running jobs run on their own threads, so a slow machine never holds a reconcile thread
     var probes = ProbeRunner.pooled(config.probeThreads());
+    // Events are written beside the reconciles, never by them (see BackgroundEventRecorder)
+    var events = new BackgroundEventRecorder(client, EVENT_LANES, EVENT_QUEUE_PER_LANE);
+    FunctionCounter.builder("trainingjob.events.dropped", events, BackgroundEventRecorder::dropped).tag("recorder", "operator")
+        .description("Events not recorded because the API did not keep up with them").register(meters);
     var services = new JobContext.Services(config, new ProviderRegistry(config.defaultProvider(), providers, off), remoteHosts,
-        new JobBundles(client), new KubernetesEventRecorder(client), clock,
+        new JobBundles(client), events, clock,
         new JobPrices(prices, spotPrices(providers)), metrics, new BudgetLedger(client, clock, metrics),
         new ShardClaim(client, config.shard()), probes);
     List<AutoCloseable> closing = new ArrayList<>(owned);
     closing.add(0, probes);
+    closing.add(1, events); // after the reconciles have stopped: what they recorded last is still written
     Leadership leadership = new Leadership();
     Operator operator = OperatorFactory.create(client, config, services, leadership);
     operator.start();
-    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, closing, meters, leadership, client, config);
+    OperatorRuntime runtime = new OperatorRuntime(operator, remoteHosts, closing, meters, leadership, client, config, events);
     if (!config.leaderElection().enabled()) {
       leadership.started(); // the only replica leads
     }
@@ -178,6 +200,7 @@ public final class OperatorRuntime implements AutoCloseable {
         LOG.warn("closing {}: {}", c, e.getMessage());
       }
     }
+    LOG.info("operator stopped");
   }
 
   /** The provider that can tell spot prices (ec2), if this operator runs one. */

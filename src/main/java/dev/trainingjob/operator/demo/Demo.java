@@ -115,6 +115,11 @@ public final class Demo implements AutoCloseable {
     return api;
   }
 
+  /** The operator the demo runs. */
+  public OperatorRuntime operator() {
+    return operator;
+  }
+
   public OperatorConfig config() {
     return config;
   }

@@ -43,38 +43,47 @@ final class WatchableCrud extends KubernetesCrudDispatcher {
 
   WatchableCrud(List<CustomResourceDefinitionContext> crds) {
     super(crds);
+    this.store = installNamedStore();
   }
 
   /**
-   * Where each named object was last found, by the query that named it: the mock server looks an object up by scanning
-   * every stored object, so a write cost grew with everything stored (a thousand jobs and their Events: milliseconds per
-   * status write, and the operator's reconciles queued behind them). An entry is used only while the map still holds that
-   * object under those attributes and they still answer the query; otherwise the scan runs, as before.
+   * Puts a {@link NamedStore} where the mock server keeps its objects. Its store is a final field with no way to supply
+   * another, so it is set once here, before the server has stored or served anything; if that is refused, lookups scan.
    */
-  private final Map<AttributeSet, AttributeSet> found = new java.util.concurrent.ConcurrentHashMap<>();
-  private static final int KEPT_LOOKUPS = 20_000;
+  private NamedStore installNamedStore() {
+    NamedStore named = new NamedStore();
+    try {
+      java.lang.reflect.Field field = io.fabric8.mockwebserver.crud.CrudDispatcher.class.getDeclaredField("map");
+      field.setAccessible(true);
+      field.set(this, java.util.Collections.synchronizedMap(named));
+      return named;
+    } catch (ReflectiveOperationException | RuntimeException refused) {
+      org.slf4j.LoggerFactory.getLogger(WatchableCrud.class).warn("the embedded API looks objects up by scanning: {}", refused.toString());
+      return null;
+    }
+  }
 
+  /** The store with its index by name; null when it could not be installed (then every lookup scans, as before). */
+  private final NamedStore store;
+
+  /**
+   * Finds a named object among the keys of that name only (see {@link NamedStore}); the same answer as the mock server's
+   * scan, which takes the first stored key that matches, in the store's order.
+   */
   @Override
   public Map.Entry<AttributeSet, String> findResource(AttributeSet query) {
-    if (!query.containsKey(KubernetesAttributesExtractor.NAME)) {
+    var name = NamedStore.nameOf(query);
+    if (store == null || name == null) {
       return super.findResource(query);
     }
-    AttributeSet known = found.get(query);
-    if (known != null) {
-      String value = map.get(known);
-      if (value != null && known.matches(query)) {
-        return Map.entry(known, value);
+    synchronized (map) { // the mock server's store is a synchronized map: its own lock
+      for (AttributeSet key : store.named(name)) {
+        if (key.matches(query)) {
+          return Map.entry(key, store.get(key));
+        }
       }
-      found.remove(query);
+      return null;
     }
-    Map.Entry<AttributeSet, String> entry = super.findResource(query);
-    if (entry != null) {
-      if (found.size() >= KEPT_LOOKUPS) {
-        found.clear(); // names of objects long gone (each Event has its own): forgotten, found again by a scan when asked for
-      }
-      found.put(query, entry.getKey());
-    }
-    return entry;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.trainingjob.operator.job;
 
 import dev.trainingjob.operator.api.TrainingJob;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,9 +31,17 @@ public final class KubernetesEventRecorder implements EventRecorder {
   }
 
   private void record(TrainingJob job, String type, Reason reason, String message) {
+    write(client, job.ref(), reason, event(job, type, reason, message));
+  }
+
+  /**
+   * The Event as of now: built on the caller's thread, so a recorder that writes later writes what the job was when it
+   * was recorded (its resourceVersion, the time), not what the reconcile made of the object since.
+   */
+  static Event event(TrainingJob job, String type, Reason reason, String message) {
     String now = Instant.now().toString();
     var meta = job.getMetadata();
-    var event = new EventBuilder()
+    return new EventBuilder()
         .withNewMetadata()
           .withName(meta.getName() + "." + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
           .withNamespace(meta.getNamespace())
@@ -46,11 +55,14 @@ public final class KubernetesEventRecorder implements EventRecorder {
         .withNewSource().withComponent(COMPONENT).endSource()
         .withReportingComponent(COMPONENT)
         .build();
+  }
+
+  static void write(KubernetesClient client, String jobRef, Reason reason, Event event) {
     try {
-      client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
+      client.v1().events().inNamespace(event.getMetadata().getNamespace()).resource(event).create();
     } catch (RuntimeException e) {
       // an Event is a courtesy: failing to write one must not fail the reconcile
-      LOG.warn("{}: could not record event {}: {}", job.ref(), reason, e.getMessage());
+      LOG.warn("{}: could not record event {}: {}", jobRef, reason, e.getMessage());
     }
   }
 }

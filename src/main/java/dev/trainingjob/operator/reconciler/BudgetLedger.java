@@ -16,6 +16,7 @@ import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -77,12 +78,25 @@ public final class BudgetLedger {
   private final Clock clock;
   private final OperatorMetrics metrics;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  /** Whether the operator's informer knows of a budget in a namespace; null: no informer, ask the API each time. */
+  private volatile Predicate<String> informerHasBudgets;
 
   /** {@code client} null: an operator without budgets (tests of other things). */
   public BudgetLedger(KubernetesClient client, Clock clock, OperatorMetrics metrics) {
     this.client = client;
     this.clock = clock;
     this.metrics = metrics;
+  }
+
+  /**
+   * The operator's informer of TrainingBudgets, for {@link #settle}: a job that was admitted against no budget
+   * ({@code status.budget} unset) and whose namespace the informer knows no budget in has no reservation anywhere, and
+   * its settlement needs no LIST. A job that reserved always asks the API: it may end a moment after a budget applied
+   * together with it was found by its admission, before the informer has that budget. Admission always asks the API too,
+   * for the same reason.
+   */
+  public void knowBudgetsFrom(Predicate<String> namespaceHasBudgets) {
+    this.informerHasBudgets = namespaceHasBudgets;
   }
 
   /** A ledger that sees no budget anywhere. */
@@ -193,6 +207,11 @@ public final class BudgetLedger {
     }
     String namespace = job.getMetadata().getNamespace();
     String uid = job.getMetadata().getUid();
+    Predicate<String> informer = informerHasBudgets;
+    boolean reserved = job.getStatus() != null && job.getStatus().budget != null;
+    if (!reserved && informer != null && !informer.test(namespace)) {
+      return List.of(); // never admitted against a budget, and the namespace has none the informer knows of
+    }
     if (noBudgets(namespace)) {
       return List.of();
     }

@@ -107,12 +107,15 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   }
 
   /**
-   * A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending; a probe that came back wakes its
-   * job (see {@link OperatorFactory}).
+   * A TrainingBudget that changed wakes the jobs of its namespace that wait in Pending, and tells the ledger which
+   * namespaces have budgets; a probe that came back wakes its job (see {@link OperatorFactory}).
    */
   @Override
   public List<EventSource<?, TrainingJob>> prepareEventSources(EventSourceContext<TrainingJob> context) {
-    return List.of(OperatorFactory.budgetEvents(context), OperatorFactory.probeEvents(services.probes()));
+    var budgets = OperatorFactory.budgetEvents(context);
+    // settling a job needs no LIST of its namespace's budgets where the informer knows of none (BudgetLedger#settle)
+    services.budgets().knowBudgetsFrom(namespace -> budgets.list(namespace).findAny().isPresent());
+    return List.of(budgets, OperatorFactory.probeEvents(services.probes()));
   }
 
   /**

@@ -154,6 +154,45 @@ final class ScaleMeter {
     return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
+  /**
+   * The whole machine's CPU seconds so far (every process: the local provider's machines too, whose processes the JVM's
+   * own figures miss) and the processes started since boot, from /proc/stat; NaN and -1 where there is none.
+   */
+  record MachineCpu(double busySeconds, long forks, long jitMillis, long gcMillis) {
+    static MachineCpu now() {
+      long jit = ManagementFactory.getCompilationMXBean() == null ? -1 : ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+      long gc = ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
+      try {
+        double busy = Double.NaN;
+        long forks = -1;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat"))) {
+          String[] f = line.trim().split("\\s+");
+          if (f[0].equals("cpu")) {
+            long ticks = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) {
+              if (i != 4 && i != 5) { // idle and iowait are not work
+                ticks += Long.parseLong(f[i]);
+              }
+            }
+            busy = ticks / 100.0; // USER_HZ
+          } else if (f[0].equals("processes")) {
+            forks = Long.parseLong(f[1]);
+          }
+        }
+        return new MachineCpu(busy, forks, jit, gc);
+      } catch (java.io.IOException | RuntimeException e) {
+        return new MachineCpu(Double.NaN, -1, jit, gc);
+      }
+    }
+
+    String since(MachineCpu before, double seconds) {
+      return String.format("machine CPU %.1f s in %.1f s (%.2f of %d cores), processes started %d; this JVM's JIT compilers "
+              + "%.1f s, GC pauses %.1f s", busySeconds - before.busySeconds, seconds, (busySeconds - before.busySeconds) / seconds,
+          Runtime.getRuntime().availableProcessors(), forks - before.forks, (jitMillis - before.jitMillis) / 1e3,
+          (gcMillis - before.gcMillis) / 1e3);
+    }
+  }
+
   /** Heap in use after a full collection, in MiB. */
   static double heapAfterGcMiB() {
     for (int i = 0; i < 3; i++) {

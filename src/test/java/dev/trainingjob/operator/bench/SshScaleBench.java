@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The real SSH path at N jobs on the local provider (its in-process sshd, a login of its own per job, screen and python on
  * this machine), at the production defaults: one job alone first (the ideal: what one job takes from creation to Succeeded),
- * then N created at once, each a python script that sleeps BENCH_SCRIPT_S (60 s) and prints when it exits. Measured: all done
+ * then N created at once (after a warm-up batch of BENCH_WARMUP (30) five-second jobs, not counted: an operator that has run
+ * a while, its JIT done), each a python script that sleeps BENCH_SCRIPT_S (60 s) and prints when it exits. Measured: all done
  * against the ideal, the steady window (every job Running, none exited yet: CPU, status writes, reconciles), the exits
  * noticed (from the script's own clock to a watcher seeing the job leave Running), SSH sessions and threads, and what the
  * reconcile threads waited on, sampled every 20 ms (the ramp apart). Run with {@code bench/scale-ssh.sh}; asserts nothing.
@@ -79,6 +80,15 @@ class SshScaleBench {
       OperatorRuntime operator = startWith(api, config, meters);
       try (var phases = new ScaleMeter.Phases(api)) {
         var jobs = api.client().resources(TrainingJob.class).inNamespace("default");
+        // a warm operator, as one that has run for a while: a first batch of short jobs (not counted) has the JIT compile
+        // the SSH, SFTP and API paths, which a freshly started JVM otherwise compiles during the burst (measured: its
+        // compiler threads busy for most of the ramp, two fifths of the operator's CPU there)
+        int warmUp = Integer.getInteger("bench.warmup", 30);
+        for (int i = 0; i < warmUp; i++) {
+          jobs.resource(Jobs.inline("warm-" + i, "train.py", Map.of("train.py", script(5)))).create();
+        }
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(100))
+            .until(() -> phases.ended.keySet().stream().filter(k -> k.startsWith("warm-")).count() >= warmUp);
         // the ideal: one job alone, the same script
         long t0 = System.nanoTime();
         jobs.resource(Jobs.inline("alone", "train.py", Map.of("train.py", script(scriptSeconds)))).create();
@@ -88,6 +98,7 @@ class SshScaleBench {
         ScaleMeter.THREADS.resetPeakThreadCount();
         var ramp = new ScaleMeter.LockWatch();
         var cpuStart = new ScaleMeter.Cpu();
+        var machineStart = ScaleMeter.MachineCpu.now();
         long start = System.nanoTime();
         Instant createdAt = Instant.now();
         double loadStart = ScaleMeter.loadAverage();
@@ -105,6 +116,8 @@ class SshScaleBench {
         await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100))
             .until(() -> phases.running.keySet().stream().filter(k -> k.startsWith("job-")).count() >= n);
         ramp.close();
+        String rampMachine = ScaleMeter.MachineCpu.now().since(machineStart, (System.nanoTime() - start) / 1e9);
+        var rampJvm = new ScaleMeter.Cpu().since(cpuStart);
         var after = new ScaleMeter.LockWatch();
         Instant allRunning = Instant.now();
         Instant firstRunning = phases.running.entrySet().stream().filter(e -> e.getKey().startsWith("job-"))
@@ -164,12 +177,14 @@ class SshScaleBench {
           });
         }
         List<Double> rec = meters.reconcileSeconds(start, System.nanoTime());
+        String ramped = phaseTimes(createdAt, n, phases) + "\nramp CPU: " + rampMachine + "; this JVM " + rampJvm;
         double jobMinutesAll = n * scriptSeconds / 60.0;
         String[] s = steady.split("\\|");
         Files.writeString(Path.of("target", "bench-scale-ssh-" + n + ".log"), String.format(
             "ideal %.1f s, all done %.1f s, succeeded %d of %d, exits read %d%nsteady cpu by group: %s%nsteady top threads: %s%n"
-                + "whole-run cpu by group: %s%nramp: %s%nafter: %s%nreconciles whole run %d%n", ideal, total, succeeded, n,
-            noticed.size(), steadyBy, steadyTop, cpuAll, ramp.summary(), after.summary(), rec.size()));
+                + "whole-run cpu by group: %s%nramp: %s%nafter: %s%nreconciles whole run %d%nramp by phase, seconds p50 / p90 / max: %s%n",
+            ideal, total, succeeded, n, noticed.size(), steadyBy, steadyTop, cpuAll, ramp.summary(), after.summary(), rec.size(),
+            ramped));
         return String.format("| %d | %.1f (%.1f) | %.2f | %s (%.4f; %.4f) | %s (%.3f) | %s | %.2f / %.2f / %.2f | %.1f / %.1f | %d "
                 + "| %d / %d | %d / %d (monitor blocks %d / %d) | %.1f-%.1f |",
             n, total, ideal, total / ideal, s[0], ScaleMeter.Cpu.operator(cpuAll) / jobMinutesAll,
@@ -182,6 +197,40 @@ class SshScaleBench {
         operator.close();
       }
     }
+  }
+
+  /**
+   * Where each job's way to Running went, from its status.timings: creation (the bench's instant) to admitted, to a
+   * machine (provisioned), to SSH ready, to bootstrapped (the driver started), to seen Running.
+   */
+  private static String phaseTimes(Instant createdAt, int n, ScaleMeter.Phases phases) {
+    String[] names = {"admitted", "provisioned", "sshReady", "bootstrapped", "Running"};
+    List<List<Double>> gaps = new ArrayList<>();
+    for (int k = 0; k < names.length; k++) {
+      gaps.add(new ArrayList<>());
+    }
+    for (int i = 0; i < n; i++) {
+      String name = "job-" + i;
+      TrainingJob job = phases.last.get(name);
+      var t = job == null || job.getStatus() == null ? null : job.getStatus().timings;
+      Instant running = phases.running.get(name);
+      String[] at = {t == null ? null : t.admitted, t == null ? null : t.provisioned, t == null ? null : t.sshReady,
+          t == null ? null : t.bootstrapped, running == null ? null : running.toString()};
+      for (int k = 0; k < names.length; k++) {
+        // each gap where both ends are known (the local provider, say, has no admission to time)
+        Instant from = k == 0 ? createdAt : at[k - 1] == null ? null : Instant.parse(at[k - 1]);
+        if (from != null && at[k] != null) {
+          gaps.get(k).add(Duration.between(from, Instant.parse(at[k])).toMillis() / 1000.0);
+        }
+      }
+    }
+    StringBuilder out = new StringBuilder();
+    for (int k = 0; k < names.length; k++) {
+      List<Double> g = gaps.get(k);
+      out.append(String.format("%s→%s %.2f / %.2f / %.2f (%d); ", k == 0 ? "created" : names[k - 1], names[k],
+          ScaleMeter.percentile(g, 0.5), ScaleMeter.percentile(g, 0.9), ScaleMeter.percentile(g, 1.0), g.size()));
+    }
+    return out.toString();
   }
 
   /** The production assembly (SSH client, local provider), with the bench's registry for the reconcile durations. */

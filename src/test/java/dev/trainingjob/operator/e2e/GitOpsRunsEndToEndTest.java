@@ -135,7 +135,8 @@ class GitOpsRunsEndToEndTest {
     kubectl.ok("apply", "-f", file.toString());
   }
 
-  private static long events(String name, String reason) {
+  private static long events(String name, String reason) throws InterruptedException {
+    assertThat(demo.operator().awaitEventsWritten(Duration.ofSeconds(30))).as("the operator's Events written").isTrue();
     var list = Serialization.unmarshal(kubectl.ok("get", "events", "-o", "json"), EventList.class);
     return list.getItems().stream().filter(e -> name.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())).count();
   }

@@ -235,6 +235,7 @@ class KubectlEndToEndTest {
     assertThat(s.failure.line).isEqualTo("RuntimeError: CUDA out of memory (pretend)");
     assertThat(s.failure.hint).contains("batch");
     assertThat(Conditions.find(s, ConditionType.FAILED).reason).isEqualTo("ScriptFailed");
+    assertThat(demo.operator().awaitEventsWritten(WAIT)).as("the operator's Events written").isTrue();
     var events = Serialization.unmarshal(kubectl.ok("get", "events", "-o", "json"), io.fabric8.kubernetes.api.model.EventList.class);
     assertThat(events.getItems()).anyMatch(e -> "raises".equals(e.getInvolvedObject().getName()) && "ScriptFailed".equals(e.getReason())
         && "Warning".equals(e.getType()) && e.getMessage().startsWith("GpuOutOfMemory: ") && e.getMessage().contains("RuntimeError"));

@@ -119,6 +119,9 @@ class MetricsEndpointTest {
     assertThat(value(after, "jvm_memory_used_bytes", "area=\"heap\"")).isPositive();
     assertThat(after.get("jvm_threads_live_threads")).isPositive();
     assertThat(after.keySet()).anyMatch(k -> k.startsWith("process_cpu_usage"));
+    // Events are written beside the reconciles: none was dropped for this one job
+    assertThat(after.keySet()).anyMatch(k -> k.startsWith("trainingjob_events_dropped_total{") && k.contains("recorder=\"operator\""));
+    assertThat(value(after, "trainingjob_events_dropped_total", "recorder=\"operator\"")).isZero();
 
     // the Grafana dashboard asks only for series the operator exports (the ec2 ones are checked by the ec2 tests)
     Set<String> names = new HashSet<>();

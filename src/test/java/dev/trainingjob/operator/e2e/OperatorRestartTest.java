@@ -38,6 +38,28 @@ class OperatorRestartTest {
     return pb.start();
   }
 
+  /**
+   * A stopped operator (SIGTERM, as Kubernetes stops a pod) closes before its process ends: its reconciles end, the Events
+   * it recorded are written and its connections close. The JVM halts as soon as its shutdown hooks return, so the hook
+   * waits for the close; before, the process could end in the middle of it.
+   */
+  @Test
+  void aStoppedOperatorClosesBeforeItsProcessEnds() throws Exception {
+    try (EmbeddedKubernetes api = new EmbeddedKubernetes().start(0)) {
+      Path kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
+      Process operator = operator(kubeconfig, "stopped");
+      try {
+        Path log = tmp.resolve("stopped.log");
+        await().atMost(Duration.ofSeconds(90)).until(() -> Files.exists(log) && Files.readString(log).contains("started: shard"));
+        operator.destroy(); // SIGTERM
+        assertThat(operator.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the operator stopped").isTrue();
+        assertThat(Files.readString(log)).as(Files.readString(log)).contains("operator stopped");
+      } finally {
+        operator.destroyForcibly().waitFor();
+      }
+    }
+  }
+
   @Test
   void aNewOperatorFinishesTheJobOfAKilledOneAndTheScriptRunsOnce() throws Exception {
     try (EmbeddedKubernetes api = new EmbeddedKubernetes().start(0)) {

@@ -64,7 +64,7 @@ class StatusContentTest {
   }
 
   @Test
-  void progressFromATqdmBarWithAnEtaUsageAndNoSecretInTheLogTail() {
+  void progressFromATqdmBarWithAnEtaUsageAndNoSecretInTheLogTail() throws InterruptedException {
     api.client().resource(new SecretBuilder().withNewMetadata().withName("hub").endMetadata()
         .addToStringData("token", "hf_0123456789abcdef").build()).inNamespace("default").create();
     TrainingJob job = Jobs.inline("bar", "train.py", Map.of("train.py", TQDM_LIKE));
@@ -90,6 +90,7 @@ class StatusContentTest {
     assertThat(done.progress.summary).isEqualTo("100%");
     assertThat(done.logTail).anyMatch(l -> l.contains("using token ******"));
     assertThat(get().toString()).doesNotContain("hf_0123456789abcdef");
+    assertThat(operator.awaitEventsWritten(Duration.ofSeconds(30))).as("the operator's Events written").isTrue();
     assertThat(api.client().v1().events().inNamespace("default").list().getItems())
         .allSatisfy(e -> assertThat(e.getMessage()).doesNotContain("hf_0123456789abcdef"));
   }

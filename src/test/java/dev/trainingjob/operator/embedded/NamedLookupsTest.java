@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The embedded API remembers where it last found each named object (a scan of every stored object per write made a
- * thousand jobs slow): what it answers is still the object as it is now, whatever happened to it since it was found.
+ * The embedded API finds a named object through an index of its store by name (a scan of every stored object per write
+ * and per create made thousands of jobs slow): what it answers is still the object as it is now, whatever happened to it
+ * since it was stored, and a name taken is still refused.
  */
 class NamedLookupsTest {
   @RegisterExtension
@@ -55,5 +56,18 @@ class NamedLookupsTest {
     API.client().configMaps().inNamespace("two").withName("shared").delete();
     assertThat(value("three", "shared")).isEqualTo("in three");
     assertThat(value("two", "shared")).isNull();
+  }
+
+  @Test
+  void aNameTakenIsRefusedOnlyForTheSameKindInTheSameNamespace() {
+    API.client().resource(map("four", "taken", "a", "first")).create();
+    assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(
+        () -> API.client().resource(map("four", "taken", "a", "second")).create(),
+        io.fabric8.kubernetes.client.KubernetesClientException.class).getCode()).isEqualTo(409);
+    API.client().resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withNamespace("four")
+        .withName("taken").endMetadata().build()).create();
+    API.client().resource(map("five", "taken", "a", "in five")).create();
+    assertThat(value("four", "taken")).isEqualTo("first");
+    assertThat(value("five", "taken")).isEqualTo("in five");
   }
 }

@@ -169,6 +169,39 @@ class RemoteHostTest {
     assertThat(end.disk().totalBytes()).isPositive();
   }
 
+  /**
+   * An upload into a directory it makes writes each file in place (no one reads there yet, and no one else may enter: the
+   * directory is the login user's alone); an upload into a directory that is there (one cut short before the start)
+   * replaces each file whole. Either way the job's files are the login user's alone.
+   */
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("peers")
+  void anUploadLeavesTheFilesToTheLoginUserAloneAndASecondOneBeforeTheStartReplacesThem(SshPeer peer) throws Exception {
+    JobRef ref = newJob(peer);
+    RemoteHost remote = hosts.connect(peer.target());
+    remote.upload(bundle(ref, "print('first')\n"));
+    Path dir = jobDir(peer, ref);
+    java.util.function.Function<Path, String> mode = p -> {
+      try {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    assertThat(mode.apply(dir)).isEqualTo("rwx------");
+    assertThat(mode.apply(dir.resolve("config"))).isEqualTo("rwx------");
+    assertThat(mode.apply(dir.resolve("config/git_token"))).isEqualTo("rw-------");
+    assertThat(mode.apply(dir.resolve("job/train.py"))).isEqualTo("rw-------");
+    assertThat(mode.apply(dir.resolve("driver.sh"))).isEqualTo("rwx------");
+
+    remote.upload(bundle(ref, "print('second')\n"));
+    assertThat(dir.resolve("job/train.py")).content().isEqualTo("print('second')\n");
+    assertThat(mode.apply(dir.resolve("job/train.py"))).isEqualTo("rw-------");
+    try (var files = Files.list(dir.resolve("job"))) {
+      assertThat(files.map(p -> p.getFileName().toString())).as("nothing left beside the files").containsExactly("train.py");
+    }
+  }
+
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("peers")
   void aSecondStartNeverRunsTheScriptTwice(SshPeer peer) throws Exception {

@@ -62,7 +62,11 @@ final class SshRemoteHost implements RemoteHost {
     String dir = bundle.job().directory();
     Map<String, byte[]> config = config(bundle);
     withSftp(sftp -> {
-      if (exists(sftp, dir + "/started")) {
+      // a directory made by this upload holds nothing anyone reads yet (and no one else may enter it: 0700), so its files
+      // are written in place; into a directory that was there (an upload cut short before), each goes beside its target
+      // and replaces it. Four SFTP round trips a file instead of six, forty-odd files a job.
+      boolean fresh = !exists(sftp, dir);
+      if (!fresh && exists(sftp, dir + "/started")) {
         // the driver runs from these files: never written over (bash reads its script as it goes), whatever asked
         return null;
       }
@@ -71,10 +75,10 @@ final class SshRemoteHost implements RemoteHost {
       mkdirs(sftp, dir + "/config", 0700);
       mkdirs(sftp, dir + "/job", 0700);
       for (String script : SCRIPTS) {
-        put(sftp, dir + "/" + script, resource(script), 0700);
+        put(sftp, dir + "/" + script, resource(script), 0700, fresh);
       }
       for (var e : config.entrySet()) {
-        put(sftp, dir + "/config/" + e.getKey(), e.getValue(), 0600);
+        put(sftp, dir + "/config/" + e.getKey(), e.getValue(), 0600, fresh);
       }
       for (var e : bundle.files().entrySet()) {
         String name = safeRelative(e.getKey());
@@ -82,7 +86,7 @@ final class SshRemoteHost implements RemoteHost {
         if (slash > 0) {
           mkdirs(sftp, dir + "/job/" + name.substring(0, slash), 0700);
         }
-        put(sftp, dir + "/job/" + name, e.getValue(), 0600);
+        put(sftp, dir + "/job/" + name, e.getValue(), 0600, fresh);
       }
       return null;
     });
@@ -589,6 +593,21 @@ final class SshRemoteHost implements RemoteHost {
         sftp.setStat(at.toString(), new SftpClient.Attributes().perms(mode));
       }
     }
+  }
+
+  /**
+   * Writes beside the target, then replaces it: a running reader keeps the old file whole. {@code inPlace}: the file is
+   * new in a directory nobody reads yet, and is written where it goes.
+   */
+  private static void put(SftpClient sftp, String path, byte[] content, int mode, boolean inPlace) throws IOException {
+    if (inPlace) {
+      try (OutputStream out = sftp.write(path)) {
+        out.write(content);
+      }
+      sftp.setStat(path, new SftpClient.Attributes().perms(mode));
+      return;
+    }
+    put(sftp, path, content, mode);
   }
 
   /** Writes beside the target, then replaces it: a running reader keeps the old file whole. */

@@ -183,7 +183,21 @@ public final class Ec2Harness implements AutoCloseable {
     return job == null || job.getStatus() == null ? null : job.getStatus().phase;
   }
 
+  /** Waits until every Event the operator recorded so far is written to the API. */
+  public void eventsWritten() {
+    try {
+      if (operator != null && !operator.awaitEventsWritten(Duration.ofSeconds(30))) {
+        throw new AssertionError("the operator's Events were not written within 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The job's Events, once every Event the operator recorded before this call is written (they are written beside it). */
   public List<Event> events(String name) {
+    eventsWritten();
     return client().v1().events().inNamespace(NS).list().getItems().stream()
         .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
   }
