@@ -43,6 +43,11 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** Waits until every Event the operator recorded so far is written to the API. */
   public void eventsWritten() {
+    eventsWritten(operator);
+  }
+
+  /** Waits until every Event {@code operator} (null: none) recorded so far is written to the API. */
+  public static void eventsWritten(OperatorRuntime operator) {
     try {
       if (operator != null && !operator.awaitEventsWritten(Duration.ofSeconds(30))) {
         throw new AssertionError("the operator's Events were not written within 30 s");

@@ -61,6 +61,9 @@ final class SshRemoteHost implements RemoteHost {
   public void upload(JobBundle bundle) throws Exception {
     String dir = bundle.job().directory();
     Map<String, byte[]> config = config(bundle);
+    if (uploadAsArchive(bundle, dir, config)) {
+      return;
+    }
     withSftp(sftp -> {
       // a directory made by this upload holds nothing anyone reads yet (and no one else may enter it: 0700), so its files
       // are written in place; into a directory that was there (an upload cut short before), each goes beside its target
@@ -90,6 +93,55 @@ final class SshRemoteHost implements RemoteHost {
       }
       return null;
     });
+  }
+
+  /**
+   * A new job directory in one command: made (0700, the login user's alone) and filled by {@code tar -x} from an archive
+   * on the command's input, with the files' modes (scripts 0700, the rest 0600); secrets travel in the archive, never on
+   * a command line. False, having changed nothing, when the directory is there already (an upload cut short before, a
+   * new run on the same machine: then each file is replaced whole over SFTP), when the machine has no tar, or when a name
+   * does not fit the archive; a tar that fails leaves no directory behind, and the SFTP way is taken.
+   */
+  private boolean uploadAsArchive(JobBundle bundle, String dir, Map<String, byte[]> config) throws Exception {
+    TarArchive tar = new TarArchive();
+    tar.directory("config", 0700);
+    tar.directory("job", 0700);
+    for (String script : SCRIPTS) {
+      tar.file(script, 0700, resource(script));
+    }
+    for (var e : config.entrySet()) {
+      tar.file("config/" + e.getKey(), 0600, e.getValue());
+    }
+    for (var e : bundle.files().entrySet()) {
+      String name = safeRelative(e.getKey());
+      // each directory on the way, before its files (tar would make them with the umask's modes otherwise)
+      for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+        tar.directory("job/" + name.substring(0, slash), 0700);
+      }
+      tar.file("job/" + name, 0600, e.getValue());
+    }
+    var archive = tar.bytes();
+    if (archive.isEmpty()) {
+      return false;
+    }
+    if (!dir.matches("[A-Za-z0-9._/-]+")) {
+      return false; // a JobRef's directory never needs quoting; one that would goes the SFTP way
+    }
+    // every way out reads the archive to its end, so the sending side never writes into a closed channel
+    String command = "cd && umask 077 && mkdir -p .trainingjob && { [ ! -e " + dir + " ] || { cat >/dev/null; exit 3; }; }"
+        + " && { command -v tar >/dev/null 2>&1 || { cat >/dev/null; exit 4; }; } && mkdir " + dir
+        + " && { tar -x -p -o -f - -C " + dir + " || { cat >/dev/null; rm -rf " + dir + "; exit 5; }; }";
+    ExecResult r;
+    try (var lease = pool.lease(target)) {
+      r = execOnce(lease.session(), command, pool.settings().commandTimeout(), archive.get());
+    }
+    if (r.status() == 0) {
+      return true;
+    }
+    if (r.status() == 5) {
+      org.slf4j.LoggerFactory.getLogger(SshRemoteHost.class).warn("{}: tar could not unpack the job's files ({}); uploading them one by one", target, r.stderr().strip());
+    }
+    return false;
   }
 
   /** The driver's inputs, one file each; lists are NUL-separated so no value is ever split or parsed. */

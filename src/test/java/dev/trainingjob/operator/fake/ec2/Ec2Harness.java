@@ -185,14 +185,7 @@ public final class Ec2Harness implements AutoCloseable {
 
   /** Waits until every Event the operator recorded so far is written to the API. */
   public void eventsWritten() {
-    try {
-      if (operator != null && !operator.awaitEventsWritten(Duration.ofSeconds(30))) {
-        throw new AssertionError("the operator's Events were not written within 30 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    dev.trainingjob.operator.support.OperatorHarness.eventsWritten(operator);
   }
 
   /** The job's Events, once every Event the operator recorded before this call is written (they are written beside it). */
