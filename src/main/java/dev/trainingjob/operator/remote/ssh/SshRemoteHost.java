@@ -127,19 +127,36 @@ final class SshRemoteHost implements RemoteHost {
     if (!dir.matches("[A-Za-z0-9._/-]+")) {
       return false; // a JobRef's directory never needs quoting; one that would goes the SFTP way
     }
-    // every way out reads the archive to its end, so the sending side never writes into a closed channel
-    String command = "cd && umask 077 && mkdir -p .trainingjob && { [ ! -e " + dir + " ] || { cat >/dev/null; exit 3; }; }"
-        + " && { command -v tar >/dev/null 2>&1 || { cat >/dev/null; exit 4; }; } && mkdir " + dir
-        + " && { tar -x -p -o -f - -C " + dir + " || { cat >/dev/null; rm -rf " + dir + "; exit 5; }; }";
+    // every way out reads the archive to its end, so the sending side never writes into a closed channel: 3, the
+    // directory is there (or another upload made it first); 4, no tar; 5, tar failed (what it unpacked removed); 6, the
+    // home or .trainingjob cannot be entered or made. -m: the files get the machine's time, not this clock's.
+    String command = "{ cd && umask 077 && mkdir -p .trainingjob; } || { cat >/dev/null; exit 6; }; "
+        + "{ [ ! -e " + dir + " ] && [ ! -L " + dir + " ]; } || { cat >/dev/null; exit 3; }; "
+        + "command -v tar >/dev/null 2>&1 || { cat >/dev/null; exit 4; }; "
+        + "mkdir " + dir + " || { cat >/dev/null; exit 3; }; "
+        + "tar -x -m -p -o -f - -C " + dir + " || { cat >/dev/null; rm -rf " + dir + "; exit 5; }";
     ExecResult r;
     try (var lease = pool.lease(target)) {
-      r = execOnce(lease.session(), command, pool.settings().commandTimeout(), archive.get());
+      try {
+        r = execOnce(lease.session(), command, pool.settings().commandTimeout(), archive.get());
+      } catch (IOException e) {
+        if (!lease.session().isOpen()) {
+          throw e; // the connection went: the next attempt finds the directory (if made) and replaces every file
+        }
+        // the command ended before it took the archive (a shell that does not read this syntax, say): the SFTP way
+        org.slf4j.LoggerFactory.getLogger(SshRemoteHost.class).debug("{}: the archive upload did not run ({}); over SFTP",
+            target, e.toString());
+        return false;
+      }
     }
     if (r.status() == 0) {
       return true;
     }
+    var log = org.slf4j.LoggerFactory.getLogger(SshRemoteHost.class);
     if (r.status() == 5) {
-      org.slf4j.LoggerFactory.getLogger(SshRemoteHost.class).warn("{}: tar could not unpack the job's files ({}); uploading them one by one", target, r.stderr().strip());
+      log.warn("{}: tar could not unpack the job's files ({}); uploading them one by one", target, r.stderr().strip());
+    } else if (r.status() != 3) {
+      log.debug("{}: the archive upload answered {} ({}); over SFTP", target, r.status(), r.stderr().strip());
     }
     return false;
   }

@@ -16,6 +16,7 @@ final class TarArchive {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final long mtime = System.currentTimeMillis() / 1000;
   private boolean fits = true;
+  private boolean closed;
 
   void directory(String path, int mode) {
     entry(path.endsWith("/") ? path : path + "/", mode, new byte[0], '5');
@@ -25,16 +26,22 @@ final class TarArchive {
     entry(path, mode, content, '0');
   }
 
-  /** The archive, with its two closing blocks; empty when a name did not fit ustar's fields. */
+  /** The archive, with its two closing blocks; empty when a name did not fit ustar's fields. Nothing is added after. */
   Optional<byte[]> bytes() {
     if (!fits) {
       return Optional.empty();
     }
-    out.writeBytes(new byte[2 * BLOCK]);
+    if (!closed) {
+      out.writeBytes(new byte[2 * BLOCK]);
+      closed = true;
+    }
     return Optional.of(out.toByteArray());
   }
 
   private void entry(String path, int mode, byte[] content, char type) {
+    if (closed) {
+      throw new IllegalStateException("the archive is closed");
+    }
     byte[] whole = path.getBytes(StandardCharsets.UTF_8);
     byte[] name = whole;
     byte[] prefix = new byte[0];

@@ -17,7 +17,7 @@ class TarArchiveTest {
 
   private Path unpack(byte[] archive) throws Exception {
     Path into = Files.createDirectories(dir.resolve("into"));
-    Process tar = new ProcessBuilder("sh", "-c", "umask 077 && tar -x -p -o -f - -C \"$1\"", "sh", into.toString())
+    Process tar = new ProcessBuilder("sh", "-c", "umask 077 && tar -x -m -p -o -f - -C \"$1\"", "sh", into.toString())
         .redirectErrorStream(true).start();
     tar.getOutputStream().write(archive);
     tar.getOutputStream().close();
