@@ -44,6 +44,8 @@ public final class BackgroundEventRecorder implements EventRecorder, AutoCloseab
         return t;
       }));
     }
+    // each lane's writer runs from the start, so a marker put straight into its queue (awaitWritten) is always taken
+    this.lanes.forEach(ThreadPoolExecutor::prestartAllCoreThreads);
   }
 
   @Override
@@ -90,20 +92,15 @@ public final class BackgroundEventRecorder implements EventRecorder, AutoCloseab
     long deadline = System.nanoTime() + within.toNanos();
     CountDownLatch all = new CountDownLatch(lanes.size());
     for (ThreadPoolExecutor lane : lanes) {
-      while (true) {
-        try {
-          lane.execute(all::countDown);
-          break;
-        } catch (RejectedExecutionException full) {
-          if (lane.isShutdown()) {
-            all.countDown(); // nothing more will be written there
-            break;
-          }
-          if (System.nanoTime() > deadline) {
-            return false;
-          }
-          Thread.sleep(10); // the lane's queue is full: room comes as it writes
-        }
+      if (lane.isShutdown()) {
+        all.countDown(); // nothing more will be written there
+        continue;
+      }
+      // behind the Events queued in the lane (its writer is started with it): waiting for room when the queue is full,
+      // until the deadline
+      long left = Math.max(0, deadline - System.nanoTime());
+      if (!lane.getQueue().offer(all::countDown, left, TimeUnit.NANOSECONDS)) {
+        return false;
       }
     }
     return all.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

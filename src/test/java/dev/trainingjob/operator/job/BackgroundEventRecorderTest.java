@@ -77,7 +77,10 @@ class BackgroundEventRecorderTest {
           .withRequestRetryBackoffLimit(0).build()).build();
       var events = new BackgroundEventRecorder(client, 1, 2);
       try {
-        for (int i = 0; i < 10; i++) {
+        events.normal(job("stuck", "uid-stuck"), Reason.Launched, "event 0");
+        // the writer has it in hand once it connected to the API (which then never answers)
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !held.isEmpty());
+        for (int i = 1; i < 10; i++) {
           events.normal(job("stuck", "uid-stuck"), Reason.Launched, "event " + i);
         }
         // one in the writer's hands, two queued, seven dropped: all of it decided without waiting for the API
