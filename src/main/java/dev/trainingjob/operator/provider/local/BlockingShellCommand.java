@@ -3,7 +3,9 @@ package dev.trainingjob.operator.provider.local;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +26,8 @@ final class BlockingShellCommand implements Command {
   /** How long the output may still come once the process ended (a child it left running may hold the pipe open). */
   private static final long DRAIN_MILLIS = 500;
   private final List<String> argv;
+  private final Map<String, String> environment;
+  private final Path directory;
   private final boolean onATerminal;
   private final ExecutorService threads;
   private InputStream in;
@@ -33,11 +37,16 @@ final class BlockingShellCommand implements Command {
   private volatile Process process;
 
   /**
+   * @param environment the process's whole environment (nothing of this process's own)
+   * @param directory where the process starts
    * @param onATerminal the end of the client's input is not passed on (sshd ignores the end of a terminal's input; closing
    *     script's stdin would type a Ctrl-D into the job's window): the process ends with the channel instead
    */
-  BlockingShellCommand(List<String> argv, boolean onATerminal, ExecutorService threads) {
+  BlockingShellCommand(List<String> argv, Map<String, String> environment, Path directory, boolean onATerminal,
+      ExecutorService threads) {
     this.argv = List.copyOf(argv);
+    this.environment = Map.copyOf(environment);
+    this.directory = directory;
     this.onATerminal = onATerminal;
     this.threads = threads;
   }
@@ -64,7 +73,10 @@ final class BlockingShellCommand implements Command {
 
   @Override
   public void start(ChannelSession channel, Environment env) throws IOException {
-    Process p = new ProcessBuilder(argv).start();
+    ProcessBuilder builder = new ProcessBuilder(argv).directory(directory.toFile());
+    builder.environment().clear();
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     process = p;
     threads.execute(() -> {
       OutputStream stdin = p.getOutputStream();

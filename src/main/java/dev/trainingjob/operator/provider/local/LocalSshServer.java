@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,9 +138,9 @@ public final class LocalSshServer implements AutoCloseable {
   }
 
   /**
-   * Runs each command with /bin/sh in the login user's home, in an environment of its own (env -i). A command for which the
-   * client asked a terminal (ssh -t, as attach does) runs on a pseudo-terminal of its own, made by util-linux's
-   * {@code script}: a Java process has only pipes, and screen refuses to attach without a terminal.
+   * Runs each command with /bin/sh in the login user's home, in an environment of its own (none of the operator's). A command
+   * for which the client asked a terminal (ssh -t, as attach does) runs on a pseudo-terminal of its own, made by
+   * util-linux's {@code script}: a Java process has only pipes, and screen refuses to attach without a terminal.
    */
   private final class HomeCommandFactory implements CommandFactory {
     @Override
@@ -152,24 +151,23 @@ public final class LocalSshServer implements AutoCloseable {
       Map<String, String> requested = channel.getEnvironment().getEnv();
       // a terminal request (pty-req) sets TERM (its modes can be empty: ssh -tt without a terminal of its own sends none)
       String term = requested.get(Environment.ENV_TERM);
-      // -i: the process would inherit the operator's environment, and MINA adds what the client asked for on top
-      List<String> argv = new ArrayList<>(List.of("/usr/bin/env", "-i"));
+      // the environment is the command's alone (the process would inherit the operator's, and MINA adds what the client
+      // asked for on top); the process starts in the home, as sshd starts a login's shell: no env(1) and no second shell
+      // in between (a job start runs a dozen commands, 150 jobs starting at once on two cores feel each process)
+      List<String> argv;
       if (term == null) {
-        environment.forEach((k, v) -> argv.add(k + "=" + v));
-        argv.addAll(List.of("/bin/sh", "-c", "cd \"$HOME\" && exec /bin/sh -c \"$1\"", "sh", command));
+        argv = List.of("/bin/sh", "-c", command);
       } else {
         environment.put("TERM", term);
         environment.put("SHELL", "/bin/sh"); // the shell script(1) runs its -c text with
         environment.put(TERMINAL_LINES, sizeOr(requested.get(Environment.ENV_LINES), "24"));
         environment.put(TERMINAL_COLUMNS, sizeOr(requested.get(Environment.ENV_COLUMNS), "80"));
         environment.put(TERMINAL_COMMAND, command); // passed by the environment: no quoting of the command to get wrong
-        environment.forEach((k, v) -> argv.add(k + "=" + v));
         // -q no banner, -f flush at once, -e its exit status is the command's; the typescript goes nowhere
-        argv.addAll(List.of("/usr/bin/script", "-qfec", ON_A_TERMINAL, "/dev/null"));
+        argv = List.of("/usr/bin/script", "-qfec", ON_A_TERMINAL, "/dev/null");
       }
       // the pseudo-terminal (or none) does what a terminal does: the channel passes bytes as they are
-      boolean onATerminal = term != null;
-      return new BlockingShellCommand(argv, onATerminal, pumps);
+      return new BlockingShellCommand(argv, environment, home, term != null, pumps);
     }
   }
 
