@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
+import java.util.List;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
@@ -27,6 +28,11 @@ public final class OpenSshServer implements AutoCloseable {
   private final PublicKey hostKey;
 
   public OpenSshServer(Path dir, KeyPair clientKey) throws Exception {
+    this(dir, clientKey, List.of());
+  }
+
+  /** A server with more sshd_config lines (an older server's algorithms, say). */
+  public OpenSshServer(Path dir, KeyPair clientKey, List<String> moreConfig) throws Exception {
     this.dir = dir;
     Files.createDirectories(dir);
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("host_ed25519").toString());
@@ -52,6 +58,7 @@ public final class OpenSshServer implements AutoCloseable {
         // bash reads ~/.bashrc for a command sshd runs when SHLVL says it is the first shell; this machine's root
         // .bashrc runs pyenv's init (0.7 s a command), where an image's returns at once for a non-interactive shell
         "SetEnv SHLVL=1",
+        String.join("\n", moreConfig),
         "") );
     if ("root".equals(System.getProperty("user.name"))) {
       Files.createDirectories(Path.of("/run/sshd")); // privilege separation directory

@@ -82,6 +82,11 @@ public abstract class SshPeer implements AutoCloseable {
       server = new OpenSshServer(dir, clientKey);
     }
 
+    /** A server with more sshd_config lines. */
+    public OpenSsh(Path dir, java.util.List<String> moreConfig) throws Exception {
+      server = new OpenSshServer(dir, clientKey, moreConfig);
+    }
+
     @Override
     public SshTarget target() {
       return new SshTarget("127.0.0.1", server.port(), System.getProperty("user.name"), clientKey, server.hostKey(), false);

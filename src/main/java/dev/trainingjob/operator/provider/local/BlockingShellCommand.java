@@ -25,6 +25,8 @@ final class BlockingShellCommand implements Command {
   private static final int BUFFER = 8192;
   /** How long the output may still come once the process ended (a child it left running may hold the pipe open). */
   private static final long DRAIN_MILLIS = 500;
+  /** The exit status of a command whose process could not be started (a shell's "command not found"). */
+  static final int CANNOT_START = 127;
   private final List<String> argv;
   private final Map<String, String> environment;
   private final Path directory;
@@ -76,7 +78,24 @@ final class BlockingShellCommand implements Command {
     ProcessBuilder builder = new ProcessBuilder(argv).directory(directory.toFile());
     builder.environment().clear();
     builder.environment().putAll(environment);
-    Process p = builder.start();
+    Process p;
+    try {
+      p = builder.start();
+    } catch (IOException cannot) {
+      // the home removed meanwhile (a job released while a command of its login came in), no process to spare: this
+      // command fails, as a shell that cannot be started does under sshd; thrown, it would end the whole connection
+      String why = "the command could not be started: " + cannot.getMessage() + "\n";
+      threads.execute(() -> {
+        try {
+          err.write(why.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          err.flush();
+        } catch (IOException | RuntimeException closed) {
+          // the channel closed: nobody to tell
+        }
+        callback.onExit(CANNOT_START, why.strip());
+      });
+      return;
+    }
     process = p;
     threads.execute(() -> {
       OutputStream stdin = p.getOutputStream();

@@ -153,7 +153,7 @@ public final class LocalSshServer implements AutoCloseable {
       String term = requested.get(Environment.ENV_TERM);
       // the environment is the command's alone (the process would inherit the operator's, and MINA adds what the client
       // asked for on top); the process starts in the home, as sshd starts a login's shell: no env(1) and no second shell
-      // in between (a job start runs a dozen commands, 150 jobs starting at once on two cores feel each process)
+      // in between (a job runs about nine commands; 150 jobs starting at once on two cores feel each process)
       List<String> argv;
       if (term == null) {
         argv = List.of("/bin/sh", "-c", command);
